@@ -1,0 +1,72 @@
+// The one config schema. Each module owns the schema of its part; this file composes them and
+// adds the cross-cutting rules (unique names). Every config type is inferred from here.
+import { z } from "zod";
+import { formatOptionsShape } from "../format/config.js";
+import { metricsSchema } from "../metrics/config.js";
+import { resolveTransport, transportOptionsShape } from "../sink/config.js";
+import { pollSchema, tenantSchema } from "../source/config.js";
+import { stateSchema } from "../state/config.js";
+import { name } from "./types.js";
+
+export const destinationSchema = z
+  .strictObject({
+    name: name(),
+    ...formatOptionsShape,
+    ...transportOptionsShape,
+  })
+  .superRefine((d, ctx) => {
+    if (d.protocol === "udp" && d.framing !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["framing"], message: "applies to tcp and tls only" });
+    }
+    if (d.protocol !== "tls" && (d.tls.ca_file || d.tls.cert_file || d.tls.key_file || d.tls.server_name)) {
+      ctx.addIssue({ code: "custom", path: ["tls"], message: "is set but protocol is not tls" });
+    }
+  })
+  .transform((d) => ({ ...d, ...resolveTransport(d) }));
+
+export const logSchema = z
+  .strictObject({
+    level: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .default("info"),
+  })
+  .prefault({});
+
+function uniqueNames(kind: string) {
+  return (items: readonly { name: string }[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const first = seen.get(item.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "name"],
+          message: `duplicate ${kind} name "${item.name}" (also at index ${first})`,
+        });
+      } else {
+        seen.set(item.name, index);
+      }
+    });
+  };
+}
+
+export const configSchema = z.strictObject({
+  tenants: z.array(tenantSchema).min(1, "needs at least one tenant").superRefine(uniqueNames("tenant")),
+  poll: pollSchema,
+  state: stateSchema,
+  destinations: z
+    .array(destinationSchema)
+    .min(1, "needs at least one destination")
+    .superRefine(uniqueNames("destination")),
+  metrics: metricsSchema,
+  log: logSchema,
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+export type LogConfig = z.infer<typeof logSchema>;
+
+/** Keys whose values are secrets: masked in check-config, accepted as `<key>_file`. */
+export const SECRET_KEYS = ["client_secret"] as const;

@@ -1,0 +1,102 @@
+// Small zod building blocks shared by every module's config schema.
+import { z } from "zod";
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `30s`, `5m`, `2h`, `7d`, `250ms` (or a plain number of seconds) into milliseconds. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1_000 : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
+  if (!m) return undefined;
+  const unit = UNITS[m[2] ?? ""];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}
+
+/** A duration in the YAML (`5m`), in milliseconds once parsed. */
+export function duration(options: { min?: number } = {}) {
+  const min = options.min ?? 0;
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (use 30s, 5m, 2h, 7d)` });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: "custom", message: `must be at least ${min} ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+/** An integer that may arrive as a string after `${VAR}` expansion. */
+export function int(options: { min?: number; max?: number } = {}) {
+  let schema = z.number().int("must be a whole number");
+  if (options.min !== undefined) schema = schema.min(options.min, `must be at least ${options.min}`);
+  if (options.max !== undefined) schema = schema.max(options.max, `must be at most ${options.max}`);
+  return z
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .regex(/^\s*-?\d+\s*$/, "must be a whole number")
+          .transform(Number),
+      ],
+      {
+        error: "must be a whole number",
+      },
+    )
+    .pipe(schema);
+}
+
+export function bool() {
+  return z.union([
+    z.boolean(),
+    z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"),
+  ]);
+}
+
+/** `[a-z0-9_-]+`: tenant and destination names, used in state, logs and metric labels. */
+export function name() {
+  return z
+    .string()
+    .min(1, "must not be empty")
+    .max(64, "must be at most 64 characters")
+    .regex(/^[a-z0-9_-]+$/, "must match [a-z0-9_-]+");
+}
+
+export function nonEmpty() {
+  return z.string().trim().min(1, "must not be empty");
+}
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** An https URL; `http://` only for loopback hosts (the simulator, a local proxy). */
+export function httpsUrl() {
+  return z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+        return z.NEVER;
+      }
+      if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+        ctx.addIssue({ code: "custom", message: "http:// is allowed only for loopback hosts; use https://" });
+        return z.NEVER;
+      }
+      if (url.protocol !== "https:" && url.protocol !== "http:") {
+        ctx.addIssue({ code: "custom", message: "must be an https:// URL" });
+        return z.NEVER;
+      }
+      return value.replace(/\/+$/, "");
+    });
+}

@@ -1,0 +1,112 @@
+// Every error the forwarder raises on purpose is a ForwarderError with a stable code.
+// Codes are a public contract: they label `mde_errors_total` and the README lists them.
+// Error messages never carry secrets or tokens: callers pass only safe context.
+
+export const ERROR_CODES = {
+  E_CONFIG_INVALID: "permanent",
+  E_CONFIG_READ: "permanent",
+  E_AUTH_TOKEN: "permanent",
+  E_AUTH_UNAVAILABLE: "retryable",
+  E_API_UNAUTHORIZED: "permanent",
+  E_API_FORBIDDEN: "permanent",
+  E_API_THROTTLED: "throttled",
+  E_API_SERVER: "retryable",
+  E_API_NETWORK: "retryable",
+  E_API_TIMEOUT: "retryable",
+  E_API_BAD_RESPONSE: "retryable",
+  E_API_CLIENT: "permanent",
+  E_STATE_OPEN: "permanent",
+  E_STATE_CORRUPT: "permanent",
+  E_STATE_WRITE: "permanent",
+  E_STATE_LOCKED: "permanent",
+  E_FORMAT: "permanent",
+  E_SINK_CONNECT: "retryable",
+  E_SINK_WRITE: "retryable",
+  E_SINK_TLS: "retryable",
+  E_SINK_TIMEOUT: "retryable",
+  E_SINK_TOO_LARGE: "permanent",
+  E_SHUTDOWN: "permanent",
+  E_INTERNAL: "permanent",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** How a caller should react: never retry, retry with backoff, or wait at least `retryAfterMs`. */
+export type ErrorClass = "permanent" | "retryable" | "throttled";
+
+export interface ForwarderErrorOptions {
+  cause?: unknown;
+  /** Server-requested delay (Retry-After), for throttled errors. */
+  retryAfterMs?: number;
+  /** Overrides the default class of the code (a 5xx from the token endpoint is retryable, say). */
+  errorClass?: ErrorClass;
+  /** Safe, non-secret context (tenant, destination, HTTP status, key path...). */
+  details?: Record<string, string | number | boolean | undefined>;
+}
+
+export class ForwarderError extends Error {
+  readonly code: ErrorCode;
+  readonly errorClass: ErrorClass;
+  readonly retryAfterMs: number | undefined;
+  readonly details: Record<string, string | number | boolean | undefined>;
+
+  constructor(code: ErrorCode, message: string, options: ForwarderErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ForwarderError";
+    this.code = code;
+    this.errorClass = options.errorClass ?? ERROR_CODES[code];
+    this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details ?? {};
+  }
+
+  get permanent(): boolean {
+    return this.errorClass === "permanent";
+  }
+}
+
+/** One problem in a config file: the key path (`destinations[0].port`), the line if known, a reason. */
+export interface ConfigIssue {
+  path: string;
+  line?: number;
+  message: string;
+}
+
+export class ConfigError extends ForwarderError {
+  readonly issues: readonly ConfigIssue[];
+  readonly file: string | undefined;
+
+  constructor(issues: readonly ConfigIssue[], file?: string, code: ErrorCode = "E_CONFIG_INVALID") {
+    super(code, formatConfigIssues(issues, file), { details: { file } });
+    this.name = "ConfigError";
+    this.issues = issues;
+    this.file = file;
+  }
+}
+
+export function formatConfigIssues(issues: readonly ConfigIssue[], file?: string): string {
+  const head = `${file ?? "config"}: ${issues.length} problem${issues.length === 1 ? "" : "s"}`;
+  const lines = issues.map((i) => {
+    const where = i.line === undefined ? "" : ` (line ${i.line})`;
+    return `  - ${i.path || "(root)"}${where}: ${i.message}`;
+  });
+  return [head, ...lines].join("\n");
+}
+
+export function isForwarderError(err: unknown): err is ForwarderError {
+  return err instanceof ForwarderError;
+}
+
+/** Wraps anything thrown into a ForwarderError so metrics and logs always have a code. */
+export function toForwarderError(err: unknown, fallback: ErrorCode = "E_INTERNAL"): ForwarderError {
+  if (err instanceof ForwarderError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new ForwarderError(fallback, message, { cause: err });
+}
+
+/** Exit codes of the CLI (sysexits for config). */
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  CONFIG: 78,
+} as const;

@@ -1,0 +1,58 @@
+// The shared vocabulary between source, state, format and sink.
+import { createHash } from "node:crypto";
+import { canonicalTimestamp } from "./timestamp.js";
+
+/** One detection as the SIEM API returned it: a flat JSON object with PascalCase keys. */
+export type Detection = Readonly<Record<string, unknown>>;
+
+/** A detection ready to be stored: its dedupe key, its canonical time and its JSON body. */
+export interface DetectionRecord {
+  /** `FullId` when present, else `sha256:<hex of the canonical body>`. */
+  readonly key: string;
+  /** `LastProcessedTimeUtc` in canonical 7-digit form; undefined when missing or unparseable. */
+  readonly lastProcessed: string | undefined;
+  /** The detection as received, compact JSON. */
+  readonly body: string;
+  /** True when FullId or a parseable LastProcessedTimeUtc is missing. Still forwarded. */
+  readonly malformed: boolean;
+}
+
+/** The outbox row a drain loop reads: a stored detection bound for one destination. */
+export interface OutboxEvent {
+  readonly id: number;
+  readonly tenant: string;
+  readonly body: string;
+}
+
+export function toDetectionRecord(detection: Detection): DetectionRecord {
+  const body = JSON.stringify(detection);
+  const fullId = detection.FullId;
+  const hasFullId = typeof fullId === "string" && fullId.length > 0;
+  const lastProcessed = canonicalTimestamp(detection.LastProcessedTimeUtc);
+  return {
+    key: hasFullId ? fullId : `sha256:${contentHash(detection)}`,
+    lastProcessed,
+    body,
+    malformed: !hasFullId || lastProcessed === undefined,
+  };
+}
+
+export function isDetection(value: unknown): value is Detection {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Hash of the detection with keys sorted, so the same content always gives the same key. */
+function contentHash(detection: Detection): string {
+  return createHash("sha256").update(stableStringify(detection)).digest("hex");
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  canonicalTimestamp,
+  formatApiTime,
+  formatTimestamp,
+  parseTimestamp,
+  ticksFromMs,
+} from "../../src/timestamp.js";
+
+test("keeps all seven fraction digits", () => {
+  const t = parseTimestamp("2020-09-30T14:11:44.0779765Z");
+  assert.equal(t, 16014751040779765n);
+  assert.equal(formatTimestamp(t ?? 0n), "2020-09-30T14:11:44.0779765Z");
+});
+
+test("pads shorter fractions so that string order is time order", () => {
+  assert.equal(canonicalTimestamp("2020-09-30T14:09:20.35743Z"), "2020-09-30T14:09:20.3574300Z");
+  assert.equal(canonicalTimestamp("2020-09-30T14:09:20Z"), "2020-09-30T14:09:20.0000000Z");
+  assert.equal(canonicalTimestamp("2020-09-30T14:09:20.1Z"), "2020-09-30T14:09:20.1000000Z");
+  // As raw strings "…20.35743Z" > "…20.3574301Z" would be wrong; canonical forms compare right.
+  const a = canonicalTimestamp("2020-09-30T14:09:20.35743Z") ?? "";
+  const b = canonicalTimestamp("2020-09-30T14:09:20.3574301Z") ?? "";
+  assert.ok(a < b);
+});
+
+test("accepts offsets and a missing zone (UTC), rejects nonsense", () => {
+  assert.equal(canonicalTimestamp("2020-09-30T16:11:44.5+02:00"), "2020-09-30T14:11:44.5000000Z");
+  assert.equal(canonicalTimestamp("2016-09-12T00:00:00.000"), "2016-09-12T00:00:00.0000000Z");
+  for (const bad of ["", "yesterday", "2020-02-30T00:00:00Z", "2020-13-01T00:00:00Z", 42, null, undefined]) {
+    assert.equal(parseTimestamp(bad), undefined, String(bad));
+  }
+});
+
+test("drops digits beyond 100 ns without rounding up", () => {
+  assert.equal(canonicalTimestamp("2020-09-30T14:11:44.123456789Z"), "2020-09-30T14:11:44.1234567Z");
+});
+
+test("API bounds round outward to whole milliseconds", () => {
+  const t = parseTimestamp("2020-09-30T14:11:44.0779765Z") ?? 0n;
+  assert.equal(formatApiTime(t, "floor"), "2020-09-30T14:11:44.077Z");
+  assert.equal(formatApiTime(t, "ceil"), "2020-09-30T14:11:44.078Z");
+  assert.equal(formatApiTime(ticksFromMs(1_000), "ceil"), "1970-01-01T00:00:01.000Z");
+});
