@@ -1,0 +1,34 @@
+// What several commands share: loading the config with the CLI's error contract (exit 78, key paths,
+// no stack trace) and turning start-up failures into one clear line.
+import { type LoadedConfig, loadConfigFile } from "../config/load.js";
+import { ConfigError, EXIT, isForwarderError } from "../errors.js";
+import { type CliValues, configPath } from "./args.js";
+
+export type LoadResult = { ok: true; loaded: LoadedConfig } | { ok: false; exitCode: number };
+
+export function loadConfigOrReport(values: CliValues): LoadResult {
+  const file = configPath(values);
+  try {
+    return { ok: true, loaded: loadConfigFile(file) };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return { ok: false, exitCode: EXIT.CONFIG };
+    }
+    throw err;
+  }
+}
+
+/** One line for a failure at start-up: `E_STATE_CORRUPT: state file ... (the checkpoint was not reset)`. */
+export function reportFatal(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    return EXIT.CONFIG;
+  }
+  if (isForwarderError(err)) {
+    process.stderr.write(`mde-forwarder: ${err.code}: ${err.message}\n`);
+    return EXIT.FAILED;
+  }
+  process.stderr.write(`mde-forwarder: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT.FAILED;
+}

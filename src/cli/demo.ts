@@ -1,0 +1,101 @@
+// `demo`: the simulator, the forwarder (`run`) and a local receiver, all on 127.0.0.1, with each received
+// event printed as one line. Runs until Ctrl-C, or for --duration.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configSchema } from "../config/schema.js";
+import { parseDuration } from "../config/types.js";
+import { EXIT } from "../errors.js";
+import { createLogger } from "../log.js";
+import { createSimulator, DEMO_TENANT } from "../simulator/index.js";
+import type { CliValues } from "./args.js";
+import { reportFatal } from "./common.js";
+import { type RunningDaemon, startDaemon } from "./daemon.js";
+import { type ReceivedEvent, startDemoReceiver } from "./receiver.js";
+import { waitForStop } from "./run.js";
+
+const SEVERITY_NAMES: Record<string, string> = { "1": "Info", "3": "Low", "5": "Medium", "8": "High" };
+
+export async function demoCommand(values: CliValues): Promise<number> {
+  const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
+  if (values.duration !== undefined && durationMs === undefined) {
+    process.stderr.write(`--duration: "${values.duration}" is not a duration (use 30s, 5m)\n`);
+    return EXIT.USAGE;
+  }
+  const level = values["log-level"] ?? "warn";
+  const log = createLogger({ level: level as "warn" });
+  const stateDir = mkdtempSync(join(tmpdir(), "mde-forwarder-demo-"));
+  const sim = await createSimulator({ ratePerMinute: 12, seed: Date.now() % 100_000 });
+  // A backlog from the last half hour, so the first poll already has something to show.
+  const now = Date.now();
+  sim.generate(12, { from: now - 30 * 60_000, to: now - 60_000 });
+  const receiver = await startDemoReceiver((event) => process.stdout.write(`${describe(event)}\n`));
+  let daemon: RunningDaemon | undefined;
+  try {
+    const config = configSchema.parse({
+      tenants: [
+        {
+          name: "demo",
+          tenant_id: DEMO_TENANT.tenantId,
+          client_id: DEMO_TENANT.clientId,
+          client_secret: DEMO_TENANT.clientSecret,
+          api_url: sim.url,
+          authority_host: sim.authorityHost,
+        },
+      ],
+      poll: { schedule: "*/10 * * * * *", lookback: "1h", overlap: "1m" },
+      state: { path: join(stateDir, "state.db") },
+      destinations: [{ name: "local", format: "cef", protocol: "tcp", host: "127.0.0.1", port: receiver.port }],
+      metrics: { host: "127.0.0.1", port: 9464 },
+      log: { level },
+    });
+    try {
+      daemon = await startDaemon(config, { log });
+    } catch (err) {
+      // Port 9464 taken (a real forwarder running?): any free port will do for a demo.
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      daemon = await startDaemon({ ...config, metrics: { ...config.metrics, port: 0 } }, { log });
+    }
+    process.stdout.write(
+      [
+        "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
+        `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`,
+        `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
+        `  metrics                 ${daemon.metricsServer?.url}/metrics`,
+        durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,
+        "",
+      ].join("\n"),
+    );
+    const running = daemon;
+    const stop = async () => {
+      await running.stop();
+      await receiver.close();
+      await sim.close();
+      rmSync(stateDir, { recursive: true, force: true });
+      process.stdout.write(`demo: ${receiver.count} events received.\n`);
+    };
+    if (durationMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, durationMs));
+      await stop();
+      return receiver.count > 0 ? EXIT.OK : EXIT.FAILED;
+    }
+    return await waitForStop(stop, log);
+  } catch (err) {
+    await daemon?.stop();
+    await receiver.close();
+    await sim.close();
+    rmSync(stateDir, { recursive: true, force: true });
+    return reportFatal(err);
+  }
+}
+
+function describe(event: ReceivedEvent): string {
+  if (!event.cef) return `  ${event.raw.slice(0, 160)}`;
+  const ext = event.cef.extension;
+  const rt = ext.rt === undefined ? undefined : Number(ext.rt);
+  const when = rt === undefined || Number.isNaN(rt) ? "--:--:--" : new Date(rt).toISOString().slice(11, 19);
+  const sev = (SEVERITY_NAMES[event.cef.severity] ?? event.cef.severity).padEnd(6);
+  const host = (ext.shost ?? "-").padEnd(16);
+  const cat = (ext.cat ?? "-").padEnd(20);
+  return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.cs3 ?? ext.externalId ?? ""}]`;
+}

@@ -1,0 +1,45 @@
+// `once`: one poll of every tenant, then drain every destination until its outbox is empty or sends keep
+// failing. Exit 0 when every poll succeeded and everything was delivered; 1 otherwise.
+import { EXIT } from "../errors.js";
+import { createLogger } from "../log.js";
+import type { CliValues } from "./args.js";
+import { loadConfigOrReport, reportFatal } from "./common.js";
+import { buildForwarder, type Forwarder } from "./daemon.js";
+
+/** Failed sends in a row before `once` gives up on a destination (with backoff between them). */
+const MAX_SEND_FAILURES = 3;
+
+export async function onceCommand(values: CliValues): Promise<number> {
+  const loaded = loadConfigOrReport(values);
+  if (!loaded.ok) return loaded.exitCode;
+  const { config } = loaded.loaded;
+  const log = createLogger({ level: config.log.level });
+  let forwarder: Forwarder;
+  try {
+    forwarder = buildForwarder(config, { log });
+  } catch (err) {
+    return reportFatal(err);
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    const polls = await forwarder.pipeline.pollOnce(abort.signal);
+    const pollsOk = polls.every((p) => p.result.status === "ok");
+    const delivered = abort.signal.aborted ? false : await forwarder.pipeline.drainUntilEmpty(MAX_SEND_FAILURES);
+    const pending = forwarder.store.outboxDepths();
+    log.info(
+      {
+        polls: Object.fromEntries(polls.map((p) => [p.tenant, p.result.status])),
+        pending: Object.fromEntries(pending),
+      },
+      delivered && pollsOk ? "Once: everything delivered." : "Once: something is pending or failed.",
+    );
+    return delivered && pollsOk ? EXIT.OK : EXIT.FAILED;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    await forwarder.close();
+  }
+}

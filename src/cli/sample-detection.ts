@@ -1,0 +1,61 @@
+// A synthetic detection for `send-test`: every field of the SIEM schema, with the values a SIEM parser
+// most often gets wrong (pipes, equals signs, backslashes, line breaks, tabs, non-ASCII).
+import type { Detection } from "../record.js";
+import { formatTimestamp, ticksFromMs } from "../timestamp.js";
+
+export function sampleDetection(now: number): Detection {
+  const time = formatTimestamp(ticksFromMs(now) + 1234n);
+  const alertId = `da${String(now).padStart(18, "0")}_1`;
+  return {
+    AlertTime: time,
+    ComputerDnsName: "send-test.contoso.example",
+    AlertTitle: "mde-forwarder send-test | pipes = equals \\ backslash",
+    Category: "SuspiciousActivity",
+    Severity: "Informational",
+    AlertId: alertId,
+    Actor: "",
+    LinkToWDATP: `https://securitycenter.windows.com/alert/${alertId}`,
+    IocName: "",
+    IocValue: "",
+    CreatorIocName: "",
+    CreatorIocValue: "",
+    Sha1: "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    FileName: "send-test.exe",
+    FilePath: "C:\\Program Files\\mde-forwarder\\send-test",
+    IpAddress: "192.0.2.10",
+    Url: "https://example.invalid/path?a=1&b=2",
+    IoaDefinitionId: "00000000-0000-0000-0000-00000000test",
+    UserName: "jürgen.müller",
+    AlertPart: 0,
+    FullId: `${alertId}:send-test`,
+    LastProcessedTimeUtc: time,
+    ThreatCategory: "",
+    ThreatFamily: "",
+    ThreatName: "",
+    RemediationAction: "",
+    RemediationIsSuccess: null,
+    Source: "EDR",
+    Md5: "d41d8cd98f00b204e9800998ecf8427e",
+    Sha256: "",
+    WasExecutingWhileDetected: true,
+    UserDomain: "CONTOSO",
+    LogOnUsers: "CONTOSO\\jürgen.müller; CONTOSO\\ada",
+    MachineDomain: "contoso.example",
+    MachineName: "send-test",
+    InternalIPv4List: "192.0.2.10, 10.0.0.1",
+    InternalIPv6List: "",
+    FileHash: "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    DeviceID: "0000000000000000000000000000000000000000",
+    MachineGroup: "",
+    Description: "Line one\nline two\r\nkey=value\ttab | pipe \\ backslash, 日本語 ✓",
+    DeviceCreatedMachineTags: "",
+    CloudCreatedMachineTags: "",
+    CommandLine: 'cmd.exe /c "echo a=b | findstr \\"x\\""',
+    IncidentLinkToWDATP: `https://securitycenter.windows.com/incidents/byalert?alertId=${alertId}&source=SIEM`,
+    ReportID: 0,
+    LinkToMTP: `https://security.microsoft.com/alert/${alertId}`,
+    IncidentLinkToMTP: `https://security.microsoft.com/incidents/byalert?alertId=${alertId}&source=SIEM`,
+    ExternalId: "",
+    IocUniqueId: "send-test",
+  };
+}

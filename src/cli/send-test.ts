@@ -1,0 +1,47 @@
+// `send-test`: one synthetic detection with hostile values to each destination (or `--destination`),
+// printing exactly what was sent so a SIEM admin can compare with what their parser made of it.
+import { hostname } from "node:os";
+import { EXIT, toForwarderError } from "../errors.js";
+import { createFormatter } from "../format/index.js";
+import { createLogger } from "../log.js";
+import { createSink } from "../sink/index.js";
+import type { CliValues } from "./args.js";
+import { loadConfigOrReport } from "./common.js";
+import { sampleDetection } from "./sample-detection.js";
+
+export async function sendTestCommand(values: CliValues): Promise<number> {
+  const loaded = loadConfigOrReport(values);
+  if (!loaded.ok) return loaded.exitCode;
+  const { config } = loaded.loaded;
+  const targets = config.destinations.filter((d) => values.destination === undefined || d.name === values.destination);
+  if (targets.length === 0) {
+    process.stderr.write(
+      `no destination named ${values.destination}; configured: ${config.destinations.map((d) => d.name).join(", ")}\n`,
+    );
+    return EXIT.USAGE;
+  }
+  const log = createLogger({ level: config.log.level === "info" ? "warn" : config.log.level });
+  const detection = sampleDetection(Date.now());
+  let failed = 0;
+  for (const d of targets) {
+    const message = createFormatter(d, { hostname: hostname() }).format(detection);
+    const sink = createSink(d, { log });
+    const where = `${d.name} (${d.protocol}://${d.host}:${d.port}${d.protocol === "udp" ? "" : `, ${d.framing}`})`;
+    try {
+      const result = await sink.send([message.bytes]);
+      if (result.dropped.length > 0) {
+        failed++;
+        process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
+      } else {
+        process.stdout.write(`sent to ${where}, ${message.bytes.length} bytes:\n${message.bytes.toString("utf8")}\n`);
+      }
+    } catch (err) {
+      failed++;
+      const e = toForwarderError(err);
+      process.stdout.write(`FAILED to send to ${where}: ${e.code}: ${e.message}\n`);
+    } finally {
+      await sink.close();
+    }
+  }
+  return failed === 0 ? EXIT.OK : EXIT.FAILED;
+}

@@ -1,0 +1,85 @@
+// `simulate`: the bundled MDE SIEM API simulator as a process, for users who want to see what their SIEM
+// makes of the events without a tenant. Faults given with --fault are served to the first requests.
+import { EXIT } from "../errors.js";
+import { createLogger } from "../log.js";
+import { createSimulator, DEMO_TENANT, type Fault } from "../simulator/index.js";
+import type { CliValues } from "./args.js";
+import { waitForStop } from "./run.js";
+
+export async function simulateCommand(values: CliValues): Promise<number> {
+  const port = intOption(values.port, "--port", 8080);
+  const rate = intOption(values.rate, "--rate", 6);
+  const tokenLifetime = intOption(values["token-lifetime"], "--token-lifetime", 3599);
+  const seed = intOption(values.seed, "--seed", 1);
+  if (port === undefined || rate === undefined || tokenLifetime === undefined || seed === undefined) {
+    return EXIT.USAGE;
+  }
+  const faults: Fault[] = [];
+  for (const spec of values.fault ?? []) {
+    const fault = parseFault(spec);
+    if (!fault) {
+      process.stderr.write(`--fault ${spec}: use 401, 403, 429[:SECONDS], 500, 503[:SECONDS], slow:MS, cut or html\n`);
+      return EXIT.USAGE;
+    }
+    faults.push(fault);
+  }
+  const log = createLogger({ level: values["log-level"] === undefined ? "info" : "debug" });
+  const sim = await createSimulator({
+    host: values.host ?? "127.0.0.1",
+    port,
+    ratePerMinute: rate,
+    tokenLifetimeSeconds: tokenLifetime,
+    seed,
+    log,
+  });
+  if (faults.length > 0) sim.injectFaults(faults);
+  process.stdout.write(
+    [
+      `MDE SIEM API simulator listening at ${sim.url} (${rate} new detections per minute)`,
+      "Tenant block for the forwarder config:",
+      "  tenants:",
+      "    - name: simulator",
+      `      tenant_id: ${DEMO_TENANT.tenantId}`,
+      `      client_id: ${DEMO_TENANT.clientId}`,
+      `      client_secret: ${DEMO_TENANT.clientSecret}`,
+      `      api_url: ${sim.url}`,
+      `      authority_host: ${sim.authorityHost}`,
+      "Stop with Ctrl-C.",
+      "",
+    ].join("\n"),
+  );
+  return waitForStop(() => sim.close(), log);
+}
+
+export function parseFault(spec: string): Fault | undefined {
+  const [kind, arg] = spec.split(":", 2);
+  const n = arg === undefined ? undefined : Number(arg);
+  if (arg !== undefined && (!Number.isInteger(n) || (n ?? 0) < 0)) return undefined;
+  switch (kind) {
+    case "401":
+    case "403":
+    case "500":
+      return arg === undefined ? { kind: "status", status: Number(kind) } : undefined;
+    case "429":
+    case "503":
+      return { kind: "status", status: Number(kind), ...(n === undefined ? {} : { retryAfterSeconds: n }) };
+    case "slow":
+      return n === undefined ? undefined : { kind: "slow", delayMs: n };
+    case "cut":
+      return arg === undefined ? { kind: "cut" } : undefined;
+    case "html":
+      return arg === undefined ? { kind: "html" } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function intOption(value: string | undefined, flag: string, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`${flag} must be a whole number, got "${value}"\n`);
+    return undefined;
+  }
+  return n;
+}

@@ -1,0 +1,121 @@
+// Every metric name in one place (a public contract: dashboards and alert rules use these names).
+// Each set of metrics lives on its own Registry, passed in: nothing is global.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type ErrorStage = "config" | "auth" | "poll" | "ingest" | "state" | "format" | "send";
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly detectionsReceived: Counter<"tenant">;
+  readonly detectionsDuplicate: Counter<"tenant">;
+  readonly detectionsMalformed: Counter<"tenant">;
+  readonly eventsSent: Counter<"destination">;
+  readonly eventsDropped: Counter<"destination" | "reason">;
+  readonly fieldsTruncated: Counter<"destination">;
+  readonly errors: Counter<"stage" | "code">;
+  readonly apiRequests: Counter<"tenant" | "status">;
+  readonly apiRequestDuration: Histogram<"tenant">;
+  readonly tokenRequests: Counter<"tenant" | "outcome">;
+  readonly pollDuration: Histogram<"tenant">;
+  readonly outboxEvents: Gauge<"destination">;
+  readonly checkpointTimestamp: Gauge<"tenant">;
+  readonly lastSuccessfulPoll: Gauge<"tenant">;
+  readonly destinationUp: Gauge<"destination">;
+  /** Sets where `mde_outbox_events` reads its values at scrape time. */
+  setOutboxSource(read: () => ReadonlyMap<string, number>): void;
+}
+
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (off in unit tests to keep them quick). */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let readOutbox: (() => ReadonlyMap<string, number>) | undefined;
+
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Gauge<L>({ name, help, labelNames, registers });
+
+  const metrics: Metrics = {
+    registry,
+    detectionsReceived: counter(
+      "mde_detections_received_total",
+      "Detections returned by the API, overlap re-reads included.",
+      ["tenant"],
+    ),
+    detectionsDuplicate: counter(
+      "mde_detections_duplicate_total",
+      "Detections dropped because their FullId (or content hash) was already seen.",
+      ["tenant"],
+    ),
+    detectionsMalformed: counter(
+      "mde_detections_malformed_total",
+      "Detections lacking FullId or a parseable LastProcessedTimeUtc (still forwarded).",
+      ["tenant"],
+    ),
+    eventsSent: counter("mde_events_sent_total", "Events confirmed sent to the destination.", ["destination"]),
+    eventsDropped: counter("mde_events_dropped_total", "Events that will never be sent, by reason.", [
+      "destination",
+      "reason",
+    ]),
+    fieldsTruncated: counter(
+      "mde_fields_truncated_total",
+      "Field values cut to the CEF dictionary length on the way out.",
+      ["destination"],
+    ),
+    errors: counter("mde_errors_total", "Errors by pipeline stage and stable error code.", ["stage", "code"]),
+    apiRequests: counter("mde_api_requests_total", "SIEM API calls by HTTP status (or error).", [
+      "tenant",
+      "status",
+    ]),
+    apiRequestDuration: new Histogram<"tenant">({
+      name: "mde_api_request_duration_seconds",
+      help: "Duration of one SIEM API call.",
+      labelNames: ["tenant"],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    tokenRequests: counter("mde_token_requests_total", "OAuth token requests by outcome.", ["tenant", "outcome"]),
+    pollDuration: new Histogram<"tenant">({
+      name: "mde_poll_duration_seconds",
+      help: "Duration of one whole poll of a tenant.",
+      labelNames: ["tenant"],
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    outboxEvents: new Gauge<"destination">({
+      name: "mde_outbox_events",
+      help: "Undelivered events per destination (read from the state at scrape time).",
+      labelNames: ["destination"],
+      registers,
+      collect() {
+        if (!readOutbox) return;
+        for (const [destination, depth] of readOutbox()) this.set({ destination }, depth);
+      },
+    }),
+    checkpointTimestamp: gauge(
+      "mde_checkpoint_timestamp_seconds",
+      "The tenant's checkpoint (greatest LastProcessedTimeUtc fully read) as a Unix time.",
+      ["tenant"],
+    ),
+    lastSuccessfulPoll: gauge(
+      "mde_last_successful_poll_timestamp_seconds",
+      "Unix time of the tenant's last successful poll.",
+      ["tenant"],
+    ),
+    destinationUp: gauge(
+      "mde_destination_up",
+      "1 when the destination's last connect or send succeeded.",
+      ["destination"],
+    ),
+    setOutboxSource(read) {
+      readOutbox = read;
+    },
+  };
+  return metrics;
+}

@@ -1,0 +1,226 @@
+// The drain loop of one destination: read outbox rows, encode, send, and acknowledge each row only after
+// the sink confirmed its send. Sends are pipelined (several batches in flight) because the sink confirms a
+// write only after it stayed on a healthy connection for a while; when a send fails, everything not yet
+// acknowledged is read again from the outbox and resent after a backoff.
+import { type ForwarderError, toForwarderError } from "../errors.js";
+import type { Formatter } from "../format/index.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/definitions.js";
+import { DEFAULT_POLICY, type RetryPolicy, retryDelay, sleep } from "../retry.js";
+import type { Sink } from "../sink/index.js";
+import type { Store } from "../state/index.js";
+
+export interface DrainTarget {
+  name: string;
+  formatter: Formatter;
+  sink: Sink;
+}
+
+export interface DrainOptions {
+  /** Rows read and sent together. */
+  batchSize?: number;
+  /** Events sent but not yet confirmed, at most. */
+  maxInFlight?: number;
+  /** How often an idle drain looks at the outbox even without a wake-up. */
+  idleCheckMs?: number;
+  retryPolicy?: RetryPolicy;
+}
+
+export interface Drain {
+  readonly name: string;
+  /** New rows may be in the outbox. */
+  wake(): void;
+  /** Runs until stop(). */
+  run(): Promise<void>;
+  /** Sends until the outbox is empty (true) or `maxFailures` sends in a row failed (false). */
+  runUntilEmpty(maxFailures: number): Promise<boolean>;
+  /** Stops taking rows, lets the sends in flight finish and acknowledges them, then returns. */
+  stop(): Promise<void>;
+}
+
+export interface DrainDeps {
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+}
+
+interface Flight {
+  readonly events: number;
+  /** Resolves (never rejects) once the batch is acknowledged, or with the error that failed it. */
+  readonly done: Promise<ForwarderError | undefined>;
+}
+
+const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxMs: 60_000 };
+
+export function createDrain(target: DrainTarget, options: DrainOptions, deps: DrainDeps): Drain {
+  const { metrics, store } = deps;
+  const name = target.name;
+  const labels = { destination: name };
+  const log = deps.log.child({ component: "drain", destination: name });
+  const batchSize = options.batchSize ?? 500;
+  const maxInFlight = options.maxInFlight ?? 20_000;
+  const idleCheckMs = options.idleCheckMs ?? 5_000;
+  const policy = options.retryPolicy ?? DRAIN_POLICY;
+  const stopper = new AbortController();
+  let wakeUp: (() => void) | undefined;
+  let running: Promise<boolean> | undefined;
+  let lastRecordedOk = 0;
+
+  function wake(): void {
+    const w = wakeUp;
+    wakeUp = undefined;
+    w?.();
+  }
+
+  /** Waits for a wake-up, the idle check or stop, whichever comes first; leaves no timer behind. */
+  function idle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopper.signal.removeEventListener("abort", done);
+        wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, idleCheckMs);
+      stopper.signal.addEventListener("abort", done, { once: true });
+      wakeUp = done;
+    });
+  }
+
+  function send(rows: ReturnType<Store["next"]>): Flight {
+    const messages: Buffer[] = [];
+    const ids: number[] = [];
+    const unusable: number[] = [];
+    let truncated = 0;
+    for (const row of rows) {
+      try {
+        const formatted = target.formatter.format(JSON.parse(row.body) as Record<string, unknown>);
+        messages.push(formatted.bytes);
+        truncated += formatted.truncated;
+        ids.push(row.id);
+      } catch (err) {
+        unusable.push(row.id);
+        metrics.errors.inc({ stage: "format", code: "E_FORMAT" });
+        log.error({ eventId: row.id, err: toForwarderError(err).message }, "Stored event cannot be encoded; dropped.");
+      }
+    }
+    if (unusable.length > 0) {
+      store.ack(name, unusable);
+      metrics.eventsDropped.inc({ ...labels, reason: "unencodable" }, unusable.length);
+    }
+    if (truncated > 0) metrics.fieldsTruncated.inc(labels, truncated);
+    if (ids.length === 0) return { events: rows.length, done: Promise.resolve(undefined) };
+    const done = target.sink.send(messages).then(
+      (result) => {
+        try {
+          store.ack(name, ids);
+        } catch (err) {
+          // Not acknowledged means sent again later: a duplicate, never a loss.
+          return toForwarderError(err, "E_STATE_WRITE");
+        }
+        const dropped = result.dropped.length;
+        if (dropped > 0) {
+          metrics.eventsDropped.inc({ ...labels, reason: result.dropped[0]?.reason ?? "too_large" }, dropped);
+          log.error({ dropped }, "Events too large for the destination were dropped.");
+        }
+        metrics.eventsSent.inc(labels, ids.length - dropped);
+        recordOk();
+        return undefined;
+      },
+      (err: unknown) => toForwarderError(err, "E_SINK_WRITE"),
+    );
+    return { events: rows.length, done };
+  }
+
+  function recordOk(): void {
+    const now = Date.now();
+    // One status write per 10 s is plenty for `status`; the hot path stays free of extra writes.
+    if (now - lastRecordedOk < 10_000) return;
+    lastRecordedOk = now;
+    store.recordDelivery(name, { ok: true });
+  }
+
+  async function pump(untilEmpty: boolean, maxFailures: number): Promise<boolean> {
+    const flights: Flight[] = [];
+    let inFlight = 0;
+    let cursor = 0;
+    let failures = 0;
+
+    const settleOldest = async (): Promise<ForwarderError | undefined> => {
+      const flight = flights.shift();
+      if (!flight) return undefined;
+      const error = await flight.done;
+      inFlight -= flight.events;
+      return error;
+    };
+
+    /** Waits out the failed connection's other sends, then backs off. False: give up (or stopping). */
+    const recover = async (error: ForwarderError): Promise<boolean> => {
+      while (flights.length > 0) await settleOldest();
+      cursor = 0;
+      failures++;
+      lastRecordedOk = 0;
+      metrics.errors.inc({ stage: "send", code: error.code });
+      try {
+        store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
+      } catch {
+        // The state error shows in its own logs; delivery status is best effort.
+      }
+      if (untilEmpty && failures >= maxFailures) return false;
+      const delay = retryDelay(failures, error, policy);
+      log.debug({ code: error.code, failures, delayMs: Math.round(delay) }, "Send failed; resending after a pause.");
+      try {
+        await sleep(delay, stopper.signal);
+      } catch {
+        return false;
+      }
+      return true;
+    };
+
+    while (!stopper.signal.aborted) {
+      if (flights.length > 0 && inFlight >= maxInFlight) {
+        const error = await settleOldest();
+        if (error && !(await recover(error))) break;
+        if (!error) failures = 0;
+        continue;
+      }
+      const rows = store.next(name, cursor, batchSize);
+      if (rows.length === 0) {
+        if (flights.length > 0) {
+          const error = await settleOldest();
+          if (error && !(await recover(error))) break;
+          if (!error) failures = 0;
+          continue;
+        }
+        if (untilEmpty) return true;
+        await idle();
+        continue;
+      }
+      cursor = rows[rows.length - 1]?.id ?? cursor;
+      const flight = send(rows);
+      flights.push(flight);
+      inFlight += flight.events;
+    }
+    // Stopping (or giving up): sends already on the wire are confirmed or failed, and acked accordingly.
+    while (flights.length > 0) await settleOldest();
+    return (store.outboxDepths().get(name) ?? 0) === 0;
+  }
+
+  return {
+    name,
+    wake,
+    async run() {
+      running = pump(false, Number.POSITIVE_INFINITY);
+      await running;
+    },
+    async runUntilEmpty(maxFailures) {
+      running = pump(true, maxFailures);
+      return running;
+    },
+    async stop() {
+      stopper.abort();
+      wake();
+      await running;
+    },
+  };
+}

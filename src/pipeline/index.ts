@@ -1,0 +1,112 @@
+// The pipeline wires source, state, format and sink together: the poll loops (one per tenant) fill the
+// outbox, the drain loops (one per destination) empty it. Nothing else knows about more than one module.
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/definitions.js";
+import type { Readiness } from "../metrics/server.js";
+import type { Source } from "../source/index.js";
+import type { Store } from "../state/index.js";
+import { createDrain, type Drain, type DrainOptions, type DrainTarget } from "./drain.js";
+import { createPoller, type PollResult, type TenantPoller } from "./poll.js";
+import { createScheduler, type Scheduler, scheduleIntervalMs } from "./scheduler.js";
+
+export interface PipelineParts {
+  sources: readonly Source[];
+  destinations: readonly DrainTarget[];
+  store: Store;
+}
+
+export interface PipelineOptions {
+  schedule: string;
+  maxOutbox: number;
+  retentionPruneMs?: number;
+  drain?: DrainOptions;
+}
+
+export interface Pipeline {
+  /** The daemon: polls on schedule, drains continuously. */
+  start(): void;
+  /** One poll of every tenant (for `once`). */
+  pollOnce(signal?: AbortSignal): Promise<Array<{ tenant: string; result: PollResult }>>;
+  /** Drains every destination until empty or `maxFailures` failed sends in a row; true if all are empty. */
+  drainUntilEmpty(maxFailures: number): Promise<boolean>;
+  readiness(): Readiness;
+  /** Graceful stop: no new polls, sends in flight finish and are acknowledged, sinks closed. */
+  stop(): Promise<void>;
+}
+
+export function createPipeline(
+  parts: PipelineParts,
+  options: PipelineOptions,
+  deps: { log: Logger; metrics: Metrics; clock?: () => number },
+): Pipeline {
+  const { log, metrics, store } = { ...deps, store: parts.store };
+  const clock = deps.clock ?? Date.now;
+  const drains: Drain[] = parts.destinations.map((target) =>
+    createDrain(target, options.drain ?? {}, { log, metrics, store }),
+  );
+  const wakeAll = () => {
+    for (const d of drains) d.wake();
+  };
+  const pollers: TenantPoller[] = parts.sources.map((source) =>
+    createPoller(source, { maxOutbox: options.maxOutbox }, { log, metrics, store, clock, onIngested: wakeAll }),
+  );
+  const intervalMs = scheduleIntervalMs(options.schedule);
+  const startedAt = clock();
+  let scheduler: Scheduler | undefined;
+  let drainRuns: Promise<unknown>[] = [];
+  let pruneTimer: NodeJS.Timeout | undefined;
+
+  metrics.setOutboxSource(() => store.outboxDepths());
+
+  function prune(): void {
+    try {
+      const removed = store.pruneSeen();
+      if (removed > 0) log.debug({ removed }, "Pruned dedupe entries older than state.retention.");
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, "Pruning the dedupe table failed.");
+    }
+  }
+
+  return {
+    start() {
+      prune();
+      pruneTimer = setInterval(prune, options.retentionPruneMs ?? 3_600_000);
+      drainRuns = drains.map((d) => d.run());
+      scheduler = createScheduler(options.schedule, pollers, { log });
+      scheduler.start();
+    },
+    async pollOnce(signal) {
+      const results = await Promise.all(
+        pollers.map(async (p) => ({ tenant: p.tenant, result: await p.poll(signal) })),
+      );
+      return results;
+    },
+    async drainUntilEmpty(maxFailures) {
+      const results = await Promise.all(drains.map((d) => d.runUntilEmpty(maxFailures)));
+      return results.every(Boolean);
+    },
+    readiness() {
+      const reasons: string[] = [];
+      const now = clock();
+      const limit = 3 * intervalMs;
+      for (const p of pollers) {
+        const last = p.lastSuccessAt;
+        if (last === undefined) {
+          if (now - startedAt > limit) reasons.push(`tenant ${p.tenant}: no successful poll since start`);
+          else if (!p.busy) reasons.push(`tenant ${p.tenant}: first poll not done yet`);
+          else reasons.push(`tenant ${p.tenant}: first poll running`);
+        } else if (now - last > limit) {
+          reasons.push(`tenant ${p.tenant}: no successful poll for ${Math.round((now - last) / 1000)}s`);
+        }
+      }
+      return { ready: reasons.length === 0, reasons };
+    },
+    async stop() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      await scheduler?.stop();
+      await Promise.all(drains.map((d) => d.stop()));
+      await Promise.allSettled(drainRuns);
+      await Promise.all(parts.destinations.map((d) => d.sink.close()));
+    },
+  };
+}

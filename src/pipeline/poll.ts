@@ -1,0 +1,198 @@
+// The poll loop of one tenant: read the window part by part and store each part in one transaction
+// (dedupe + outbox rows + checkpoint), so a crash at any instant leaves either all of a part or none.
+import { type ForwarderError, toForwarderError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/definitions.js";
+import { type DetectionRecord, toDetectionRecord } from "../record.js";
+import type { Source } from "../source/index.js";
+import type { Store } from "../state/index.js";
+import { formatTimestamp, parseTimestamp, ticksToSeconds } from "../timestamp.js";
+
+export type PollResult =
+  | { status: "ok"; received: number; inserted: number; duplicates: number; parts: number }
+  | { status: "paused"; reason: string }
+  | { status: "skipped"; reason: string }
+  | { status: "failed"; error: ForwarderError };
+
+export interface TenantPoller {
+  readonly tenant: string;
+  readonly busy: boolean;
+  /** Unix ms of the last successful poll, if any since start. */
+  readonly lastSuccessAt: number | undefined;
+  poll(signal?: AbortSignal): Promise<PollResult>;
+}
+
+export interface PollerOptions {
+  maxOutbox: number;
+  /** How long a tenant rests after a permanent error (403, rejected credentials) before it is tried again. */
+  parkMs?: number;
+}
+
+export interface PollerDeps {
+  log: Logger;
+  metrics: Metrics;
+  store: Store;
+  clock?: () => number;
+  /** Called after each stored part with new events, so drains wake at once. */
+  onIngested?: () => void;
+}
+
+const DEFAULT_PARK_MS = 60 * 60_000;
+
+export function createPoller(source: Source, options: PollerOptions, deps: PollerDeps): TenantPoller {
+  const { metrics, store } = deps;
+  const clock = deps.clock ?? Date.now;
+  const tenant = source.tenant;
+  const labels = { tenant };
+  const log = deps.log.child({ component: "poll", tenant });
+  let busy = false;
+  let notBefore = 0;
+  let lastSuccessAt: number | undefined;
+  let pausedLogged = false;
+
+  const checkpoint = store.getCheckpoint(tenant);
+  if (checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(checkpoint));
+
+  function outboxFull(): boolean {
+    const depth = store.maxOutboxDepth();
+    if (depth < options.maxOutbox) {
+      if (pausedLogged) log.info({ depth }, "Outbox below its limit; polling resumes.");
+      pausedLogged = false;
+      return false;
+    }
+    if (!pausedLogged) {
+      log.warn(
+        { depth, maxOutbox: options.maxOutbox },
+        "Outbox over state.max_outbox; polling paused until destinations catch up (nothing is dropped).",
+      );
+      pausedLogged = true;
+    }
+    return true;
+  }
+
+  async function run(signal?: AbortSignal): Promise<PollResult> {
+    const window = source.windowFor(store.getCheckpoint(tenant));
+    let received = 0;
+    let inserted = 0;
+    let duplicates = 0;
+    let parts = 0;
+    for await (const part of source.read(window, signal)) {
+      parts++;
+      const records = part.detections.map(toDetectionRecord);
+      // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
+      records.sort(byLastProcessed);
+      const newest = newestOf(records);
+      const result = store.ingest(tenant, records, newest);
+      const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
+      received += records.length;
+      inserted += result.inserted;
+      duplicates += result.duplicates;
+      metrics.detectionsReceived.inc(labels, records.length);
+      if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
+      if (malformed > 0) {
+        metrics.detectionsMalformed.inc(labels, malformed);
+        log.warn({ malformed }, "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.");
+      }
+      if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
+      if (result.inserted > 0) deps.onIngested?.();
+      // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
+      if (outboxFull()) return { status: "paused", reason: "outbox full" };
+    }
+    log.info(
+      {
+        received,
+        new: inserted,
+        duplicates,
+        parts,
+        since: formatTimestamp(window.since),
+        until: formatTimestamp(window.until),
+        checkpoint: store.getCheckpoint(tenant),
+      },
+      "Poll finished.",
+    );
+    return { status: "ok", received, inserted, duplicates, parts };
+  }
+
+  return {
+    tenant,
+    get busy() {
+      return busy;
+    },
+    get lastSuccessAt() {
+      return lastSuccessAt;
+    },
+    async poll(signal) {
+      if (busy) return { status: "skipped", reason: "previous poll still running" };
+      const now = clock();
+      if (now < notBefore) {
+        return { status: "skipped", reason: `waiting until ${new Date(notBefore).toISOString()}` };
+      }
+      if (outboxFull()) return { status: "paused", reason: "outbox full" };
+      busy = true;
+      const started = performance.now();
+      try {
+        const result = await run(signal);
+        lastSuccessAt = clock();
+        metrics.lastSuccessfulPoll.set(labels, lastSuccessAt / 1000);
+        store.recordPoll(tenant, { ok: true });
+        return result;
+      } catch (raw) {
+        const error = toForwarderError(raw);
+        if (error.code === "E_SHUTDOWN") return { status: "skipped", reason: "shutdown" };
+        metrics.errors.inc({ stage: stageOf(error), code: error.code });
+        if (error.errorClass === "throttled" && error.retryAfterMs !== undefined) {
+          notBefore = clock() + error.retryAfterMs;
+        } else if (error.permanent && error.code !== "E_STATE_WRITE") {
+          notBefore = clock() + (options.parkMs ?? DEFAULT_PARK_MS);
+        }
+        const fields = {
+          code: error.code,
+          err: error.message,
+          ...(notBefore > clock() ? { nextAttempt: new Date(notBefore).toISOString() } : {}),
+        };
+        if (error.permanent) log.error(fields, "Poll failed; this tenant rests until the next attempt.");
+        else log.warn(fields, "Poll failed; the checkpoint stays and the next poll reads the window again.");
+        tryRecord(() => store.recordPoll(tenant, { ok: false, code: error.code, message: error.message }));
+        return { status: "failed", error };
+      } finally {
+        busy = false;
+        metrics.pollDuration.observe(labels, (performance.now() - started) / 1000);
+      }
+    },
+  };
+
+  function tryRecord(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      log.error({ err: toForwarderError(err).message }, "Could not record the poll outcome in the state.");
+    }
+  }
+}
+
+function byLastProcessed(a: DetectionRecord, b: DetectionRecord): number {
+  if (a.lastProcessed === b.lastProcessed) return 0;
+  if (a.lastProcessed === undefined) return 1;
+  if (b.lastProcessed === undefined) return -1;
+  // Canonical timestamps have a fixed width, so string order is time order.
+  return a.lastProcessed < b.lastProcessed ? -1 : 1;
+}
+
+function newestOf(records: readonly DetectionRecord[]): string | undefined {
+  let newest: string | undefined;
+  for (const r of records) {
+    if (r.lastProcessed !== undefined && (newest === undefined || r.lastProcessed > newest)) newest = r.lastProcessed;
+  }
+  return newest;
+}
+
+function checkpointSeconds(checkpoint: string): number {
+  const t = parseTimestamp(checkpoint);
+  return t === undefined ? 0 : ticksToSeconds(t);
+}
+
+function stageOf(error: ForwarderError): "auth" | "poll" | "state" {
+  if (error.code.startsWith("E_AUTH")) return "auth";
+  if (error.code.startsWith("E_STATE")) return "state";
+  return "poll";
+}

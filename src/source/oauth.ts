@@ -1,0 +1,164 @@
+// OAuth2 client-credentials against Azure AD's v1 endpoint, as Microsoft's SIEM API page shows:
+// POST {authority_host}/{tenant_id}/oauth2/token, form-encoded, with `resource`.
+// One request in flight at a time; the token is cached until shortly before it expires.
+// Neither the secret nor the token ever goes into a log line or an error message.
+import { ForwarderError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/definitions.js";
+import type { TenantConfig } from "./config.js";
+import { type HttpClient, parseRetryAfter, TransportFailure } from "./http.js";
+
+export interface TokenProvider {
+  /** A valid access token, from the cache or fetched (once, however many callers wait). */
+  getToken(signal?: AbortSignal): Promise<string>;
+  /** Forgets `token` if it is the cached one (after a 401 from the API). */
+  invalidate(token: string): void;
+}
+
+export interface TokenProviderDeps {
+  log: Logger;
+  metrics: Metrics;
+  http: HttpClient;
+  clock?: () => number;
+  timeoutMs: number;
+}
+
+/** Refresh this long before expiry, so a token never expires between fetch and use. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+interface CachedToken {
+  value: string;
+  refreshAt: number;
+}
+
+export function createTokenProvider(
+  tenant: Pick<TenantConfig, "name" | "tenant_id" | "client_id" | "client_secret" | "authority_host" | "resource">,
+  deps: TokenProviderDeps,
+): TokenProvider {
+  const clock = deps.clock ?? Date.now;
+  const log = deps.log.child({ component: "oauth", tenant: tenant.name });
+  const url = `${tenant.authority_host}/${encodeURIComponent(tenant.tenant_id)}/oauth2/token`;
+  let cached: CachedToken | undefined;
+  let inFlight: Promise<string> | undefined;
+
+  const count = (outcome: "success" | "rejected" | "error") =>
+    deps.metrics.tokenRequests.inc({ tenant: tenant.name, outcome });
+
+  async function fetchToken(signal?: AbortSignal): Promise<string> {
+    const started = clock();
+    let res: Awaited<ReturnType<HttpClient["request"]>>;
+    try {
+      res = await deps.http.request({
+        method: "POST",
+        url,
+        form: {
+          grant_type: "client_credentials",
+          client_id: tenant.client_id,
+          client_secret: tenant.client_secret,
+          resource: tenant.resource,
+        },
+        timeoutMs: deps.timeoutMs,
+        signal,
+      });
+    } catch (err) {
+      count("error");
+      if (err instanceof TransportFailure && err.kind === "aborted") {
+        throw new ForwarderError("E_SHUTDOWN", "token request aborted by shutdown");
+      }
+      const reason = err instanceof TransportFailure ? err.reason : "error";
+      throw new ForwarderError("E_AUTH_UNAVAILABLE", `token endpoint unreachable for tenant ${tenant.name}: ${reason}`, {
+        cause: err,
+        details: { tenant: tenant.name },
+      });
+    }
+
+    if (res.status === 200) {
+      const parsed = parseTokenResponse(res.body, started);
+      if (parsed) {
+        count("success");
+        cached = parsed;
+        log.debug({ refreshInSeconds: Math.round((parsed.refreshAt - clock()) / 1000) }, "Access token obtained.");
+        return parsed.value;
+      }
+      count("error");
+      throw new ForwarderError(
+        "E_AUTH_UNAVAILABLE",
+        `token endpoint for tenant ${tenant.name} answered 200 without a usable access_token`,
+        { details: { tenant: tenant.name, status: 200 } },
+      );
+    }
+
+    const aad = describeAadError(res.body);
+    if (res.status === 429 || res.status >= 500) {
+      count("error");
+      const retryAfterMs = parseRetryAfter(res.headers["retry-after"], clock());
+      throw new ForwarderError(
+        res.status === 429 ? "E_API_THROTTLED" : "E_AUTH_UNAVAILABLE",
+        `token endpoint for tenant ${tenant.name} answered ${res.status}${aad}`,
+        { retryAfterMs, details: { tenant: tenant.name, status: res.status } },
+      );
+    }
+    // 400/401: wrong tenant, client or secret, or an expired secret. Retrying will not fix it.
+    count("rejected");
+    throw new ForwarderError(
+      "E_AUTH_TOKEN",
+      `token request for tenant ${tenant.name} rejected with ${res.status}${aad}; check tenant_id, client_id and client_secret`,
+      { details: { tenant: tenant.name, status: res.status } },
+    );
+  }
+
+  return {
+    getToken(signal) {
+      if (cached && clock() < cached.refreshAt) return Promise.resolve(cached.value);
+      if (!inFlight) {
+        inFlight = fetchToken(signal).finally(() => {
+          inFlight = undefined;
+        });
+      }
+      return inFlight;
+    },
+    invalidate(token) {
+      if (cached?.value === token) cached = undefined;
+    },
+  };
+
+  function parseTokenResponse(body: string, requestedAt: number): CachedToken | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+    if (typeof json !== "object" || json === null) return undefined;
+    const t = json as Record<string, unknown>;
+    if (typeof t.access_token !== "string" || t.access_token === "") return undefined;
+    // Azure AD v1 sends numbers as strings ("3599"); accept both. Prefer expires_in, measured from when we
+    // asked, over expires_on, which depends on the clocks agreeing.
+    const expiresIn = Number(t.expires_in);
+    const expiresOn = Number(t.expires_on);
+    let expiresAt: number;
+    if (Number.isFinite(expiresIn) && expiresIn > 0) expiresAt = requestedAt + expiresIn * 1000;
+    else if (Number.isFinite(expiresOn) && expiresOn > 0) expiresAt = expiresOn * 1000;
+    else expiresAt = requestedAt + 3_600_000;
+    const lifetime = Math.max(0, expiresAt - requestedAt);
+    // A short-lived token is refreshed at half its life rather than 5 minutes before its end.
+    const margin = Math.min(REFRESH_MARGIN_MS, lifetime / 2);
+    return { value: t.access_token, refreshAt: expiresAt - margin };
+  }
+}
+
+/** ` (invalid_client, AADSTS7000215)` from an Azure AD error body: the codes, not the free text. */
+function describeAadError(body: string): string {
+  try {
+    const json = JSON.parse(body) as { error?: unknown; error_description?: unknown };
+    const parts: string[] = [];
+    if (typeof json.error === "string" && /^[a-z_]{1,64}$/.test(json.error)) parts.push(json.error);
+    if (typeof json.error_description === "string") {
+      const code = /AADSTS\d{1,8}/.exec(json.error_description)?.[0];
+      if (code) parts.push(code);
+    }
+    return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+  } catch {
+    return "";
+  }
+}
