@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Detection } from "../../../src/record.js";
+import type { AlertsQuery } from "../../../src/source/siem-api.js";
+import { readWindow } from "../../../src/source/window.js";
+import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks } from "../../../src/timestamp.js";
+
+// The API's documented semantics, in memory: filter on LastProcessedTimeUtc within the bounds (sent in
+// whole milliseconds), and `limit` keeps the most recent N.
+function api(times: Ticks[], bounds: "inclusive" | "exclusive" = "inclusive") {
+  const detections = times.map((t, i) => ({ FullId: `id-${i}`, LastProcessedTimeUtc: formatTimestamp(t) }));
+  const queries: AlertsQuery[] = [];
+  const fetch = async (q: AlertsQuery): Promise<Detection[]> => {
+    queries.push(q);
+    const since = (q.since / TICKS_PER_MS) * TICKS_PER_MS;
+    const until = ((q.until + TICKS_PER_MS - 1n) / TICKS_PER_MS) * TICKS_PER_MS;
+    const inRange = detections.filter((d) => {
+      const t = parseTimestamp(d.LastProcessedTimeUtc) ?? 0n;
+      return bounds === "inclusive" ? t >= since && t <= until : t > since && t < until;
+    });
+    inRange.sort((a, b) => (a.LastProcessedTimeUtc < b.LastProcessedTimeUtc ? 1 : -1));
+    return q.limit === undefined ? inRange : inRange.slice(0, q.limit);
+  };
+  return { detections, queries, fetch };
+}
+
+const T0 = parseTimestamp("2026-11-30T00:00:00Z") ?? 0n;
+const MINUTE = 60_000n * TICKS_PER_MS;
+
+async function readAll(since: Ticks, until: Ticks, limit: number, fetch: (q: AlertsQuery) => Promise<Detection[]>) {
+  const parts = [];
+  for await (const part of readWindow(since, until, limit, fetch)) parts.push(part);
+  return parts;
+}
+
+test("a window with fewer than limit detections is one request", async () => {
+  const sim = api([T0 + 1n, T0 + MINUTE]);
+  const parts = await readAll(T0, T0 + 2n * MINUTE, 10, sim.fetch);
+  assert.equal(parts.length, 1);
+  assert.equal(parts[0]?.detections.length, 2);
+  assert.equal(sim.queries.length, 1);
+  assert.equal(sim.queries[0]?.limit, 10);
+});
+
+test("five times max_per_request: every detection read, parts in time order, each below the limit", async () => {
+  const times = Array.from({ length: 500 }, (_, i) => T0 + BigInt(i) * 1_234_567n);
+  const sim = api(times);
+  const parts = await readAll(T0, T0 + 10n * MINUTE, 100, sim.fetch);
+  const ids = new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId)));
+  assert.equal(ids.size, 500);
+  for (const p of parts) assert.ok(p.detections.length < 100);
+  for (let i = 1; i < parts.length; i++) {
+    assert.ok((parts[i - 1]?.since ?? 0n) < (parts[i]?.since ?? 0n), "oldest part first");
+    const prevNewest = parts[i - 1]?.detections.map((d) => String(d.LastProcessedTimeUtc)).sort().at(-1) ?? "";
+    const oldest = parts[i]?.detections.map((d) => String(d.LastProcessedTimeUtc)).sort()[0] ?? "~";
+    assert.ok(prevNewest <= oldest, "no part holds anything older than the previous part's newest");
+  }
+});
+
+test("more detections in one millisecond than the limit are read without limit", async () => {
+  const times = [...Array.from({ length: 250 }, () => T0 + 5n * MINUTE + 42n), T0 + MINUTE, T0 + 9n * MINUTE];
+  const sim = api(times);
+  const parts = await readAll(T0, T0 + 10n * MINUTE, 100, sim.fetch);
+  const ids = new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId)));
+  assert.equal(ids.size, 252);
+  assert.ok(sim.queries.some((q) => q.limit === undefined), "one request went out without limit");
+  const unlimited = sim.queries.filter((q) => q.limit === undefined);
+  for (const q of unlimited) assert.ok(q.until - q.since <= 2n * TICKS_PER_MS);
+});
+
+test("nothing is lost when the API reads bounds as exclusive", async () => {
+  // Detections sitting exactly on whole milliseconds, where split points fall.
+  const times = Array.from({ length: 300 }, (_, i) => T0 + BigInt(i) * 1000n * TICKS_PER_MS);
+  const sim = api(times, "exclusive");
+  const parts = await readAll(T0 - TICKS_PER_MS, T0 + 301_000n * TICKS_PER_MS, 64, sim.fetch);
+  const ids = new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId)));
+  assert.equal(ids.size, 300);
+});
+
+test("a failing request fails the read (the caller keeps its checkpoint)", async () => {
+  let calls = 0;
+  const failing = async (): Promise<Detection[]> => {
+    calls++;
+    if (calls === 1) return Array.from({ length: 10 }, (_, i) => ({ FullId: String(i) }));
+    throw new Error("boom");
+  };
+  await assert.rejects(readAll(T0, T0 + MINUTE, 10, failing), /boom/);
+});
