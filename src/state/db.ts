@@ -1,0 +1,307 @@
+// Opens the state database: checks the path, refuses damaged or foreign files instead of resetting
+// them, sets the pragmas durability depends on, and applies numbered migrations.
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { type ErrorCode, ForwarderError } from "../errors.js";
+import type { Logger } from "../log.js";
+
+export type Db = Database.Database;
+
+/** "MDEF": marks a file as ours, so a foreign SQLite file is refused rather than altered. */
+export const APPLICATION_ID = 0x4d444546;
+
+interface Migration {
+  readonly description: string;
+  readonly sql: string;
+}
+
+// Append only: migration N (1-based) brings user_version from N-1 to N. Never edit a shipped one.
+const MIGRATIONS: readonly Migration[] = [
+  {
+    description: "checkpoint, seen, event, outbox, outbox_depth, status tables",
+    sql: `
+      CREATE TABLE checkpoint (
+        tenant TEXT PRIMARY KEY,
+        last_processed TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE seen (
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX seen_by_age ON seen (seen_at);
+
+      -- AUTOINCREMENT: ids are never reused, even after the table empties, so a drain loop
+      -- paging with "id > afterId" can never skip a new event that got an old id.
+      CREATE TABLE event (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        last_processed TEXT,
+        received_at INTEGER NOT NULL
+      ) STRICT;
+      -- Lets pruneSeen keep the seen row of an event still waiting in the outbox.
+      CREATE INDEX event_by_key ON event (tenant, key);
+
+      CREATE TABLE outbox (
+        destination TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES event (id),
+        PRIMARY KEY (destination, event_id)
+      ) STRICT, WITHOUT ROWID;
+      -- "Does any destination still need this event?" after an ack, and the foreign-key check.
+      CREATE INDEX outbox_by_event ON outbox (event_id);
+
+      -- Row counts of outbox per destination, kept in the same transactions that change outbox,
+      -- so a metrics scrape reads a few rows instead of counting a million.
+      CREATE TABLE outbox_depth (
+        destination TEXT PRIMARY KEY,
+        events INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE tenant_status (
+        tenant TEXT PRIMARY KEY,
+        last_poll_at INTEGER,
+        last_success_at INTEGER,
+        last_error_at INTEGER,
+        last_error TEXT,
+        last_error_code TEXT
+      ) STRICT;
+
+      CREATE TABLE destination_status (
+        destination TEXT PRIMARY KEY,
+        last_success_at INTEGER,
+        last_error_at INTEGER,
+        last_error TEXT,
+        last_error_code TEXT
+      ) STRICT;
+
+      PRAGMA application_id = ${APPLICATION_ID};
+    `,
+  },
+];
+
+/** The schema version this code writes and expects. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface OpenStateOptions {
+  path: string;
+  /** For the `status` command: no directory creation, no migrations, no writes. */
+  readonly?: boolean;
+}
+
+/** Opens (creating and migrating if needed) the state database, or throws a ForwarderError. */
+export function openStateDatabase(options: OpenStateOptions, deps: { log: Logger }): Db {
+  const file = path.resolve(options.path);
+  const readonly = options.readonly === true;
+  const existed = readonly ? checkReadable(file) : checkWritable(file);
+
+  let db: Db;
+  try {
+    db = new Database(file, { readonly, fileMustExist: readonly });
+  } catch (err) {
+    throw toStateError(err, file, "open");
+  }
+  try {
+    // Connection settings first: they touch nothing on disk.
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    checkIntegrity(db, file, existed && !readonly);
+    const version = checkVersion(db, file, readonly);
+    if (!readonly) {
+      setDurability(db, file, deps.log);
+      migrate(db, version, deps.log);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw toStateError(err, file, "open");
+  }
+}
+
+/** Maps a SQLite or file-system failure to the stable state error codes; keeps the original as cause. */
+export function toStateError(err: unknown, file: string, action: "open" | "read" | "write"): ForwarderError {
+  if (err instanceof ForwarderError) return err;
+  const sqliteCode = err instanceof Database.SqliteError ? err.code : undefined;
+  const detail = err instanceof Error ? err.message : String(err);
+  const make = (code: ErrorCode, message: string) =>
+    new ForwarderError(code, message, { cause: err, details: { path: file, sqlite: sqliteCode } });
+
+  if (sqliteCode?.startsWith("SQLITE_CORRUPT") || sqliteCode?.startsWith("SQLITE_NOTADB")) {
+    return make("E_STATE_CORRUPT", corruptMessage(file, detail));
+  }
+  if (sqliteCode?.startsWith("SQLITE_FULL")) {
+    return make("E_STATE_WRITE", `state ${file}: disk full (${detail}); nothing of this write was kept`);
+  }
+  if (sqliteCode?.startsWith("SQLITE_BUSY") || sqliteCode?.startsWith("SQLITE_LOCKED")) {
+    return make("E_STATE_LOCKED", `state ${file} is locked by another process (${detail})`);
+  }
+  if (action === "open") return make("E_STATE_OPEN", `cannot open state ${file}: ${detail}`);
+  if (
+    action === "write" ||
+    sqliteCode?.startsWith("SQLITE_IOERR") ||
+    sqliteCode?.startsWith("SQLITE_READONLY")
+  ) {
+    return make("E_STATE_WRITE", `cannot write state ${file}: ${detail}`);
+  }
+  return make("E_INTERNAL", `cannot read state ${file}: ${detail}`);
+}
+
+function corruptMessage(file: string, detail: string): string {
+  return (
+    `state ${file} is not a forwarder database or is corrupt (${detail}); the checkpoint was NOT reset. ` +
+    "Restore the file from a backup, or move it away to start over from the configured lookback."
+  );
+}
+
+/** mkdir -p, then make sure both the directory (for -wal/-shm) and an existing file are writable. */
+function checkWritable(file: string): boolean {
+  const dir = path.dirname(file);
+  try {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // EEXIST means a non-directory is in the way: reported below as ENOTDIR, which says what is wrong.
+      if (errnoOf(err) !== "EEXIST") throw err;
+    }
+    if (!fs.statSync(dir).isDirectory()) throw errnoError("ENOTDIR", `not a directory: ${dir}`);
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (err) {
+    throw openError(`state directory ${dir} is not usable`, file, err);
+  }
+  let existed: boolean;
+  try {
+    existed = fs.statSync(file).size > 0;
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") return false;
+    throw openError(`state ${file} is not usable`, file, err);
+  }
+  try {
+    // SQLite would otherwise open a read-only file quietly and fail only at the first write.
+    fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+  } catch (err) {
+    throw openError(`state ${file} is not writable`, file, err);
+  }
+  return existed;
+}
+
+function checkReadable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") {
+      throw new ForwarderError("E_STATE_OPEN", `no state at ${file}`, {
+        cause: err,
+        details: { path: file },
+      });
+    }
+    throw openError(`state ${file} is not readable`, file, err);
+  }
+  return true;
+}
+
+function checkIntegrity(db: Db, file: string, full: boolean): void {
+  // Reading the header fails with SQLITE_NOTADB on a foreign file, before anything is written.
+  db.pragma("schema_version", { simple: true });
+  if (!full) return;
+  const rows = db.pragma("quick_check") as Array<{ quick_check: string }>;
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+  if (problems.length > 0) {
+    throw new ForwarderError("E_STATE_CORRUPT", corruptMessage(file, problems.slice(0, 5).join("; ")), {
+      details: { path: file },
+    });
+  }
+}
+
+function checkVersion(db: Db, file: string, readonly: boolean): number {
+  const version = Number(db.pragma("user_version", { simple: true }));
+  const appId = Number(db.pragma("application_id", { simple: true }));
+  if (version > SCHEMA_VERSION) {
+    throw new ForwarderError(
+      "E_STATE_OPEN",
+      `state ${file} was created by a newer version (schema ${version}, this version knows up to ${SCHEMA_VERSION}); upgrade the forwarder`,
+      { details: { path: file, version } },
+    );
+  }
+  if (version > 0 && appId !== APPLICATION_ID) {
+    throw new ForwarderError("E_STATE_OPEN", `${file} is a SQLite database but not a forwarder state`, {
+      details: { path: file },
+    });
+  }
+  if (version === 0) {
+    const objects = Number(db.prepare("SELECT count(*) FROM sqlite_schema").pluck().get());
+    if (objects > 0) {
+      throw new ForwarderError(
+        "E_STATE_OPEN",
+        `${file} is a SQLite database but not a forwarder state (it already has ${objects} schema objects); refusing to modify it`,
+        { details: { path: file } },
+      );
+    }
+  }
+  if (readonly && version < SCHEMA_VERSION) {
+    const why = version === 0 ? "is empty" : `has schema ${version}, this version expects ${SCHEMA_VERSION}`;
+    throw new ForwarderError(
+      "E_STATE_OPEN",
+      `state ${file} ${why}; start the forwarder once to initialise it`,
+      {
+        details: { path: file, version },
+      },
+    );
+  }
+  return version;
+}
+
+function setDurability(db: Db, file: string, log: Logger): void {
+  const mode = String(db.pragma("journal_mode = WAL", { simple: true }));
+  if (mode !== "wal") {
+    // Some network file systems cannot do WAL; the rollback journal is slower but just as safe.
+    log.warn({ path: file, journalMode: mode }, "State database is not in WAL mode.");
+  }
+  // FULL: a committed outbox row (and the checkpoint that moved with it) survives power loss.
+  db.pragma("synchronous = FULL");
+  // Keeps the -wal file from staying at its high-water mark after a large backlog.
+  db.pragma("journal_size_limit = 67108864");
+}
+
+function migrate(db: Db, from: number, log: Logger): void {
+  for (let version = from + 1; version <= SCHEMA_VERSION; version++) {
+    const migration = MIGRATIONS[version - 1];
+    if (migration === undefined) break;
+    const apply = db.transaction(() => {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      const current = Number(db.pragma("user_version", { simple: true }));
+      if (current >= version) return false;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${version}`);
+      return true;
+    });
+    if (apply.immediate()) {
+      log.info({ version, description: migration.description }, "State schema migrated.");
+    }
+  }
+}
+
+function openError(message: string, file: string, err: unknown): ForwarderError {
+  const errno = errnoOf(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ForwarderError("E_STATE_OPEN", `${message} (${errno ?? "error"}: ${detail})`, {
+    cause: err,
+    details: { path: file, errno },
+  });
+}
+
+function errnoOf(err: unknown): string | undefined {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string")
+    return err.code;
+  return undefined;
+}
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(message);
+  err.code = code;
+  return err;
+}

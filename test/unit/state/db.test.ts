@@ -1,0 +1,287 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
+import { ForwarderError } from "../../../src/errors.js";
+import { silentLogger } from "../../../src/log.js";
+import { APPLICATION_ID, openStateDatabase, SCHEMA_VERSION } from "../../../src/state/db.js";
+import { STORE_SQL } from "../../../src/state/store.js";
+import { detection, openStore, tempDir, ts } from "./helpers.js";
+
+const tmp = tempDir();
+after(tmp.remove);
+
+let dirCounter = 0;
+function newDir(): string {
+  dirCounter++;
+  const dir = path.join(tmp.dir, `case-${dirCounter}`);
+  fs.mkdirSync(dir);
+  return dir;
+}
+
+function isStateError(code: string, ...fragments: Array<string | RegExp>) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof ForwarderError, `expected a ForwarderError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    for (const f of fragments) {
+      if (typeof f === "string") assert.ok(err.message.includes(f), `"${err.message}" should mention "${f}"`);
+      else assert.match(err.message, f);
+    }
+    return true;
+  };
+}
+
+/** A state file with some content, closed again. */
+function makeState(file: string, records = 1): void {
+  const store = openStore(file);
+  store.ingest(
+    "contoso",
+    Array.from({ length: records }, (_, i) => detection(`d${i}`, 1, { Pad: "p".repeat(200) })),
+    ts(1),
+  );
+  store.close();
+}
+
+function pragma(file: string, name: string): unknown {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.pragma(name, { simple: true });
+  } finally {
+    db.close();
+  }
+}
+
+test("creates missing directories and a migrated WAL database", () => {
+  const file = path.join(newDir(), "nested", "deeper", "state.db");
+  const db = openStateDatabase({ path: file }, { log: silentLogger() });
+  try {
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    assert.equal(db.pragma("synchronous", { simple: true }), 2, "FULL");
+    assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
+    assert.equal(db.pragma("busy_timeout", { simple: true }), 5000);
+    assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    assert.equal(db.pragma("application_id", { simple: true }), APPLICATION_ID);
+  } finally {
+    db.close();
+  }
+  // Reopening an up-to-date file migrates nothing and keeps the data.
+  makeState(file);
+  const again = openStore(file);
+  try {
+    assert.equal(again.getCheckpoint("contoso"), ts(1));
+  } finally {
+    again.close();
+  }
+});
+
+test("a path under a regular file is E_STATE_OPEN naming the path and errno", () => {
+  const dir = newDir();
+  const blocker = path.join(dir, "not-a-dir");
+  fs.writeFileSync(blocker, "x");
+  for (const file of [path.join(blocker, "state.db"), path.join(blocker, "sub", "state.db")]) {
+    assert.throws(() => openStore(file), isStateError("E_STATE_OPEN", blocker, "ENOTDIR"));
+  }
+  assert.equal(fs.readFileSync(blocker, "utf8"), "x");
+});
+
+test("a read-only directory or file is E_STATE_OPEN naming the path and errno", (t) => {
+  if (process.getuid?.() === 0) {
+    t.skip("running as root: chmod does not restrict root (the ENOTDIR test covers the path)");
+    return;
+  }
+  const dir = newDir();
+  fs.chmodSync(dir, 0o500);
+  t.after(() => fs.chmodSync(dir, 0o700));
+  assert.throws(() => openStore(path.join(dir, "state.db")), isStateError("E_STATE_OPEN", dir, "EACCES"));
+
+  // A read-only file in a writable directory: SQLite alone would fail only at the first write.
+  const file = path.join(newDir(), "state.db");
+  makeState(file);
+  fs.chmodSync(file, 0o400);
+  assert.throws(() => openStore(file), isStateError("E_STATE_OPEN", file, "EACCES"));
+});
+
+test("a file that is not a database is E_STATE_CORRUPT and left untouched", () => {
+  const dir = newDir();
+  const file = path.join(dir, "state.db");
+  const garbage = Buffer.alloc(16_384);
+  for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919 + 13) % 251;
+  fs.writeFileSync(file, garbage);
+
+  assert.throws(
+    () => openStore(file),
+    (err: unknown) =>
+      isStateError("E_STATE_CORRUPT", file, "NOT reset")(err) &&
+      err instanceof ForwarderError &&
+      err.cause instanceof Database.SqliteError,
+  );
+  assert.ok(fs.readFileSync(file).equals(garbage), "same bytes afterwards");
+  assert.deepEqual(fs.readdirSync(dir), ["state.db"], "no -wal or -shm created");
+});
+
+test("a damaged database is E_STATE_CORRUPT, not reset", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file, 300);
+  const bytes = fs.readFileSync(file);
+  const pageSize = Number(pragma(file, "page_size"));
+  assert.ok(bytes.length >= pageSize * 6, "enough pages to damage");
+  // Overwrite the headers of pages 3..6 (page 1, the file header, stays valid).
+  for (let page = 2; page < 6; page++) bytes.fill(0xff, page * pageSize, page * pageSize + 16);
+  fs.writeFileSync(file, bytes);
+
+  assert.throws(() => openStore(file), isStateError("E_STATE_CORRUPT", file, "NOT reset"));
+  assert.ok(fs.readFileSync(file).equals(bytes), "left as it was");
+});
+
+test("a database that fails quick_check is E_STATE_CORRUPT, not reset", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file, 3);
+  // Append a page no b-tree uses and count it in the header: SQLite opens the file fine, but
+  // quick_check reports "Page N: never used" (a row, not an exception).
+  const original = fs.readFileSync(file);
+  const pageSize = original.readUInt16BE(16);
+  const bytes = Buffer.concat([original, Buffer.alloc(pageSize)]);
+  bytes.writeUInt32BE(original.readUInt32BE(28) + 1, 28);
+  fs.writeFileSync(file, bytes);
+
+  assert.throws(() => openStore(file), isStateError("E_STATE_CORRUPT", file, "NOT reset", "never used"));
+  assert.ok(fs.readFileSync(file).equals(bytes), "left as it was");
+});
+
+test("a database from a newer version is refused with E_STATE_OPEN", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file);
+  const raw = new Database(file);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  const before = fs.readFileSync(file);
+
+  assert.throws(() => openStore(file), isStateError("E_STATE_OPEN", file, "created by a newer version"));
+  assert.throws(
+    () => openStore(file, { readonly: true }),
+    isStateError("E_STATE_OPEN", "created by a newer version"),
+  );
+  assert.ok(fs.readFileSync(file).equals(before));
+});
+
+test("another application's SQLite file is refused, not altered", () => {
+  const file = path.join(newDir(), "other.db");
+  const raw = new Database(file);
+  raw.exec("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');");
+  raw.close();
+  const before = fs.readFileSync(file);
+
+  assert.throws(() => openStore(file), isStateError("E_STATE_OPEN", file, "not a forwarder state"));
+  assert.ok(fs.readFileSync(file).equals(before));
+
+  // Same if it carries a user_version but not our application_id.
+  const versioned = new Database(file);
+  versioned.pragma("user_version = 1");
+  versioned.close();
+  assert.throws(() => openStore(file), isStateError("E_STATE_OPEN", "not a forwarder state"));
+});
+
+test("readonly: status works on an existing state and writes are refused", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file, 2);
+  const store = openStore(file, { readonly: true, destinations: ["siem-a"] });
+  try {
+    const status = store.status();
+    assert.deepEqual(status.tenants, [{ tenant: "contoso", checkpoint: ts(1) }]);
+    assert.deepEqual(
+      status.destinations.map((d) => [d.destination, d.outbox]),
+      [
+        ["siem-a", 2],
+        ["siem-b", 2],
+      ],
+      "destinations found in the file are shown too",
+    );
+    assert.deepEqual(store.outboxDepths(), new Map([["siem-a", 2]]));
+    assert.throws(() => store.ingest("contoso", [detection("x")], undefined), /read-only/);
+    assert.throws(() => store.recordPoll("contoso", { ok: true }), /read-only/);
+  } finally {
+    store.close();
+  }
+  const writer = openStore(file);
+  try {
+    assert.equal(
+      writer.ingest("contoso", [detection("x")], undefined).inserted,
+      1,
+      "nothing was marked seen",
+    );
+  } finally {
+    writer.close();
+  }
+});
+
+test("readonly: a missing state is E_STATE_OPEN and nothing is created", () => {
+  const dir = path.join(newDir(), "absent");
+  const file = path.join(dir, "state.db");
+  assert.throws(
+    () => openStore(file, { readonly: true }),
+    isStateError("E_STATE_OPEN", `no state at ${file}`),
+  );
+  assert.equal(fs.existsSync(dir), false);
+
+  // An empty file is not a state either, and read-only mode will not initialise it.
+  fs.mkdirSync(dir);
+  fs.writeFileSync(file, "");
+  assert.throws(
+    () => openStore(file, { readonly: true }),
+    isStateError("E_STATE_OPEN", "start the forwarder once"),
+  );
+  assert.equal(fs.statSync(file).size, 0);
+});
+
+test("every hot query is an index search, never a table scan or a sort", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file, 50);
+  const db = new Database(file, { readonly: true });
+  // No ANALYZE: the planner's defaults are what a fresh install gets.
+  const hot = [
+    // The INSERT ... ON CONFLICT statements have no plan to show: their conflict check is a primary-key probe.
+    "getCheckpoint",
+    "next",
+    "deleteOutbox",
+    "deleteDestinationOutbox",
+    "deleteEventIfUnused",
+    "deleteDepth",
+    "pruneSeen",
+  ] as const;
+  try {
+    for (const name of hot) {
+      const plan = queryPlan(db, STORE_SQL[name]);
+      for (const step of plan) {
+        assert.doesNotMatch(step, /^SCAN |TEMP B-TREE/, `${name}: ${plan.join(" | ")}`);
+      }
+      if (name === "next") {
+        assert.ok(
+          plan.some((p) => /SEARCH o USING PRIMARY KEY \(destination=\? AND event_id>\?\)/.test(p)),
+          `next is an outbox range scan: ${plan.join(" | ")}`,
+        );
+      }
+      if (name === "pruneSeen") {
+        assert.ok(
+          plan.some((p) => /seen_by_age \(seen_at<\?\)/.test(p)),
+          plan.join(" | "),
+        );
+      }
+    }
+    // outboxDepths reads the small per-destination table only, never event or outbox.
+    const depthPlan = queryPlan(db, STORE_SQL.depths);
+    assert.ok(
+      depthPlan.every((p) => /outbox_depth/.test(p)),
+      depthPlan.join(" | "),
+    );
+  } finally {
+    db.close();
+  }
+});
+
+function queryPlan(db: Database.Database, sql: string): string[] {
+  const stmt = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+  // Placeholders must be bound even to explain; the values do not change the plan.
+  const params = sql.includes("@id") ? [{ id: 1 }] : Array.from(sql.matchAll(/\?/g), () => 1);
+  return stmt.all(...params).map((row) => String((row as { detail: string }).detail));
+}
