@@ -1,0 +1,112 @@
+// Escaping, sanitising and truncation for CEF and LEEF in one pass over the string.
+// Lengths are UTF-8 bytes of the *escaped* text (what a receiver's dictionary limit sees), and a
+// cut lands only between two output units: never inside a code point or an escape pair.
+
+/** Collects how many values were cut to fit their length limit, across one message. */
+export interface TruncationCounter {
+  truncated: number;
+}
+
+/** Replacement for each ASCII code unit; `undefined` keeps the character as it is. */
+type AsciiTable = readonly (string | undefined)[];
+
+function asciiTable(overrides: Readonly<Record<string, string>>): AsciiTable {
+  const table: (string | undefined)[] = new Array(128).fill(undefined);
+  // C0 controls and DEL: TAB included, since some CEF parsers split pairs on TAB and it is LEEF's delimiter.
+  for (let c = 0; c < 0x20; c++) table[c] = " ";
+  table[0x7f] = " ";
+  for (const [char, replacement] of Object.entries(overrides)) table[char.charCodeAt(0)] = replacement;
+  return table;
+}
+
+const CEF_EXTENSION = asciiTable({ "\n": "\\n", "\r": "\\r", "\\": "\\\\", "=": "\\=" });
+const CEF_HEADER = asciiTable({ "\\": "\\\\", "|": "\\|" });
+const LEEF_VALUE = asciiTable({});
+const LEEF_HEADER = asciiTable({ "|": " " });
+
+const REPLACEMENT_CHARACTER = "\ufffd";
+
+/**
+ * Maps every ASCII code unit through `table`, turns lone UTF-16 surrogates into U+FFFD (so the
+ * UTF-8 output is well-formed and its length is what we measured) and stops before the first
+ * unit that would exceed `maxBytes`. Returns `value` itself when nothing changes.
+ */
+function encode(value: string, maxBytes: number, table: AsciiTable, counter: TruncationCounter): string {
+  const n = value.length;
+  let out = "";
+  let runStart = 0; // first code unit of the current run copied unchanged
+  let bytes = 0;
+  let i = 0;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    let width = 1;
+    let size: number;
+    let replacement: string | undefined;
+    if (c < 0x80) {
+      replacement = table[c];
+      size = replacement === undefined ? 1 : replacement.length;
+    } else if (c < 0x800) {
+      size = 2;
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      const next = i + 1 < n ? value.charCodeAt(i + 1) : 0;
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        size = 4;
+        width = 2;
+      } else {
+        replacement = REPLACEMENT_CHARACTER;
+        size = 3;
+      }
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      replacement = REPLACEMENT_CHARACTER;
+      size = 3;
+    } else {
+      size = 3;
+    }
+    if (bytes + size > maxBytes) {
+      counter.truncated++;
+      return out + value.slice(runStart, i);
+    }
+    bytes += size;
+    if (replacement !== undefined) {
+      out += value.slice(runStart, i) + replacement;
+      runStart = i + width;
+    }
+    i += width;
+  }
+  return runStart === 0 ? value : out + value.slice(runStart);
+}
+
+function trimTrailingSpaces(value: string): string {
+  let end = value.length;
+  while (end > 0 && value.charCodeAt(end - 1) === 0x20) end--;
+  return end === value.length ? value : value.slice(0, end);
+}
+
+/**
+ * CEF extension value: `\`→`\\`, `=`→`\=`, LF→`\n`, CR→`\r`, other C0 controls and DEL → space,
+ * lone surrogates → U+FFFD, `|` kept. Trailing spaces are trimmed from every value (not only the
+ * last one) so a value reads the same wherever it lands in the message: CEF drops trailing spaces
+ * of the final pair, and many regex parsers drop them everywhere.
+ */
+export function escapeCefValue(value: string, maxBytes: number, counter: TruncationCounter): string {
+  return trimTrailingSpaces(encode(value, maxBytes, CEF_EXTENSION, counter));
+}
+
+/** CEF header field: `\`→`\\`, `|`→`\|`, CR, LF, other C0 controls and DEL → space. */
+export function escapeCefHeader(value: string, maxBytes: number, counter: TruncationCounter): string {
+  return encode(value, maxBytes, CEF_HEADER, counter);
+}
+
+/**
+ * LEEF defines no escaping: the delimiter (TAB), CR, LF, other C0 controls and DEL become a space,
+ * lone surrogates U+FFFD; in header fields `|` also becomes a space. `=` is kept (parsers split on
+ * the first `=`).
+ */
+export function sanitizeLeef(
+  value: string,
+  maxBytes: number,
+  counter: TruncationCounter,
+  where: "header" | "value",
+): string {
+  return encode(value, maxBytes, where === "header" ? LEEF_HEADER : LEEF_VALUE, counter);
+}

@@ -1,0 +1,303 @@
+// Detection -> ordered (key, value) fields, before any escaping. The tables implement the default
+// mapping (CEF: Microsoft's ArcSight mapping plus our decisions; LEEF: our decisions). Keys are
+// fixed here and never copied raw from input; every non-empty field lands somewhere, each key once.
+import { isIPv4, isIPv6 } from "node:net";
+import { ForwarderError } from "../errors.js";
+import type { Detection } from "../record.js";
+import { parseTimestamp, ticksToMs } from "../timestamp.js";
+
+/** One key/value pair, unescaped. `label` asks the CEF encoder to add `<key>Label=<label>` after it. */
+export interface MappedField {
+  readonly key: string;
+  readonly value: string;
+  /** Dictionary length of the key, in UTF-8 bytes after escaping. */
+  readonly maxBytes: number;
+  readonly label?: string | undefined;
+}
+
+/**
+ * How one detection field is mapped:
+ * - `text`: the value as text;
+ * - `flag`: booleans and "true"/"false" (any case) as `1`/`0`;
+ * - `time`: an ISO timestamp as epoch milliseconds;
+ * - `ip`: a valid IPv4 address under `key`, a valid IPv6 address under `ipv6Key`;
+ * - `severity`: the 1-10 level under `key` (no `key`: the CEF header carries it);
+ * - `header`: carried by a header field, never in the extension.
+ * A value a rule cannot map (an unparseable time, `maybe` for a flag, an unknown severity) goes to
+ * the profile's extra key with its raw text, in the rule's position: nothing is dropped.
+ */
+export interface FieldRule {
+  readonly field: string;
+  readonly kind: "text" | "flag" | "time" | "ip" | "severity" | "header";
+  readonly key?: string;
+  readonly label?: string;
+  readonly maxBytes?: number;
+  readonly ipv6Key?: string;
+  readonly ipv6Label?: string;
+}
+
+export interface MappingProfile {
+  readonly rules: readonly FieldRule[];
+  /** Key for a field without a rule, or whose value its rule cannot map. Alphanumeric. */
+  readonly extraKey: (fieldName: string) => string;
+  readonly extraMaxBytes: number;
+}
+
+/** CEF user-defined keys: limit decided here (the standard sets none; cs1-cs6 allow 4000). */
+export const CEF_EXTRA_MAX_BYTES = 4000;
+
+/** The CEF extension, in the order of the mapping table in the README. */
+export const CEF_RULES: readonly FieldRule[] = [
+  { field: "Category", kind: "text", key: "cat", maxBytes: 1023 },
+  { field: "Source", kind: "text", key: "sourceServiceName", maxBytes: 1023 },
+  { field: "MachineName", kind: "text", key: "shost", maxBytes: 1023 },
+  { field: "FileName", kind: "text", key: "fname", maxBytes: 1023 },
+  { field: "FilePath", kind: "text", key: "filePath", maxBytes: 1023 },
+  { field: "UserDomain", kind: "text", key: "sntdom", maxBytes: 255 },
+  { field: "UserName", kind: "text", key: "suser", maxBytes: 1023 },
+  { field: "Sha1", kind: "text", key: "fileHash", maxBytes: 255 },
+  { field: "Sha256", kind: "text", key: "cs6", label: "Sha256", maxBytes: 4000 },
+  { field: "Md5", kind: "text", key: "cs5", label: "Md5", maxBytes: 4000 },
+  { field: "ThreatName", kind: "text", key: "cs1", label: "ThreatName", maxBytes: 4000 },
+  // c6a2 is not in the 25.1 producer table, but Special Mappings names it for a source IPv6 address.
+  { field: "IpAddress", kind: "ip", key: "src", maxBytes: 1023, ipv6Key: "c6a2", ipv6Label: "IpAddress" },
+  { field: "Url", kind: "text", key: "request", maxBytes: 1023 },
+  { field: "RemediationIsSuccess", kind: "flag", key: "cn2", label: "RemediationIsSuccess" },
+  { field: "WasExecutingWhileDetected", kind: "flag", key: "cn1", label: "WasExecutingWhileDetected" },
+  { field: "AlertId", kind: "text", key: "externalId", maxBytes: 40 },
+  { field: "LinkToWDATP", kind: "text", key: "flexString1", label: "LinkToWDATP", maxBytes: 1023 },
+  { field: "LastProcessedTimeUtc", kind: "time", key: "rt" },
+  { field: "AlertTime", kind: "time", key: "start" },
+  { field: "MachineDomain", kind: "text", key: "sourceDnsDomain", maxBytes: 255 },
+  { field: "Actor", kind: "text", key: "cs4", label: "Actor", maxBytes: 4000 },
+  { field: "LogOnUsers", kind: "text", key: "suid", maxBytes: 1023 },
+  { field: "CommandLine", kind: "text", key: "cs2", label: "CommandLine", maxBytes: 4000 },
+  { field: "FullId", kind: "text", key: "cs3", label: "FullId", maxBytes: 4000 },
+  { field: "Description", kind: "text", key: "msg", maxBytes: 1023 },
+  { field: "DeviceID", kind: "text", key: "deviceExternalId", maxBytes: 255 },
+  { field: "RemediationAction", kind: "text", key: "act", maxBytes: 63 },
+  // Header fields. An unknown Severity still reaches the extension raw (the header says 0).
+  { field: "AlertTitle", kind: "header" },
+  { field: "Severity", kind: "severity" },
+];
+
+/** The LEEF attributes with a predefined key; every other field keeps its own name. */
+export const LEEF_RULES: readonly FieldRule[] = [
+  { field: "LastProcessedTimeUtc", kind: "time", key: "devTime" },
+  { field: "Severity", kind: "severity", key: "sev" },
+  { field: "Category", kind: "text", key: "cat" },
+  { field: "UserName", kind: "text", key: "usrName", maxBytes: 255 },
+  { field: "IpAddress", kind: "ip", key: "src", ipv6Key: "src" },
+  { field: "Url", kind: "text", key: "url" },
+];
+
+export const CEF_PROFILE: MappingProfile = {
+  rules: CEF_RULES,
+  // The CEF rule for user-defined keys: one alphanumeric word starting with vendor and product.
+  extraKey: (name) => `MicrosoftDefender${alphanumericName(name)}`,
+  extraMaxBytes: CEF_EXTRA_MAX_BYTES,
+};
+
+export const LEEF_PROFILE: MappingProfile = {
+  rules: LEEF_RULES,
+  extraKey: alphanumericName,
+  extraMaxBytes: Number.POSITIVE_INFINITY,
+};
+
+const NON_ALPHANUMERIC = /[^A-Za-z0-9]/g;
+
+/** A field name reduced to `[A-Za-z0-9]` (`Unnamed` when nothing is left). */
+export function alphanumericName(name: string): string {
+  return name.replace(NON_ALPHANUMERIC, "") || "Unnamed";
+}
+
+/**
+ * A field value as text, or undefined when empty (`null`, `undefined`, `""`). Numbers and booleans
+ * as their string, objects and arrays as compact JSON.
+ */
+export function fieldText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if (typeof value === "object") {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (err) {
+      throw new ForwarderError("E_FORMAT", "a detection field cannot be serialised as JSON", { cause: err });
+    }
+    return json ?? String(value);
+  }
+  return String(value);
+}
+
+/** Like fieldText, but whitespace-only counts as empty and the result is trimmed. */
+function nonBlank(value: unknown): string | undefined {
+  const text = fieldText(value)?.trim();
+  return text === "" ? undefined : text;
+}
+
+export type SeverityLevel = "Informational" | "Low" | "Medium" | "High";
+
+/** Severity of the detection, case-insensitive; undefined for anything else. */
+export function severityLevel(value: unknown): SeverityLevel | undefined {
+  if (typeof value !== "string") return undefined;
+  switch (value.trim().toLowerCase()) {
+    case "informational":
+      return "Informational";
+    case "low":
+      return "Low";
+    case "medium":
+      return "Medium";
+    case "high":
+      return "High";
+    default:
+      return undefined;
+  }
+}
+
+const SEVERITY_SCORE: Readonly<Record<SeverityLevel, number>> = {
+  Informational: 1,
+  Low: 3,
+  Medium: 5,
+  High: 8,
+};
+
+/** CEF header severity (0-10): Informational 1, Low 3, Medium 5, High 8, anything else 0 (Unknown). */
+export function cefSeverity(detection: Detection): number {
+  const level = severityLevel(detection.Severity);
+  return level === undefined ? 0 : SEVERITY_SCORE[level];
+}
+
+/** LEEF `sev` (1-10) on the same scale; undefined for an unknown severity (the key is then omitted). */
+export function leefSeverity(value: unknown): number | undefined {
+  const level = severityLevel(value);
+  return level === undefined ? undefined : SEVERITY_SCORE[level];
+}
+
+/**
+ * Stable per kind of detection, never per instance: `IoaDefinitionId` when set, else `ThreatName`
+ * (it names a kind of AV detection), else `MDE:<Source>:<Category>` with `Unknown` for a missing part.
+ * Values are trimmed; whitespace-only counts as missing.
+ */
+export function eventClassId(detection: Detection): string {
+  const ioa = nonBlank(detection.IoaDefinitionId);
+  if (ioa !== undefined) return ioa;
+  const threat = nonBlank(detection.ThreatName);
+  if (threat !== undefined) return threat;
+  return `MDE:${nonBlank(detection.Source) ?? "Unknown"}:${nonBlank(detection.Category) ?? "Unknown"}`;
+}
+
+/** The CEF header Name: `AlertTitle`, or `Unknown` when missing (the header field must not be empty). */
+export function eventName(detection: Detection): string {
+  return fieldText(detection.AlertTitle) ?? "Unknown";
+}
+
+function flagValue(value: unknown): "1" | "0" | undefined {
+  if (value === true) return "1";
+  if (value === false) return "0";
+  if (typeof value === "string") {
+    const v = value.trim().toLowerCase();
+    if (v === "true") return "1";
+    if (v === "false") return "0";
+  }
+  return undefined;
+}
+
+function epochMs(value: unknown): string | undefined {
+  const ticks = parseTimestamp(value);
+  return ticks === undefined ? undefined : String(ticksToMs(ticks));
+}
+
+interface CompiledProfile {
+  /** Fields handled by a rule: never repeated as extras. */
+  readonly consumed: ReadonlySet<string>;
+  /** Every key a rule can emit, so an extra field never takes one (even when unused). */
+  readonly reserved: ReadonlySet<string>;
+  /** Field name -> extra key. Detections share the same few dozen names; bounded against odd ones. */
+  readonly extraKeys: Map<string, string>;
+}
+
+const EXTRA_KEY_CACHE_LIMIT = 1024;
+const compiled = new WeakMap<MappingProfile, CompiledProfile>();
+
+function compile(profile: MappingProfile): CompiledProfile {
+  let c = compiled.get(profile);
+  if (c === undefined) {
+    const reserved = new Set<string>();
+    for (const rule of profile.rules) {
+      if (rule.key !== undefined) reserved.add(rule.key);
+      if (rule.key !== undefined && rule.label !== undefined) reserved.add(`${rule.key}Label`);
+      if (rule.ipv6Key !== undefined) reserved.add(rule.ipv6Key);
+      if (rule.ipv6Key !== undefined && rule.ipv6Label !== undefined) reserved.add(`${rule.ipv6Key}Label`);
+    }
+    c = { consumed: new Set(profile.rules.map((r) => r.field)), reserved, extraKeys: new Map() };
+    compiled.set(profile, c);
+  }
+  return c;
+}
+
+/** Maps a detection to its ordered fields: the rules in table order, then every other field in input order. */
+export function mapDetection(detection: Detection, profile: MappingProfile): MappedField[] {
+  const { consumed, reserved, extraKeys } = compile(profile);
+  const taken = new Set<string>();
+  const out: MappedField[] = [];
+  const extra = (name: string, value: string): void => {
+    let base = extraKeys.get(name);
+    if (base === undefined) {
+      base = profile.extraKey(name);
+      if (extraKeys.size >= EXTRA_KEY_CACHE_LIMIT) extraKeys.clear();
+      extraKeys.set(name, base);
+    }
+    // Two names can reduce to the same key (`A-B`, `AB`): the later one gets `2`, `3`...
+    let key = base;
+    for (let n = 2; reserved.has(key) || taken.has(key); n++) key = `${base}${n}`;
+    taken.add(key);
+    out.push({ key, value, maxBytes: profile.extraMaxBytes });
+  };
+
+  for (const rule of profile.rules) {
+    const raw = detection[rule.field];
+    const maxBytes = rule.maxBytes ?? Number.POSITIVE_INFINITY;
+    const key = rule.key;
+    if (rule.kind === "header") continue;
+    if (rule.kind === "text") {
+      const value = fieldText(raw);
+      if (value !== undefined && key !== undefined) out.push({ key, value, maxBytes, label: rule.label });
+      continue;
+    }
+    let mapped: MappedField | undefined;
+    if (rule.kind === "flag") {
+      const value = flagValue(raw);
+      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes, label: rule.label };
+    } else if (rule.kind === "time") {
+      const value = epochMs(raw);
+      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes };
+    } else if (rule.kind === "ip") {
+      if (typeof raw === "string" && key !== undefined) {
+        if (isIPv4(raw)) mapped = { key, value: raw, maxBytes, label: rule.label };
+        else if (isIPv6(raw) && rule.ipv6Key !== undefined) {
+          mapped = { key: rule.ipv6Key, value: raw, maxBytes, label: rule.ipv6Label };
+        }
+      }
+    } else {
+      const level = severityLevel(raw);
+      if (level !== undefined) {
+        if (key !== undefined) out.push({ key, value: String(SEVERITY_SCORE[level]), maxBytes });
+        continue;
+      }
+    }
+    if (mapped !== undefined) {
+      out.push(mapped);
+      continue;
+    }
+    const text = fieldText(raw);
+    if (text !== undefined) extra(rule.field, text);
+  }
+
+  for (const name of Object.keys(detection)) {
+    if (consumed.has(name)) continue;
+    const value = fieldText(detection[name]);
+    if (value !== undefined) extra(name, value);
+  }
+  return out;
+}

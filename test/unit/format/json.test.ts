@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ForwarderError } from "../../../src/errors.js";
+import { encodeJson } from "../../../src/format/json.js";
+import { loadDetection } from "./fixtures.js";
+import { assertOneLine } from "./oracle.js";
+
+test("the detection as received, compact, parses back to the same object", () => {
+  for (const name of ["microsoft-example", "hostile"]) {
+    const d = loadDetection(name);
+    const { text, truncated } = encodeJson(d);
+    assert.equal(truncated, 0);
+    assert.deepEqual(JSON.parse(text), d);
+    assert.ok(text.startsWith('{"AlertTime":"'), "compact, keys in the order received");
+    assertOneLine(Buffer.from(text, "utf8"));
+  }
+});
+
+test("controls and lone surrogates are escaped, so the message stays one line of valid UTF-8", () => {
+  const { text } = encodeJson({ a: "x\r\ny\0z\t", b: "lone \ud800 and \udfff", c: "😀" });
+  assertOneLine(Buffer.from(text, "utf8"));
+  assert.ok(text.includes("x\\r\\ny\\u0000z\\t"), text);
+  assert.ok(text.includes("lone \\ud800 and \\udfff"), text);
+  assert.ok(text.includes("😀"));
+  assert.equal((JSON.parse(text) as { b: string }).b, "lone \ud800 and \udfff");
+});
+
+test("a detection that cannot be serialised is a permanent E_FORMAT error", () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(
+    () => encodeJson(cyclic),
+    (err: unknown) => err instanceof ForwarderError && err.code === "E_FORMAT" && err.permanent,
+  );
+});

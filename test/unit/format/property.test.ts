@@ -1,0 +1,204 @@
+// Property tests: arbitrary strings (control characters, lone surrogates, escapes, multi-byte
+// characters, long runs) in several fields must always give one parseable line whose values equal
+// the input after the documented replacements, cut only where the documented limits force it.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { FACILITIES } from "../../../src/format/config.js";
+import { createFormatter } from "../../../src/format/index.js";
+import { parseCef } from "./cef-parser.js";
+import { fixedDeps, formatOptions } from "./fixtures.js";
+import { parseLeef } from "./leef-parser.js";
+import {
+  assertOneLine,
+  cefHeaderBytes,
+  cefHeaderText,
+  cefValueBytes,
+  cefValueText,
+  checkValue,
+  leefHeaderText,
+  leefValueText,
+  plainBytes,
+} from "./oracle.js";
+
+const NUM_RUNS = Number(process.env.FC_RUNS ?? 300);
+
+const tricky = fc.constantFrom(
+  "\\",
+  "=",
+  "|",
+  "\r",
+  "\n",
+  "\r\n",
+  "\t",
+  "\0",
+  "\x7f",
+  " ",
+  "\ud800",
+  "\udfff",
+  "é",
+  "中",
+  "😀",
+  "\\=",
+  "\u0085",
+);
+const char = fc.oneof(
+  { weight: 3, arbitrary: tricky },
+  { weight: 2, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 1 }) },
+  { weight: 3, arbitrary: fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 1 }) },
+);
+const text = (maxLength: number) => fc.string({ unit: char, maxLength });
+/** Sometimes short, sometimes a repeated chunk long enough to cross a 4000-byte limit. */
+const longText = fc.oneof(
+  text(80),
+  fc.tuple(text(40), fc.integer({ min: 1, max: 400 })).map(([s, n]) => s.repeat(n)),
+);
+
+const detectionArb = fc.record({
+  Description: longText,
+  CommandLine: longText,
+  AlertId: text(60),
+  RemediationAction: text(100),
+  UserName: text(300),
+  Category: text(40),
+  ThreatName: text(40),
+  IoaDefinitionId: fc.oneof(text(20), longText),
+  AlertTitle: longText,
+  "Odd field!": longText,
+  Severity: fc.constantFrom("High", "medium", "LOW", "Informational", "Critical", ""),
+});
+
+type Hostile = typeof detectionArb extends fc.Arbitrary<infer T> ? T : never;
+
+/** The CEF class id / LEEF EventID source, per the documented rule. */
+function classIdSource(d: Hostile): string {
+  return (
+    d.IoaDefinitionId.trim() || d.ThreatName.trim() || `MDE:Unknown:${d.Category.trim() || "Unknown"}` // no Source in these detections
+  );
+}
+
+const cefFields: ReadonlyArray<[keyof Hostile, string, number]> = [
+  ["Description", "msg", 1023],
+  ["CommandLine", "cs2", 4000],
+  ["AlertId", "externalId", 40],
+  ["RemediationAction", "act", 63],
+  ["UserName", "suser", 1023],
+  ["Category", "cat", 1023],
+  ["ThreatName", "cs1", 4000],
+  ["IoaDefinitionId", "MicrosoftDefenderIoaDefinitionId", 4000],
+  ["Odd field!", "MicrosoftDefenderOddfield", 4000],
+];
+
+test("CEF: one line, parses back, values equal after replacements, cuts only where forced", () => {
+  const cef = createFormatter(formatOptions({ format: "cef", syslog_header: "rfc5424" }), fixedDeps);
+  fc.assert(
+    fc.property(detectionArb, (d) => {
+      const { bytes, truncated } = cef.format(d);
+      const parsed = parseCef(assertOneLine(bytes));
+      let cuts = 0;
+      cuts += Number(
+        checkValue("Name", parsed.name, cefHeaderText(d.AlertTitle || "Unknown"), 512, cefHeaderBytes, false),
+      );
+      cuts += Number(
+        checkValue("classId", parsed.classId, cefHeaderText(classIdSource(d)), 1023, cefHeaderBytes, false),
+      );
+      for (const [field, key, limit] of cefFields) {
+        const got = parsed.extension.get(key);
+        if (got !== undefined) assert.notEqual(got, "", `${key} present but empty`);
+        cuts += Number(checkValue(field, got, cefValueText(d[field]), limit, cefValueBytes, true));
+      }
+      assert.equal(truncated, cuts);
+      const level = d.Severity.toLowerCase();
+      const expected = { informational: "1", low: "3", medium: "5", high: "8" }[level] ?? "0";
+      assert.equal(parsed.severity, expected);
+      assert.ok(parsed.pairs.every(([k]) => /^[A-Za-z0-9]+$/.test(k)));
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+const leefFields: ReadonlyArray<[keyof Hostile, string]> = [
+  ["Description", "Description"],
+  ["CommandLine", "CommandLine"],
+  ["AlertId", "AlertId"],
+  ["RemediationAction", "RemediationAction"],
+  ["Category", "cat"],
+  ["ThreatName", "ThreatName"],
+  ["IoaDefinitionId", "IoaDefinitionId"],
+  ["AlertTitle", "AlertTitle"],
+  ["Odd field!", "Oddfield"],
+];
+
+test("LEEF: one line, parses back on the delimiter and first =, values equal after replacements", () => {
+  for (const leef_version of ["1.0", "2.0"] as const) {
+    const leef = createFormatter(
+      formatOptions({ format: "leef", leef_version, syslog_header: "rfc3164" }),
+      fixedDeps,
+    );
+    fc.assert(
+      fc.property(detectionArb, (d) => {
+        const { bytes, truncated } = leef.format(d);
+        const parsed = parseLeef(assertOneLine(bytes));
+        assert.equal(parsed.version, leef_version);
+        let cuts = 0;
+        cuts += Number(
+          checkValue("EventID", parsed.eventId, leefHeaderText(classIdSource(d)), 255, plainBytes, false),
+        );
+        cuts += Number(
+          checkValue(
+            "usrName",
+            parsed.attributes.get("usrName"),
+            leefValueText(d.UserName),
+            255,
+            plainBytes,
+            false,
+          ),
+        );
+        for (const [field, key] of leefFields) {
+          const expected = d[field] === "" ? undefined : leefValueText(d[field]);
+          assert.equal(parsed.attributes.get(key), expected, key);
+        }
+        assert.equal(truncated, cuts);
+        for (const value of parsed.attributes.values()) assert.ok(!value.includes("\t"));
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  }
+});
+
+test("JSON: one line and the same object back, whatever the strings", () => {
+  const json = createFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
+  fc.assert(
+    fc.property(detectionArb, (d) => {
+      const line = assertOneLine(json.format(d).bytes);
+      // fc.record builds null-prototype objects; JSON.parse builds plain ones.
+      assert.deepEqual(JSON.parse(line), { ...d });
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+test("syslog PRI stays within 0-191 and the header is printable ASCII for any facility and severity", () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...(Object.keys(FACILITIES) as Array<keyof typeof FACILITIES>)),
+      fc.constantFrom("High", "Medium", "Low", "Informational", "whatever"),
+      fc.constantFrom("rfc5424", "rfc3164") as fc.Arbitrary<"rfc5424" | "rfc3164">,
+      fc.string({ unit: "binary", maxLength: 40 }),
+      (facility, severity, syslog_header, hostname) => {
+        const formatter = createFormatter(formatOptions({ facility, syslog_header, format: "json" }), {
+          ...fixedDeps,
+          hostname,
+        });
+        const line = formatter.format({ Severity: severity }).bytes.toString();
+        const header = line.slice(0, line.indexOf("{"));
+        const pri = Number(/^<(\d{1,3})>/.exec(header)?.[1]);
+        assert.ok(pri >= 0 && pri <= 191);
+        assert.equal(pri >> 3, FACILITIES[facility]);
+        // RFC 3164 pads a one-digit day with a second space.
+        assert.match(header, /^[\x21-\x7e]+( {1,2}[\x21-\x7e]+)+ $/);
+      },
+    ),
+    { numRuns: NUM_RUNS },
+  );
+});
