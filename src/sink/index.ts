@@ -1,0 +1,110 @@
+// The sink: sends framed syslog messages to one destination over UDP, TCP or TLS.
+// Delivery contract: a send resolves only when its messages are confirmed (see stream.ts for what
+// "confirmed" means on TCP/TLS); when it rejects, the caller resends them later (duplicates are
+// possible, loss is not). Retry and backoff belong to the caller.
+import type { ForwarderError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { TransportOptions } from "./config.js";
+import { createStreamSink } from "./stream.js";
+import { createUdpSink } from "./udp.js";
+
+export interface SendResult {
+  /** Messages that were not sent and never will be (e.g. a UDP datagram too large): the caller counts them as dropped. */
+  readonly dropped: ReadonlyArray<{ index: number; reason: "too_large" }>;
+}
+
+export interface Sink {
+  /**
+   * Frames and sends the messages (unframed syslog messages). Resolves once every message is
+   * *confirmed*; rejects with a retryable ForwarderError (E_SINK_CONNECT, E_SINK_WRITE, E_SINK_TLS,
+   * E_SINK_TIMEOUT) if they may not have arrived, or E_SHUTDOWN after close(). Several sends may be
+   * in flight at once; they settle in call order; when the connection fails, every unconfirmed send
+   * rejects.
+   */
+  send(messages: readonly Buffer[]): Promise<SendResult>;
+  /** True when the last connect or send succeeded; false after a failure until a later success. */
+  readonly up: boolean;
+  /**
+   * Stops accepting sends, lets in-flight sends settle normally for up to `timeoutMs` (default
+   * 5000), then closes the connection; sends still unsettled then reject E_SHUTDOWN. Idempotent.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface SinkDeps {
+  log: Logger;
+  /**
+   * Called on every transition of `up` (for the mde_destination_up gauge and logs). The first
+   * failure is reported too, although `up` was already false before anything was attempted.
+   */
+  onUpChange?: (up: boolean, error?: ForwarderError) => void;
+  /** How long a written frame must stay on a healthy connection before it counts as confirmed (default 1000 ms). */
+  confirmAfterMs?: number;
+}
+
+export type SinkOptions = TransportOptions & { name: string };
+
+/** Shared by the transports: owns `up`, its transitions, their logs and the callback. */
+export interface UpTracker {
+  readonly up: boolean;
+  markUp(): void;
+  markDown(error: ForwarderError): void;
+}
+
+export const DEFAULT_CONFIRM_AFTER_MS = 1000;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
+  const log = deps.log.child({ destination: options.name });
+  const tracker = createUpTracker(options, log, deps.onUpChange);
+  if (options.protocol === "udp") return createUdpSink(options, { log, tracker });
+  if (options.protocol === "tls" && !options.tls.reject_unauthorized) {
+    log.warn(
+      { host: options.host, port: options.port },
+      "TLS certificate verification is off (reject_unauthorized: false).",
+    );
+  }
+  return createStreamSink(options, {
+    log,
+    tracker,
+    confirmAfterMs: deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS,
+  });
+}
+
+function createUpTracker(options: SinkOptions, log: Logger, onUpChange: SinkDeps["onUpChange"]): UpTracker {
+  // "unknown" until the first attempt, so that the first failure is reported as a transition.
+  let state: "unknown" | "up" | "down" = "unknown";
+  const where = { protocol: options.protocol, host: options.host, port: options.port };
+  const notify = (up: boolean, error?: ForwarderError): void => {
+    try {
+      onUpChange?.(up, error);
+    } catch (err) {
+      log.error({ err }, "onUpChange callback failed.");
+    }
+  };
+  return {
+    get up() {
+      return state === "up";
+    },
+    markUp() {
+      if (state === "up") return;
+      const recovered = state === "down";
+      state = "up";
+      log.info(where, recovered ? "Destination is reachable again." : "Destination is reachable.");
+      notify(true);
+    },
+    markDown(error) {
+      if (state === "down") {
+        // Retries while down are the caller's business: keep them out of the warn level.
+        log.debug(
+          { ...where, code: error.code, reason: error.message },
+          "Send failed, destination still down.",
+        );
+        return;
+      }
+      state = "down";
+      log.warn({ ...where, code: error.code, reason: error.message }, "Destination is down.");
+      notify(false, error);
+    },
+  };
+}

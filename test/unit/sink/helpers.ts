@@ -1,0 +1,89 @@
+// Shared bits of the sink tests: transport options with test-friendly defaults, numbered
+// messages and their ids, and a recorder for onUpChange.
+import net from "node:net";
+import type { ForwarderError } from "../../../src/errors.js";
+import { silentLogger } from "../../../src/log.js";
+import type { SinkDeps, SinkOptions } from "../../../src/sink/index.js";
+
+export function sinkOptions(overrides: Partial<SinkOptions> & { port: number }): SinkOptions {
+  return {
+    name: "test",
+    protocol: "tcp",
+    host: "127.0.0.1",
+    framing: "lf",
+    tls: { reject_unauthorized: true },
+    connect_timeout: 5_000,
+    write_timeout: 5_000,
+    ...overrides,
+  };
+}
+
+export interface UpRecorder {
+  readonly calls: Array<[boolean, string | undefined]>;
+  readonly onUpChange: NonNullable<SinkDeps["onUpChange"]>;
+}
+
+/** Records every onUpChange call as [up, error code]. */
+export function recordUp(): UpRecorder {
+  const calls: Array<[boolean, string | undefined]> = [];
+  return { calls, onUpChange: (up: boolean, error?: ForwarderError) => calls.push([up, error?.code]) };
+}
+
+export function sinkDeps(extra: Partial<SinkDeps> = {}): SinkDeps {
+  return { log: silentLogger(), confirmAfterMs: 50, ...extra };
+}
+
+/** `<134>1 - test - - - - msg id=<n> ...`: recognisable, and the id survives any framing. */
+export function message(id: number, extra = ""): Buffer {
+  return Buffer.from(`<134>1 2024-01-01T00:00:00Z host mde - - - msg id=${id}${extra}`);
+}
+
+export function idOf(text: string): number {
+  const m = / id=(\d+)/.exec(text);
+  return m ? Number(m[1]) : -1;
+}
+
+export function batches(total: number, size: number): Buffer[][] {
+  const out: Buffer[][] = [];
+  for (let start = 0; start < total; start += size) {
+    out.push(Array.from({ length: Math.min(size, total - start) }, (_, i) => message(start + i)));
+  }
+  return out;
+}
+
+/** A port nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address !== "object") throw new Error("no port");
+  return address.port;
+}
+
+/** Lets pending I/O callbacks run: a few turns of the event loop. */
+export async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Tracks whether a promise settled, without changing it. */
+export function watch<T>(promise: Promise<T>): { readonly settled: boolean; promise: Promise<T> } {
+  const state = { settled: false, promise };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = true;
+    },
+  );
+  return state;
+}
+
+export function isCode(code: string): (err: unknown) => boolean {
+  return (err: unknown) => {
+    const actual = (err as { code?: unknown }).code;
+    if (actual !== code) throw new Error(`expected ${code}, got ${String(actual)}: ${String(err)}`);
+    return true;
+  };
+}
