@@ -36,7 +36,7 @@ export function parseTimestamp(value: unknown): Ticks | undefined {
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
   }
   // Digits beyond the seventh are below our resolution and are dropped (never rounded up).
-  const fraction = BigInt((frac + "0000000").slice(0, 7));
+  const fraction = BigInt(`${frac}0000000`.slice(0, 7));
   return BigInt(ms - offsetMinutes * 60_000) * TICKS_PER_MS + fraction;
 }
 

@@ -25,4 +25,3 @@ export function parse(argv: string[]) {
 export function configPath(values: CliValues): string {
   return values.config ?? process.env.MDE_FORWARDER_CONFIG ?? "./config/forwarder.yaml";
 }
-

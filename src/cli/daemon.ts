@@ -39,7 +39,10 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
         { destination: removed.destination, events: removed.events },
         "Outbox rows of a destination no longer configured were dropped.",
       );
-      metrics.eventsDropped.inc({ destination: removed.destination, reason: "destination_removed" }, removed.events);
+      metrics.eventsDropped.inc(
+        { destination: removed.destination, reason: "destination_removed" },
+        removed.events,
+      );
     }
     const sources = config.tenants.map((tenant) =>
       createSource(tenant, config.poll, { log, metrics, clock: deps.clock }),

@@ -45,7 +45,9 @@ export async function demoCommand(values: CliValues): Promise<number> {
       ],
       poll: { schedule: "*/10 * * * * *", lookback: "1h", overlap: "1m" },
       state: { path: join(stateDir, "state.db") },
-      destinations: [{ name: "local", format: "cef", protocol: "tcp", host: "127.0.0.1", port: receiver.port }],
+      destinations: [
+        { name: "local", format: "cef", protocol: "tcp", host: "127.0.0.1", port: receiver.port },
+      ],
       metrics: { host: "127.0.0.1", port: 9464 },
       log: { level },
     });

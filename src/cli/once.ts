@@ -27,7 +27,9 @@ export async function onceCommand(values: CliValues): Promise<number> {
   try {
     const polls = await forwarder.pipeline.pollOnce(abort.signal);
     const pollsOk = polls.every((p) => p.result.status === "ok");
-    const delivered = abort.signal.aborted ? false : await forwarder.pipeline.drainUntilEmpty(MAX_SEND_FAILURES);
+    const delivered = abort.signal.aborted
+      ? false
+      : await forwarder.pipeline.drainUntilEmpty(MAX_SEND_FAILURES);
     const pending = forwarder.store.outboxDepths();
     log.info(
       {

@@ -34,14 +34,20 @@ export async function runCommand(values: CliValues): Promise<number> {
 }
 
 /** Resolves with the exit code once SIGTERM or SIGINT has stopped `stop`. */
-export function waitForStop(stop: () => Promise<void>, log: ReturnType<typeof createLogger>): Promise<number> {
+export function waitForStop(
+  stop: () => Promise<void>,
+  log: ReturnType<typeof createLogger>,
+): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
       log.info({ signal }, "Stopping.");
       const deadline = setTimeout(() => {
-        log.error({ deadlineMs: STOP_DEADLINE_MS }, "Stop took too long; exiting with undelivered sends in flight.");
+        log.error(
+          { deadlineMs: STOP_DEADLINE_MS },
+          "Stop took too long; exiting with undelivered sends in flight.",
+        );
         process.exit(EXIT.FAILED);
       }, STOP_DEADLINE_MS);
       deadline.unref();

@@ -13,7 +13,9 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
-  const targets = config.destinations.filter((d) => values.destination === undefined || d.name === values.destination);
+  const targets = config.destinations.filter(
+    (d) => values.destination === undefined || d.name === values.destination,
+  );
   if (targets.length === 0) {
     process.stderr.write(
       `no destination named ${values.destination}; configured: ${config.destinations.map((d) => d.name).join(", ")}\n`,
@@ -33,7 +35,9 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
         failed++;
         process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
       } else {
-        process.stdout.write(`sent to ${where}, ${message.bytes.length} bytes:\n${message.bytes.toString("utf8")}\n`);
+        process.stdout.write(
+          `sent to ${where}, ${message.bytes.length} bytes:\n${message.bytes.toString("utf8")}\n`,
+        );
       }
     } catch (err) {
       failed++;

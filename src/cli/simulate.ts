@@ -18,7 +18,9 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   for (const spec of values.fault ?? []) {
     const fault = parseFault(spec);
     if (!fault) {
-      process.stderr.write(`--fault ${spec}: use 401, 403, 429[:SECONDS], 500, 503[:SECONDS], slow:MS, cut or html\n`);
+      process.stderr.write(
+        `--fault ${spec}: use 401, 403, 429[:SECONDS], 500, 503[:SECONDS], slow:MS, cut or html\n`,
+      );
       return EXIT.USAGE;
     }
     faults.push(fault);

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
-import { type ConfigIssue, ConfigError } from "../errors.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
 import { type Config, configSchema, SECRET_KEYS } from "./schema.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -64,7 +64,10 @@ export function parseConfig(text: string, file = "config", env: Env = process.en
   return { config: result.data, file, secretFiles };
 }
 
-function toIssue(iss: z.core.$ZodIssue, locate: (p: readonly PropertyKey[]) => number | undefined): ConfigIssue {
+function toIssue(
+  iss: z.core.$ZodIssue,
+  locate: (p: readonly PropertyKey[]) => number | undefined,
+): ConfigIssue {
   const path = iss.path as PropertyKey[];
   if (iss.code === "unrecognized_keys") {
     const keys = iss.keys;

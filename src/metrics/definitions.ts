@@ -1,6 +1,6 @@
 // Every metric name in one place (a public contract: dashboards and alert rules use these names).
 // Each set of metrics lives on its own Registry, passed in: nothing is global.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type ErrorStage = "config" | "auth" | "poll" | "ingest" | "state" | "format" | "send";
 
@@ -58,7 +58,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       "Detections lacking FullId or a parseable LastProcessedTimeUtc (still forwarded).",
       ["tenant"],
     ),
-    eventsSent: counter("mde_events_sent_total", "Events confirmed sent to the destination.", ["destination"]),
+    eventsSent: counter("mde_events_sent_total", "Events confirmed sent to the destination.", [
+      "destination",
+    ]),
     eventsDropped: counter("mde_events_dropped_total", "Events that will never be sent, by reason.", [
       "destination",
       "reason",
@@ -80,7 +82,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     }),
-    tokenRequests: counter("mde_token_requests_total", "OAuth token requests by outcome.", ["tenant", "outcome"]),
+    tokenRequests: counter("mde_token_requests_total", "OAuth token requests by outcome.", [
+      "tenant",
+      "outcome",
+    ]),
     pollDuration: new Histogram<"tenant">({
       name: "mde_poll_duration_seconds",
       help: "Duration of one whole poll of a tenant.",
@@ -108,11 +113,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       "Unix time of the tenant's last successful poll.",
       ["tenant"],
     ),
-    destinationUp: gauge(
-      "mde_destination_up",
-      "1 when the destination's last connect or send succeeded.",
-      ["destination"],
-    ),
+    destinationUp: gauge("mde_destination_up", "1 when the destination's last connect or send succeeded.", [
+      "destination",
+    ]),
     setOutboxSource(read) {
       readOutbox = read;
     },

@@ -24,7 +24,10 @@ export interface MetricsServerDeps {
   readiness: () => Readiness;
 }
 
-export async function startMetricsServer(config: MetricsConfig, deps: MetricsServerDeps): Promise<MetricsServer> {
+export async function startMetricsServer(
+  config: MetricsConfig,
+  deps: MetricsServerDeps,
+): Promise<MetricsServer> {
   const { log, metrics } = deps;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];

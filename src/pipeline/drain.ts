@@ -101,7 +101,10 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       } catch (err) {
         unusable.push(row.id);
         metrics.errors.inc({ stage: "format", code: "E_FORMAT" });
-        log.error({ eventId: row.id, err: toForwarderError(err).message }, "Stored event cannot be encoded; dropped.");
+        log.error(
+          { eventId: row.id, err: toForwarderError(err).message },
+          "Stored event cannot be encoded; dropped.",
+        );
       }
     }
     if (unusable.length > 0) {
@@ -168,7 +171,10 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       }
       if (untilEmpty && failures >= maxFailures) return false;
       const delay = retryDelay(failures, error, policy);
-      log.debug({ code: error.code, failures, delayMs: Math.round(delay) }, "Send failed; resending after a pause.");
+      log.debug(
+        { code: error.code, failures, delayMs: Math.round(delay) },
+        "Send failed; resending after a pause.",
+      );
       try {
         await sleep(delay, stopper.signal);
       } catch {

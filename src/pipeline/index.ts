@@ -48,7 +48,11 @@ export function createPipeline(
     for (const d of drains) d.wake();
   };
   const pollers: TenantPoller[] = parts.sources.map((source) =>
-    createPoller(source, { maxOutbox: options.maxOutbox }, { log, metrics, store, clock, onIngested: wakeAll }),
+    createPoller(
+      source,
+      { maxOutbox: options.maxOutbox },
+      { log, metrics, store, clock, onIngested: wakeAll },
+    ),
   );
   const intervalMs = scheduleIntervalMs(options.schedule);
   const startedAt = clock();
@@ -63,7 +67,10 @@ export function createPipeline(
       const removed = store.pruneSeen();
       if (removed > 0) log.debug({ removed }, "Pruned dedupe entries older than state.retention.");
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.message : String(err) }, "Pruning the dedupe table failed.");
+      log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        "Pruning the dedupe table failed.",
+      );
     }
   }
 

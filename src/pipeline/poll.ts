@@ -91,7 +91,10 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
       if (malformed > 0) {
         metrics.detectionsMalformed.inc(labels, malformed);
-        log.warn({ malformed }, "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.");
+        log.warn(
+          { malformed },
+          "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
+        );
       }
       if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
       if (result.inserted > 0) deps.onIngested?.();
@@ -181,7 +184,8 @@ function byLastProcessed(a: DetectionRecord, b: DetectionRecord): number {
 function newestOf(records: readonly DetectionRecord[]): string | undefined {
   let newest: string | undefined;
   for (const r of records) {
-    if (r.lastProcessed !== undefined && (newest === undefined || r.lastProcessed > newest)) newest = r.lastProcessed;
+    if (r.lastProcessed !== undefined && (newest === undefined || r.lastProcessed > newest))
+      newest = r.lastProcessed;
   }
   return newest;
 }

@@ -69,7 +69,10 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
           policy,
           signal,
           onRetry: (error, attempt, delayMs) => {
-            deps.metrics.errors.inc({ stage: error.code.startsWith("E_AUTH") ? "auth" : "poll", code: error.code });
+            deps.metrics.errors.inc({
+              stage: error.code.startsWith("E_AUTH") ? "auth" : "poll",
+              code: error.code,
+            });
             log.warn(
               {
                 code: error.code,

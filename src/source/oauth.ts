@@ -32,7 +32,10 @@ interface CachedToken {
 }
 
 export function createTokenProvider(
-  tenant: Pick<TenantConfig, "name" | "tenant_id" | "client_id" | "client_secret" | "authority_host" | "resource">,
+  tenant: Pick<
+    TenantConfig,
+    "name" | "tenant_id" | "client_id" | "client_secret" | "authority_host" | "resource"
+  >,
   deps: TokenProviderDeps,
 ): TokenProvider {
   const clock = deps.clock ?? Date.now;
@@ -66,10 +69,14 @@ export function createTokenProvider(
         throw new ForwarderError("E_SHUTDOWN", "token request aborted by shutdown");
       }
       const reason = err instanceof TransportFailure ? err.reason : "error";
-      throw new ForwarderError("E_AUTH_UNAVAILABLE", `token endpoint unreachable for tenant ${tenant.name}: ${reason}`, {
-        cause: err,
-        details: { tenant: tenant.name },
-      });
+      throw new ForwarderError(
+        "E_AUTH_UNAVAILABLE",
+        `token endpoint unreachable for tenant ${tenant.name}: ${reason}`,
+        {
+          cause: err,
+          details: { tenant: tenant.name },
+        },
+      );
     }
 
     if (res.status === 200) {
@@ -77,7 +84,10 @@ export function createTokenProvider(
       if (parsed) {
         count("success");
         cached = parsed;
-        log.debug({ refreshInSeconds: Math.round((parsed.refreshAt - clock()) / 1000) }, "Access token obtained.");
+        log.debug(
+          { refreshInSeconds: Math.round((parsed.refreshAt - clock()) / 1000) },
+          "Access token obtained.",
+        );
         return parsed.value;
       }
       count("error");

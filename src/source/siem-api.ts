@@ -44,7 +44,8 @@ export function createSiemApi(tenant: TenantConfig, deps: SiemApiDeps): SiemApi 
     if (tenant.device_created_machine_tags) {
       params.set("DeviceCreatedMachineTags", tenant.device_created_machine_tags);
     }
-    if (tenant.cloud_created_machine_tags) params.set("CloudCreatedMachineTags", tenant.cloud_created_machine_tags);
+    if (tenant.cloud_created_machine_tags)
+      params.set("CloudCreatedMachineTags", tenant.cloud_created_machine_tags);
     return `${base}?${params.toString()}`;
   }
 
@@ -98,9 +99,13 @@ function statusError(res: HttpResponse, tenant: string, now: number): ForwarderE
   const retryAfterMs = parseRetryAfter(res.headers["retry-after"], now);
   const where = `SIEM API for tenant ${tenant} answered ${res.status}`;
   if (res.status === 401) {
-    return new ForwarderError("E_API_UNAUTHORIZED", `${where} with a fresh token; check the app's permissions`, {
-      details,
-    });
+    return new ForwarderError(
+      "E_API_UNAUTHORIZED",
+      `${where} with a fresh token; check the app's permissions`,
+      {
+        details,
+      },
+    );
   }
   if (res.status === 403) {
     return new ForwarderError(
@@ -131,9 +136,13 @@ function parseBody(res: HttpResponse, tenant: string): Detection[] {
     );
   }
   if (!Array.isArray(json)) {
-    throw new ForwarderError("E_API_BAD_RESPONSE", `SIEM API for tenant ${tenant} sent JSON that is not an array`, {
-      details,
-    });
+    throw new ForwarderError(
+      "E_API_BAD_RESPONSE",
+      `SIEM API for tenant ${tenant} sent JSON that is not an array`,
+      {
+        details,
+      },
+    );
   }
   const bad = json.findIndex((item) => !isDetection(item));
   if (bad !== -1) {

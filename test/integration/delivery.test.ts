@@ -7,11 +7,14 @@ import { test } from "node:test";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { silentLogger } from "../../src/log.js";
 import { createSimulator } from "../../src/simulator/index.js";
+import { arrivals, config } from "../support/forwarder.js";
 import { startReceiver } from "../support/receiver.js";
 import { counterValue } from "../support/source.js";
-import { arrivals, config } from "../support/forwarder.js";
 
-async function setup(t: import("node:test").TestContext, options: { maxPerRequest?: number; overlap?: string } = {}) {
+async function setup(
+  t: import("node:test").TestContext,
+  options: { maxPerRequest?: number; overlap?: string } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "mde-e2e-"));
   const sim = await createSimulator({ seed: 7 });
   const rx = await startReceiver({ protocol: "tcp" });
@@ -83,7 +86,10 @@ test("an expired token is refreshed without a failed poll", async (t) => {
   sim.generate(5, { from: Date.now() - 2_000, to: Date.now() - 1 });
   assert.equal((await cycle())?.status, "ok");
   assert.equal(sim.tokensIssued, 2);
-  assert.equal(await counterValue(forwarder.metrics, "mde_api_requests_total", { tenant: "demo", status: "401" }), 1);
+  assert.equal(
+    await counterValue(forwarder.metrics, "mde_api_requests_total", { tenant: "demo", status: "401" }),
+    1,
+  );
   assert.equal(arrivals(rx.messages).size, 10);
 });
 

@@ -31,7 +31,13 @@ test("kill -9 between ingest and send, then restart: nothing is lost", async (t)
 
   // What the killed process left: all 200 in the outbox, the checkpoint moved with them.
   const store = createStore(
-    { path: join(dir, "state.db"), retention: 7 * 86_400_000, max_outbox: 1_000_000, destinations: ["siem"], readonly: true },
+    {
+      path: join(dir, "state.db"),
+      retention: 7 * 86_400_000,
+      max_outbox: 1_000_000,
+      destinations: ["siem"],
+      readonly: true,
+    },
     { log: silentLogger() },
   );
   assert.equal(store.outboxDepths().get("siem"), 200);
@@ -70,7 +76,13 @@ test("SIGTERM stops the daemon gracefully: exit 0, the send in flight acknowledg
   assert.ok(proc.logs.some((l) => l.msg === "Stopped."));
   // Whatever was acknowledged is gone from the outbox; whatever is left will be sent on restart.
   const store = createStore(
-    { path: join(dir, "state.db"), retention: 7 * 86_400_000, max_outbox: 1_000_000, destinations: ["siem"], readonly: true },
+    {
+      path: join(dir, "state.db"),
+      retention: 7 * 86_400_000,
+      max_outbox: 1_000_000,
+      destinations: ["siem"],
+      readonly: true,
+    },
     { log: silentLogger() },
   );
   const left = store.outboxDepths().get("siem") ?? 0;

@@ -10,7 +10,9 @@ after(() => {
   // own after-hooks (which close servers) run after this one and have the grace period to finish.
   setTimeout(() => {
     const open = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap");
-    process.stderr.write(`leak-check: handles still open after the last test: ${open.join(", ") || "unknown"}\n`);
+    process.stderr.write(
+      `leak-check: handles still open after the last test: ${open.join(", ") || "unknown"}\n`,
+    );
     process.exit(1);
   }, GRACE_MS).unref();
 });

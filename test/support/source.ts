@@ -2,11 +2,11 @@
 // would produce, for the source tests.
 import { silentLogger } from "../../src/log.js";
 import { createMetrics, type Metrics } from "../../src/metrics/definitions.js";
+import { DEMO_TENANT, type Simulator } from "../../src/simulator/index.js";
 import type { PollConfig, TenantConfig } from "../../src/source/config.js";
 import { createHttpClient } from "../../src/source/http.js";
 import { createTokenProvider, type TokenProvider } from "../../src/source/oauth.js";
 import { createSiemApi, type SiemApi } from "../../src/source/siem-api.js";
-import { DEMO_TENANT, type Simulator } from "../../src/simulator/index.js";
 
 export function tenantFor(sim: Simulator, overrides: Partial<TenantConfig> = {}): TenantConfig {
   return {
@@ -50,7 +50,11 @@ export function apiFor(
   return { metrics, tokens, api };
 }
 
-export async function counterValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+export async function counterValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const metric = await metrics.registry.getSingleMetric(name)?.get();
   const match = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
   return match?.value ?? 0;

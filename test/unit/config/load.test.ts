@@ -66,7 +66,11 @@ test("defaults fill in and durations parse", () => {
 });
 
 test("tls defaults to port 6514 and octet counting", () => {
-  const { config } = parseConfig(MINIMAL.replace("host: 127.0.0.1", "host: 127.0.0.1\n    protocol: tls"), "m", {});
+  const { config } = parseConfig(
+    MINIMAL.replace("host: 127.0.0.1", "host: 127.0.0.1\n    protocol: tls"),
+    "m",
+    {},
+  );
   assert.equal(config.destinations[0]?.port, 6514);
   assert.equal(config.destinations[0]?.framing, "octet-counting");
   assert.equal(config.destinations[0]?.tls.reject_unauthorized, true);
@@ -130,8 +134,11 @@ test("${VAR} and ${VAR:-default} expand; an unset variable is an error naming it
   assert.equal(issues[0]?.path, "tenants[0].client_secret");
   assert.equal(issues[0]?.line, 6);
   assert.match(issues[0]?.message ?? "", /SECRET is not set/);
-  assert.equal(parseConfig(MINIMAL.replace("client_secret: s", "client_secret: a$$b"), "m", {}).config.tenants[0]
-    ?.client_secret, "a$b");
+  assert.equal(
+    parseConfig(MINIMAL.replace("client_secret: s", "client_secret: a$$b"), "m", {}).config.tenants[0]
+      ?.client_secret,
+    "a$b",
+  );
 });
 
 test("client_secret_file reads the secret from a file; errors never show it", () => {
@@ -141,7 +148,9 @@ test("client_secret_file reads the secret from a file; errors never show it", ()
   const loaded = parseConfig(text, "m", {});
   assert.equal(loaded.config.tenants[0]?.client_secret, "from-file");
   assert.equal(loaded.secretFiles.get("tenants[0].client_secret"), file);
-  const both = issuesOf(MINIMAL.replace("client_secret: s", `client_secret: s\n    client_secret_file: ${file}`));
+  const both = issuesOf(
+    MINIMAL.replace("client_secret: s", `client_secret: s\n    client_secret_file: ${file}`),
+  );
   assert.match(both[0]?.message ?? "", /either client_secret or client_secret_file/);
   const missing = issuesOf(MINIMAL.replace("client_secret: s", `client_secret_file: ${join(dir, "nope")}`));
   assert.match(missing[0]?.message ?? "", /ENOENT/);
@@ -156,7 +165,8 @@ test("a YAML syntax error names its line", () => {
 test("an unreadable file is E_CONFIG_READ", () => {
   assert.throws(
     () => loadConfigFile(join(dir, "missing.yaml")),
-    (err: unknown) => err instanceof ConfigError && err.code === "E_CONFIG_READ" && /not found/.test(err.message),
+    (err: unknown) =>
+      err instanceof ConfigError && err.code === "E_CONFIG_READ" && /not found/.test(err.message),
   );
 });
 

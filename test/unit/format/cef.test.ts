@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { encodeCef } from "../../../src/format/cef.js";
 import { CEF_RULES } from "../../../src/format/mapping.js";
 import type { Detection } from "../../../src/record.js";
-import { parseCef } from "./cef-parser.js";
+import { parseCef } from "../../support/cef-parser.js";
 import { loadDetection } from "./fixtures.js";
 import {
   cefExtraKey,

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeLeef } from "../../../src/format/leef.js";
 import type { Detection } from "../../../src/record.js";
+import { parseLeef } from "../../support/leef-parser.js";
 import { loadDetection } from "./fixtures.js";
-import { parseLeef } from "./leef-parser.js";
 import { leefValueText } from "./oracle.js";
 
 const attrs = (detection: Detection) => parseLeef(encodeLeef(detection).text).attributes;

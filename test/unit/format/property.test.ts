@@ -6,9 +6,9 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { FACILITIES } from "../../../src/format/config.js";
 import { createFormatter } from "../../../src/format/index.js";
-import { parseCef } from "./cef-parser.js";
+import { parseCef } from "../../support/cef-parser.js";
+import { parseLeef } from "../../support/leef-parser.js";
 import { fixedDeps, formatOptions } from "./fixtures.js";
-import { parseLeef } from "./leef-parser.js";
 import {
   assertOneLine,
   cefHeaderBytes,

@@ -21,7 +21,10 @@ test("the token is fetched once and cached; concurrent callers share one request
   assert.equal(b, c);
   assert.equal(await tokens.getToken(), a);
   assert.equal(sim.tokensIssued - issued, 1);
-  assert.equal(await counterValue(metrics, "mde_token_requests_total", { tenant: "demo", outcome: "success" }), 1);
+  assert.equal(
+    await counterValue(metrics, "mde_token_requests_total", { tenant: "demo", outcome: "success" }),
+    1,
+  );
 });
 
 test("the token is refreshed shortly before it expires, not after", async () => {
@@ -47,7 +50,10 @@ test("a rejected secret is a permanent E_AUTH_TOKEN that never shows the secret"
   assert.match(err.message, /invalid_client/);
   assert.ok(!err.message.includes(secret));
   assert.ok(!JSON.stringify(err.details).includes(secret));
-  assert.equal(await counterValue(metrics, "mde_token_requests_total", { tenant: "demo", outcome: "rejected" }), 1);
+  assert.equal(
+    await counterValue(metrics, "mde_token_requests_total", { tenant: "demo", outcome: "rejected" }),
+    1,
+  );
 });
 
 test("a failing token endpoint is retryable E_AUTH_UNAVAILABLE", async () => {
@@ -68,7 +74,10 @@ test("an expired token is refreshed on a 401 and the call succeeds without a fai
   sim.generate(3, { from: now - 60_000, to: now - 1_000 });
   const before = await tokens.getToken();
   sim.expireTokens();
-  const detections = await api.fetch({ since: BigInt(now - 3_600_000) * 10_000n, until: BigInt(now) * 10_000n });
+  const detections = await api.fetch({
+    since: BigInt(now - 3_600_000) * 10_000n,
+    until: BigInt(now) * 10_000n,
+  });
   assert.ok(detections.length >= 3);
   assert.notEqual(await tokens.getToken(), before);
   assert.equal(await counterValue(metrics, "mde_api_requests_total", { tenant: "demo", status: "401" }), 1);

@@ -27,7 +27,12 @@ function api(times: Ticks[], bounds: "inclusive" | "exclusive" = "inclusive") {
 const T0 = parseTimestamp("2026-11-30T00:00:00Z") ?? 0n;
 const MINUTE = 60_000n * TICKS_PER_MS;
 
-async function readAll(since: Ticks, until: Ticks, limit: number, fetch: (q: AlertsQuery) => Promise<Detection[]>) {
+async function readAll(
+  since: Ticks,
+  until: Ticks,
+  limit: number,
+  fetch: (q: AlertsQuery) => Promise<Detection[]>,
+) {
   const parts = [];
   for await (const part of readWindow(since, until, limit, fetch)) parts.push(part);
   return parts;
@@ -51,7 +56,11 @@ test("five times max_per_request: every detection read, parts in time order, eac
   for (const p of parts) assert.ok(p.detections.length < 100);
   for (let i = 1; i < parts.length; i++) {
     assert.ok((parts[i - 1]?.since ?? 0n) < (parts[i]?.since ?? 0n), "oldest part first");
-    const prevNewest = parts[i - 1]?.detections.map((d) => String(d.LastProcessedTimeUtc)).sort().at(-1) ?? "";
+    const prevNewest =
+      parts[i - 1]?.detections
+        .map((d) => String(d.LastProcessedTimeUtc))
+        .sort()
+        .at(-1) ?? "";
     const oldest = parts[i]?.detections.map((d) => String(d.LastProcessedTimeUtc)).sort()[0] ?? "~";
     assert.ok(prevNewest <= oldest, "no part holds anything older than the previous part's newest");
   }
@@ -63,7 +72,10 @@ test("more detections in one millisecond than the limit are read without limit",
   const parts = await readAll(T0, T0 + 10n * MINUTE, 100, sim.fetch);
   const ids = new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId)));
   assert.equal(ids.size, 252);
-  assert.ok(sim.queries.some((q) => q.limit === undefined), "one request went out without limit");
+  assert.ok(
+    sim.queries.some((q) => q.limit === undefined),
+    "one request went out without limit",
+  );
   const unlimited = sim.queries.filter((q) => q.limit === undefined);
   for (const q of unlimited) assert.ok(q.until - q.since <= 2n * TICKS_PER_MS);
 });
