@@ -99,5 +99,5 @@ function describe(event: ReceivedEvent): string {
   const sev = (SEVERITY_NAMES[event.cef.severity] ?? event.cef.severity).padEnd(6);
   const host = (ext.shost ?? "-").padEnd(16);
   const cat = (ext.cat ?? "-").padEnd(20);
-  return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.cs3 ?? ext.externalId ?? ""}]`;
+  return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.externalId ?? ""}]`;
 }
