@@ -143,6 +143,22 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     store.recordDelivery(name, { ok: true });
   }
 
+  /** While idle, keeps `mde_destination_up` truthful: a no-op on an open connection, else one connect. */
+  async function probe(): Promise<void> {
+    try {
+      await target.sink.check();
+    } catch (err) {
+      const error = toForwarderError(err, "E_SINK_CONNECT");
+      if (error.code === "E_SHUTDOWN") return;
+      metrics.errors.inc({ stage: "send", code: error.code });
+      try {
+        store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
+      } catch {
+        // Delivery status is best effort.
+      }
+    }
+  }
+
   async function pump(untilEmpty: boolean, maxFailures: number): Promise<boolean> {
     const flights: Flight[] = [];
     let inFlight = 0;
@@ -199,6 +215,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           continue;
         }
         if (untilEmpty) return true;
+        await probe();
         await idle();
         continue;
       }

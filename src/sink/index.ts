@@ -22,6 +22,12 @@ export interface Sink {
    * rejects.
    */
   send(messages: readonly Buffer[]): Promise<SendResult>;
+  /**
+   * Health check: makes sure a connection is open (tcp, tls) or the host resolves (udp), connecting once
+   * if needed, and updates `up`. Rejects like a failed send. Lets `mde_destination_up` tell the truth
+   * while there is nothing to send.
+   */
+  check(): Promise<void>;
   /** True when the last connect or send succeeded; false after a failure until a later success. */
   readonly up: boolean;
   /**

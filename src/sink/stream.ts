@@ -71,6 +71,8 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
   let closing = false;
   let closed: Promise<void> | undefined;
   let onIdle: (() => void) | undefined;
+  /** Health checks waiting for the connection attempt in progress. */
+  const checks: Array<{ resolve: () => void; reject: (error: ForwarderError) => void }> = [];
 
   const track = (socket: net.Socket): void => {
     sockets.set(
@@ -98,6 +100,15 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     tail = promise;
     pump();
     return promise;
+  }
+
+  function check(): Promise<void> {
+    if (closing) return Promise.reject(shutdownError(options, "the sink is closed"));
+    if (current !== undefined && !current.dead) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      checks.push({ resolve, reject });
+      if (cancelConnect === undefined) connect();
+    });
   }
 
   function pump(): void {
@@ -195,16 +206,21 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     log.debug({ host: options.host, port: options.port, protocol: options.protocol }, "Connecting.");
     cancelConnect = openStream(options, track, (result) => {
       cancelConnect = undefined;
+      const waiting = checks.splice(0);
       if ("error" in result) {
         const victims = queued.splice(0);
-        if (victims.length > 0 && result.error.code !== "E_SHUTDOWN") tracker.markDown(result.error);
+        if ((victims.length > 0 || waiting.length > 0) && result.error.code !== "E_SHUTDOWN") {
+          tracker.markDown(result.error);
+        }
         for (const entry of victims) entry.reject(result.error);
+        for (const c of waiting) c.reject(result.error);
         checkIdle();
         return;
       }
       const conn: Connection = { socket: result.socket, dead: false, blocked: false };
       adopt(conn);
       tracker.markUp();
+      for (const c of waiting) c.resolve();
       pump();
     });
   }
@@ -301,6 +317,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
 
   return {
     send,
+    check,
     get up() {
       return tracker.up;
     },

@@ -185,6 +185,27 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     return result;
   }
 
+  /** UDP has no connection: healthy means the host resolves and a socket is open. */
+  async function check(): Promise<void> {
+    if (closed !== undefined) {
+      throw new ForwarderError("E_SHUTDOWN", `check of ${where} aborted: the sink is closed`, { details });
+    }
+    try {
+      await getEndpoint();
+    } catch (err) {
+      const error =
+        err instanceof ForwarderError
+          ? err
+          : new ForwarderError("E_SINK_CONNECT", `cannot reach ${where}: ${errnoOf(err)}`, {
+              cause: err,
+              details,
+            });
+      if (error.code !== "E_SHUTDOWN") tracker.markDown(error);
+      throw error;
+    }
+    tracker.markUp();
+  }
+
   async function shutdown(timeoutMs: number): Promise<void> {
     if (inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -209,6 +230,7 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
 
   return {
     send,
+    check,
     get up() {
       return tracker.up;
     },

@@ -383,3 +383,28 @@ function leakyHandles(): string[] {
     .filter((r) => LEAKY.has(r))
     .sort();
 }
+
+test("check() connects when idle and reports the destination's health without sending", async (t) => {
+  const port = await freePort();
+  const up = recordUp();
+  const sink = createSink(sinkOptions({ port }), sinkDeps({ onUpChange: up.onUpChange }));
+  t.after(() => sink.close());
+  await assert.rejects(
+    sink.check(),
+    (err: unknown) => err instanceof ForwarderError && err.code === "E_SINK_CONNECT",
+  );
+  assert.equal(sink.up, false);
+  assert.deepEqual(up.calls, [[false, "E_SINK_CONNECT"]]);
+  const rx = await startReceiver({ protocol: "tcp", port });
+  t.after(() => rx.close());
+  await sink.check();
+  assert.equal(sink.up, true);
+  await rx.waitForConnections(1);
+  await sink.check(); // an open connection: no new connect
+  assert.equal(rx.accepted, 1);
+  assert.equal(rx.messages.length, 0, "a health check sends nothing");
+  assert.deepEqual(up.calls, [
+    [false, "E_SINK_CONNECT"],
+    [true, undefined],
+  ]);
+});

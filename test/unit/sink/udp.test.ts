@@ -108,3 +108,17 @@ test("UDP: sends after close() reject E_SHUTDOWN even when nothing was ever sent
   });
   assert.equal(sink.up, false);
 });
+
+test("check() resolves the host and reports up; an unresolvable host is E_SINK_CONNECT", async (t) => {
+  const good = createSink(sinkOptions({ protocol: "udp", port: 9 }), sinkDeps());
+  t.after(() => good.close());
+  await good.check();
+  assert.equal(good.up, true);
+  const bad = createSink(sinkOptions({ protocol: "udp", host: "no-such-host.invalid", port: 9 }), sinkDeps());
+  t.after(() => bad.close());
+  await assert.rejects(
+    bad.check(),
+    (err: unknown) => err instanceof ForwarderError && err.code === "E_SINK_CONNECT",
+  );
+  assert.equal(bad.up, false);
+});
