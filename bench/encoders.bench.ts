@@ -21,7 +21,12 @@ function measure(name: string, fn: () => unknown, seconds = 1.5): { name: string
   return { name, perSecond: n / ((performance.now() - start) / 1000) };
 }
 
-const base = { syslog_header: "rfc5424", facility: "local0", app_name: "mde-forwarder", leef_version: "2.0" } as const;
+const base = {
+  syslog_header: "rfc5424",
+  facility: "local0",
+  app_name: "mde-forwarder",
+  leef_version: "2.0",
+} as const;
 const fixed = { clock: () => new Date("2026-11-30T00:00:00Z"), hostname: "bench" };
 const cef = createFormatter({ ...base, format: "cef" }, fixed);
 const leef = createFormatter({ ...base, format: "leef" }, fixed);
