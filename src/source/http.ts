@@ -17,14 +17,17 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
-/** A failure below HTTP: no status came back. `reason` is safe to log (errno-style, no URL query). */
+/**
+ * A failure below HTTP: no status came back. `reason` is safe to log (errno-style, no URL query). got's
+ * own error is deliberately not kept as `cause`: it carries the request options, and with them the
+ * token request's form body (the client secret), which must never reach a log serializer.
+ */
 export class TransportFailure extends Error {
   constructor(
     readonly kind: "timeout" | "network" | "aborted",
     readonly reason: string,
-    options?: { cause?: unknown },
   ) {
-    super(reason, options);
+    super(reason);
     this.name = "TransportFailure";
   }
 }
@@ -56,15 +59,15 @@ export function createHttpClient(base: Got = got): HttpClient {
         });
         return { status: res.statusCode, headers: res.headers, body: res.body };
       } catch (err) {
-        if (req.signal?.aborted) throw new TransportFailure("aborted", "aborted", { cause: err });
+        if (req.signal?.aborted) throw new TransportFailure("aborted", "aborted");
         if (err instanceof RequestError) {
           if (err.name === "TimeoutError" || err.code === "ETIMEDOUT") {
-            throw new TransportFailure("timeout", `timed out after ${req.timeoutMs} ms`, { cause: err });
+            throw new TransportFailure("timeout", `timed out after ${req.timeoutMs} ms`);
           }
           // Body cut mid-stream, connection reset, DNS failure...: the code names it without the URL.
-          throw new TransportFailure("network", err.code ?? err.name, { cause: err });
+          throw new TransportFailure("network", err.code ?? err.name);
         }
-        throw new TransportFailure("network", err instanceof Error ? err.name : "error", { cause: err });
+        throw new TransportFailure("network", err instanceof Error ? err.name : "error");
       }
     },
   };
