@@ -131,3 +131,29 @@ test("a receiver that restarts mid-stream loses nothing", async (t) => {
   const duplicates = [...counts.values()].reduce((n, c) => n + c - 1, 0);
   t.diagnostic(`3000 detections, ${duplicates} duplicates around the restart`);
 });
+
+test("detections without FullId or with an unparseable time are forwarded once and counted as malformed", async (t) => {
+  const { sim, rx, forwarder, cycle } = await setup(t);
+  sim.generate(3, { from: Date.now() - 60_000, to: Date.now() - 1_000 });
+  sim.add([
+    { FullId: undefined, AlertTitle: "no FullId" },
+    { LastProcessedTimeUtc: "yesterday-ish", AlertTitle: "bad time" },
+  ]);
+  assert.equal((await cycle())?.status, "ok");
+  assert.equal((await cycle())?.status, "ok", "a second poll re-reads them");
+  const titles = rx.messages.map((m) => /\|([^|]*)\|\d+\|/.exec(m)?.[1]);
+  assert.equal(titles.filter((x) => x === "no FullId").length, 1, "deduped on a content hash");
+  assert.equal(titles.filter((x) => x === "bad time").length, 1);
+  assert.equal(rx.messages.length, 5);
+  assert.equal(
+    await counterValue(forwarder.metrics, "mde_detections_malformed_total", { tenant: "demo" }),
+    4,
+  );
+  // An unparseable time never moves the checkpoint.
+  const newest = sim.detections
+    .map((d) => String(d.LastProcessedTimeUtc))
+    .filter((x) => /Z$/.test(x))
+    .sort()
+    .at(-1);
+  assert.equal(forwarder.store.getCheckpoint("demo"), newest);
+});

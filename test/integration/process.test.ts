@@ -4,10 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { silentLogger } from "../../src/log.js";
 import { createSimulator } from "../../src/simulator/index.js";
-import { createStore } from "../../src/state/index.js";
-import { arrivals, rawConfig, spawnForwarder, writeConfig } from "../support/forwarder.js";
+import { arrivals, rawConfig, readState, spawnForwarder, writeConfig } from "../support/forwarder.js";
 import { startReceiver } from "../support/receiver.js";
 
 test("kill -9 between ingest and send, then restart: nothing is lost", async (t) => {
@@ -30,19 +28,9 @@ test("kill -9 between ingest and send, then restart: nothing is lost", async (t)
   assert.equal((await first.exit).signal, "SIGKILL");
 
   // What the killed process left: all 200 in the outbox, the checkpoint moved with them.
-  const store = createStore(
-    {
-      path: join(dir, "state.db"),
-      retention: 7 * 86_400_000,
-      max_outbox: 1_000_000,
-      destinations: ["siem"],
-      readonly: true,
-    },
-    { log: silentLogger() },
-  );
-  assert.equal(store.outboxDepths().get("siem"), 200);
-  assert.ok(store.getCheckpoint("demo"));
-  store.close();
+  const state = readState(dir);
+  assert.equal(state.outbox.get("siem"), 200);
+  assert.ok(state.checkpoint);
 
   await rx.start();
   const second = spawnForwarder(["once", "-c", file]);
@@ -75,17 +63,6 @@ test("SIGTERM stops the daemon gracefully: exit 0, the send in flight acknowledg
   assert.ok(Date.now() - started < 10_000, "stopped within 10 s");
   assert.ok(proc.logs.some((l) => l.msg === "Stopped."));
   // Whatever was acknowledged is gone from the outbox; whatever is left will be sent on restart.
-  const store = createStore(
-    {
-      path: join(dir, "state.db"),
-      retention: 7 * 86_400_000,
-      max_outbox: 1_000_000,
-      destinations: ["siem"],
-      readonly: true,
-    },
-    { log: silentLogger() },
-  );
-  const left = store.outboxDepths().get("siem") ?? 0;
-  store.close();
+  const left = readState(dir).outbox.get("siem") ?? 0;
   assert.ok(arrivals(rx.messages).size + left >= 50, "received + still queued covers everything");
 });

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { type Config, configSchema } from "../../src/config/schema.js";
+import { silentLogger } from "../../src/log.js";
 import { DEMO_TENANT, type Simulator } from "../../src/simulator/index.js";
+import { createStore } from "../../src/state/index.js";
 import { parseCef } from "./cef-parser.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -158,4 +160,23 @@ export function spawnForwarder(args: string[], env: Record<string, string> = {})
       });
     },
   };
+}
+
+/** A snapshot of a state file, read the way `status` does (read-only, beside a running or dead daemon). */
+export function readState(stateDir: string, destinations: readonly string[] = ["siem"], tenant = "demo") {
+  const store = createStore(
+    {
+      path: join(stateDir, "state.db"),
+      retention: 7 * 86_400_000,
+      max_outbox: 1_000_000,
+      destinations,
+      readonly: true,
+    },
+    { log: silentLogger() },
+  );
+  try {
+    return { outbox: store.outboxDepths(), checkpoint: store.getCheckpoint(tenant) };
+  } finally {
+    store.close();
+  }
 }
