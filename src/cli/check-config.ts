@@ -11,6 +11,7 @@ const DURATION_KEYS = new Set([
   "lookback",
   "overlap",
   "request_timeout",
+  "permanent_error_retry",
   "retention",
   "connect_timeout",
   "write_timeout",

@@ -2,6 +2,7 @@
 // `run`, `once` and `demo` share it.
 import { hostname } from "node:os";
 import type { Config } from "../config/schema.js";
+import type { ForwarderError } from "../errors.js";
 import { createFormatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
@@ -24,6 +25,8 @@ export interface ForwarderDeps {
   clock?: () => number;
   /** Sink confirmation delay (tests shorten it). */
   confirmAfterMs?: number;
+  /** A failure the daemon cannot continue after (the state cannot be written). */
+  onFatal?: (error: ForwarderError) => void;
 }
 
 export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
@@ -63,8 +66,12 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
     });
     const pipeline = createPipeline(
       { sources, destinations, store },
-      { schedule: config.poll.schedule, maxOutbox: config.state.max_outbox },
-      { log, metrics, clock: deps.clock },
+      {
+        schedule: config.poll.schedule,
+        maxOutbox: config.state.max_outbox,
+        parkMs: config.poll.permanent_error_retry,
+      },
+      { log, metrics, clock: deps.clock, onFatal: deps.onFatal },
     );
     return {
       pipeline,

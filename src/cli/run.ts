@@ -1,7 +1,7 @@
 // `run`: the daemon. SIGTERM/SIGINT stop it gracefully: no new polls, the send in flight finishes and is
 // acknowledged, the database is closed, exit 0; a stop that takes longer than 10 s exits 1.
-import { EXIT } from "../errors.js";
-import { createLogger } from "../log.js";
+import { EXIT, type ForwarderError } from "../errors.js";
+import { createLogger, type Logger } from "../log.js";
 import type { CliValues } from "./args.js";
 import { configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
@@ -15,9 +15,13 @@ export async function runCommand(values: CliValues): Promise<number> {
   const { config, file } = loaded.loaded;
   const log = createLogger({ level: config.log.level });
   for (const warning of configWarnings(config)) log.warn({ warning }, "Config warning.");
+  let onFatal: (error: ForwarderError) => void = () => {};
+  const fatal = new Promise<ForwarderError>((resolve) => {
+    onFatal = resolve;
+  });
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    daemon = await startDaemon(config, { log });
+    daemon = await startDaemon(config, { log, onFatal: (error) => onFatal(error) });
   } catch (err) {
     return reportFatal(err);
   }
@@ -30,19 +34,25 @@ export async function runCommand(values: CliValues): Promise<number> {
     },
     "Forwarder started.",
   );
-  return waitForStop(daemon.stop, log);
+  return waitForStop(daemon.stop, log, fatal);
 }
 
-/** Resolves with the exit code once SIGTERM or SIGINT has stopped `stop`. */
+/**
+ * Resolves with the exit code once SIGTERM or SIGINT (0), or a fatal error (1), has stopped `stop`.
+ * Either way the stop is graceful and bounded by 10 s.
+ */
 export function waitForStop(
   stop: () => Promise<void>,
-  log: ReturnType<typeof createLogger>,
+  log: Logger,
+  fatal?: Promise<ForwarderError>,
 ): Promise<number> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+    let stopping = false;
+    const shutdown = (exitCode: number) => {
+      if (stopping) return;
+      stopping = true;
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
-      log.info({ signal }, "Stopping.");
       const deadline = setTimeout(() => {
         log.error(
           { deadlineMs: STOP_DEADLINE_MS },
@@ -55,7 +65,7 @@ export function waitForStop(
         () => {
           clearTimeout(deadline);
           log.info("Stopped.");
-          resolve(EXIT.OK);
+          resolve(exitCode);
         },
         (err: unknown) => {
           clearTimeout(deadline);
@@ -64,7 +74,16 @@ export function waitForStop(
         },
       );
     };
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.info({ signal }, "Stopping.");
+      shutdown(EXIT.OK);
+    };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
+    fatal?.then((error) => {
+      log.fatal({ code: error.code, err: error.message }, "Stopping after a fatal error; nothing is lost.");
+      process.stderr.write(`mde-forwarder: ${error.code}: ${error.message}\n`);
+      shutdown(EXIT.FAILED);
+    });
   });
 }

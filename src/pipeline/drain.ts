@@ -6,7 +6,7 @@ import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
-import { DEFAULT_POLICY, type RetryPolicy, retryDelay, sleep } from "../retry.js";
+import { DEFAULT_POLICY, type RetryPolicy, retryDelay } from "../retry.js";
 import type { Sink } from "../sink/index.js";
 import type { Store } from "../state/index.js";
 
@@ -21,6 +21,12 @@ export interface DrainOptions {
   batchSize?: number;
   /** Events sent but not yet confirmed, at most. */
   maxInFlight?: number;
+  /**
+   * The in-flight window after a start or a failed send; it grows by what each confirmed batch carried
+   * (doubling per confirmation delay) up to maxInFlight. A crash or a broken connection soon after a
+   * (re)start then resends this many events, not maxInFlight.
+   */
+  initialInFlight?: number;
   /** How often an idle drain looks at the outbox even without a wake-up. */
   idleCheckMs?: number;
   retryPolicy?: RetryPolicy;
@@ -42,6 +48,8 @@ export interface DrainDeps {
   log: Logger;
   metrics: Metrics;
   store: Store;
+  /** A state failure: nothing can be acknowledged any more, so the daemon must stop (and say why). */
+  onFatal?: (error: ForwarderError) => void;
 }
 
 interface Flight {
@@ -59,6 +67,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   const log = deps.log.child({ component: "drain", destination: name });
   const batchSize = options.batchSize ?? 500;
   const maxInFlight = options.maxInFlight ?? 20_000;
+  const initialInFlight = Math.min(maxInFlight, options.initialInFlight ?? batchSize);
   const idleCheckMs = options.idleCheckMs ?? 5_000;
   const policy = options.retryPolicy ?? DRAIN_POLICY;
   const stopper = new AbortController();
@@ -66,14 +75,21 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   let running: Promise<boolean> | undefined;
   let lastRecordedOk = 0;
 
+  /** The state cannot be written: stop this loop; what was sent and not acknowledged is resent later. */
+  function fatal(error: ForwarderError): void {
+    log.error({ code: error.code, err: error.message }, "State failure; this destination stops draining.");
+    deps.onFatal?.(error);
+    stopper.abort();
+  }
+
   function wake(): void {
     const w = wakeUp;
     wakeUp = undefined;
     w?.();
   }
 
-  /** Waits for a wake-up, the idle check or stop, whichever comes first; leaves no timer behind. */
-  function idle(): Promise<void> {
+  /** Waits for a wake-up, `ms` or stop, whichever comes first; leaves no timer behind. */
+  function idle(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -81,7 +97,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         wakeUp = undefined;
         resolve();
       };
-      const timer = setTimeout(done, idleCheckMs);
+      const timer = setTimeout(done, ms);
       stopper.signal.addEventListener("abort", done, { once: true });
       wakeUp = done;
     });
@@ -108,8 +124,12 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       }
     }
     if (unusable.length > 0) {
-      store.ack(name, unusable);
-      metrics.eventsDropped.inc({ ...labels, reason: "unencodable" }, unusable.length);
+      try {
+        store.ack(name, unusable);
+        metrics.eventsDropped.inc({ ...labels, reason: "unencodable" }, unusable.length);
+      } catch (err) {
+        fatal(toForwarderError(err, "E_STATE_WRITE"));
+      }
     }
     if (truncated > 0) metrics.fieldsTruncated.inc(labels, truncated);
     if (ids.length === 0) return { events: rows.length, done: Promise.resolve(undefined) };
@@ -127,7 +147,11 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           log.error({ dropped }, "Events too large for the destination were dropped.");
         }
         metrics.eventsSent.inc(labels, ids.length - dropped);
-        recordOk();
+        try {
+          recordOk();
+        } catch {
+          // Delivery status is best effort; the next ack will tell whether the state still works.
+        }
         return undefined;
       },
       (err: unknown) => toForwarderError(err, "E_SINK_WRITE"),
@@ -162,6 +186,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   async function pump(untilEmpty: boolean, maxFailures: number): Promise<boolean> {
     const flights: Flight[] = [];
     let inFlight = 0;
+    let window = initialInFlight;
     let cursor = 0;
     let failures = 0;
 
@@ -170,12 +195,18 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       if (!flight) return undefined;
       const error = await flight.done;
       inFlight -= flight.events;
+      if (error === undefined) window = Math.min(maxInFlight, window + flight.events);
       return error;
     };
 
     /** Waits out the failed connection's other sends, then backs off. False: give up (or stopping). */
     const recover = async (error: ForwarderError): Promise<boolean> => {
       while (flights.length > 0) await settleOldest();
+      window = initialInFlight;
+      if (error.code.startsWith("E_STATE")) {
+        fatal(error);
+        return false;
+      }
       cursor = 0;
       failures++;
       lastRecordedOk = 0;
@@ -191,22 +222,26 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         { code: error.code, failures, delayMs: Math.round(delay) },
         "Send failed; resending after a pause.",
       );
-      try {
-        await sleep(delay, stopper.signal);
-      } catch {
-        return false;
-      }
-      return true;
+      // New events (a wake-up) end the pause early: after a long outage the backoff may be long, and
+      // a recovered destination should not wait for it while fresh detections arrive.
+      await idle(delay);
+      return !stopper.signal.aborted;
     };
 
     while (!stopper.signal.aborted) {
-      if (flights.length > 0 && inFlight >= maxInFlight) {
+      if (flights.length > 0 && inFlight >= window) {
         const error = await settleOldest();
         if (error && !(await recover(error))) break;
         if (!error) failures = 0;
         continue;
       }
-      const rows = store.next(name, cursor, batchSize);
+      let rows: ReturnType<Store["next"]>;
+      try {
+        rows = store.next(name, cursor, batchSize);
+      } catch (err) {
+        fatal(toForwarderError(err, "E_STATE_CORRUPT"));
+        break;
+      }
       if (rows.length === 0) {
         if (flights.length > 0) {
           const error = await settleOldest();
@@ -216,7 +251,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         }
         if (untilEmpty) return true;
         await probe();
-        await idle();
+        await idle(idleCheckMs);
         continue;
       }
       cursor = rows[rows.length - 1]?.id ?? cursor;

@@ -1,5 +1,6 @@
 // The pipeline wires source, state, format and sink together: the poll loops (one per tenant) fill the
 // outbox, the drain loops (one per destination) empty it. Nothing else knows about more than one module.
+import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { Readiness } from "../metrics/server.js";
@@ -18,6 +19,8 @@ export interface PipelineParts {
 export interface PipelineOptions {
   schedule: string;
   maxOutbox: number;
+  /** How long a tenant rests after a permanent error. */
+  parkMs?: number;
   retentionPruneMs?: number;
   drain?: DrainOptions;
 }
@@ -37,12 +40,12 @@ export interface Pipeline {
 export function createPipeline(
   parts: PipelineParts,
   options: PipelineOptions,
-  deps: { log: Logger; metrics: Metrics; clock?: () => number },
+  deps: { log: Logger; metrics: Metrics; clock?: () => number; onFatal?: (error: ForwarderError) => void },
 ): Pipeline {
   const { log, metrics, store } = { ...deps, store: parts.store };
   const clock = deps.clock ?? Date.now;
   const drains: Drain[] = parts.destinations.map((target) =>
-    createDrain(target, options.drain ?? {}, { log, metrics, store }),
+    createDrain(target, options.drain ?? {}, { log, metrics, store, onFatal: deps.onFatal }),
   );
   const wakeAll = () => {
     for (const d of drains) d.wake();
@@ -50,8 +53,8 @@ export function createPipeline(
   const pollers: TenantPoller[] = parts.sources.map((source) =>
     createPoller(
       source,
-      { maxOutbox: options.maxOutbox },
-      { log, metrics, store, clock, onIngested: wakeAll },
+      { maxOutbox: options.maxOutbox, parkMs: options.parkMs },
+      { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal },
     ),
   );
   const intervalMs = scheduleIntervalMs(options.schedule);
@@ -79,7 +82,7 @@ export function createPipeline(
       prune();
       pruneTimer = setInterval(prune, options.retentionPruneMs ?? 3_600_000);
       drainRuns = drains.map((d) => d.run());
-      scheduler = createScheduler(options.schedule, pollers, { log });
+      scheduler = createScheduler(options.schedule, pollers, { log, onTick: wakeAll });
       scheduler.start();
     },
     async pollOnce(signal) {

@@ -35,6 +35,8 @@ export interface PollerDeps {
   clock?: () => number;
   /** Called after each stored part with new events, so drains wake at once. */
   onIngested?: () => void;
+  /** A state failure: the daemon must stop rather than poll on without a working store. */
+  onFatal?: (error: ForwarderError) => void;
 }
 
 const DEFAULT_PARK_MS = 60 * 60_000;
@@ -145,7 +147,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         metrics.errors.inc({ stage: stageOf(error), code: error.code });
         if (error.errorClass === "throttled" && error.retryAfterMs !== undefined) {
           notBefore = clock() + error.retryAfterMs;
-        } else if (error.permanent && error.code !== "E_STATE_WRITE") {
+        } else if (error.permanent && !error.code.startsWith("E_STATE")) {
           notBefore = clock() + (options.parkMs ?? DEFAULT_PARK_MS);
         }
         const fields = {
@@ -153,6 +155,11 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           err: error.message,
           ...(notBefore > clock() ? { nextAttempt: new Date(notBefore).toISOString() } : {}),
         };
+        if (error.code.startsWith("E_STATE")) {
+          log.error(fields, "Poll failed: the state cannot be written; the checkpoint did not move.");
+          deps.onFatal?.(error);
+          return { status: "failed", error };
+        }
         if (error.permanent) log.error(fields, "Poll failed; this tenant rests until the next attempt.");
         else log.warn(fields, "Poll failed; the checkpoint stays and the next poll reads the window again.");
         tryRecord(() => store.recordPoll(tenant, { ok: false, code: error.code, message: error.message }));

@@ -13,7 +13,7 @@ export interface Scheduler {
 export function createScheduler(
   schedule: string,
   pollers: readonly TenantPoller[],
-  deps: { log: Logger },
+  deps: { log: Logger; onTick?: () => void },
 ): Scheduler {
   const log = deps.log.child({ component: "scheduler" });
   const abort = new AbortController();
@@ -21,6 +21,9 @@ export function createScheduler(
   let task: ScheduledTask | undefined;
 
   function tick(): void {
+    // Every tick also nudges the drains: one waiting out a long backoff (or behind a paused poll) tries
+    // its destination again at least once per poll interval.
+    deps.onTick?.();
     for (const poller of pollers) {
       if (poller.busy) {
         log.debug({ tenant: poller.tenant }, "Previous poll still running; this tick is skipped.");

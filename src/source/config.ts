@@ -40,6 +40,8 @@ export const pollSchema = z
     overlap: duration().default(5 * 60_000),
     max_per_request: int({ min: 1, max: 100_000 }).default(5000),
     request_timeout: duration({ min: 1_000 }).default(60_000),
+    /** A tenant that failed permanently (403, rejected credentials) is tried again after this long. */
+    permanent_error_retry: duration({ min: 1_000 }).default(3_600_000),
   })
   .prefault({});
 

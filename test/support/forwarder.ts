@@ -95,11 +95,28 @@ export interface ForwarderProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function spawnForwarder(args: string[], env: Record<string, string> = {}): ForwarderProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
+export interface SpawnOptions {
+  /** Run as this user and group (tests running as root use it to be refused by file permissions). */
+  uid?: number;
+  gid?: number;
+  /** Shell commands run before exec'ing the forwarder, e.g. `ulimit -f 2048`. */
+  shellPrefix?: string;
+}
+
+export function spawnForwarder(
+  args: string[],
+  env: Record<string, string> = {},
+  options: SpawnOptions = {},
+): ForwarderProcess {
+  const node = [process.execPath, "--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args];
+  const [command, ...argv] = options.shellPrefix
+    ? ["/bin/sh", "-c", `${options.shellPrefix}; exec "$0" "$@"`, ...node]
+    : node;
+  const child = spawn(command ?? process.execPath, argv, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid ?? options.uid }),
   });
   const logs: LogLine[] = [];
   const stderr: string[] = [];

@@ -36,6 +36,8 @@ export interface Receiver {
   readonly listening: boolean;
   /** Every message received so far, in arrival order, decoded as UTF-8 (live array). */
   readonly messages: string[];
+  /** performance.now() at the arrival of each message, parallel to `messages`. */
+  readonly arrivedAt: number[];
   /** Connections accepted so far (stream transports). */
   readonly accepted: number;
   /** Connections open now. */
@@ -81,6 +83,7 @@ class SyslogReceiver implements Receiver {
   readonly host: string;
   port: number;
   readonly messages: string[] = [];
+  readonly arrivedAt: number[] = [];
   accepted = 0;
   readonly clientCertificates: string[] = [];
   readonly tlsErrors: Error[] = [];
@@ -226,6 +229,7 @@ class SyslogReceiver implements Receiver {
 
   private add(message: Buffer): void {
     this.messages.push(message.toString("utf8"));
+    this.arrivedAt.push(performance.now());
     this.check();
   }
 

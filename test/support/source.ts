@@ -28,6 +28,7 @@ export const POLL: PollConfig = {
   overlap: 5 * 60_000,
   max_per_request: 5000,
   request_timeout: 5_000,
+  permanent_error_retry: 3_600_000,
 };
 
 export interface ApiHarness {
