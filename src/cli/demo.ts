@@ -14,7 +14,12 @@ import { type RunningDaemon, startDaemon } from "./daemon.js";
 import { type ReceivedEvent, startDemoReceiver } from "./receiver.js";
 import { waitForStop } from "./run.js";
 
-const SEVERITY_NAMES: Record<string, string> = { "1": "Info", "3": "Low", "5": "Medium", "8": "High" };
+const SEVERITY_NAMES = new Map([
+  ["1", "Info"],
+  ["3", "Low"],
+  ["5", "Medium"],
+  ["8", "High"],
+]);
 
 export async function demoCommand(values: CliValues): Promise<number> {
   const durationMs = values.duration === undefined ? undefined : parseDuration(values.duration);
@@ -96,7 +101,7 @@ function describe(event: ReceivedEvent): string {
   const ext = event.cef.extension;
   const rt = ext.rt === undefined ? undefined : Number(ext.rt);
   const when = rt === undefined || Number.isNaN(rt) ? "--:--:--" : new Date(rt).toISOString().slice(11, 19);
-  const sev = (SEVERITY_NAMES[event.cef.severity] ?? event.cef.severity).padEnd(6);
+  const sev = (SEVERITY_NAMES.get(event.cef.severity) ?? event.cef.severity).padEnd(6);
   const host = (ext.shost ?? "-").padEnd(16);
   const cat = (ext.cat ?? "-").padEnd(20);
   return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.externalId ?? ""}]`;

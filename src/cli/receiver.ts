@@ -82,7 +82,8 @@ export function parseEvent(raw: string): ReceivedEvent {
       current += ch;
     }
   }
-  const extension: Record<string, string> = {};
+  // No prototype: a key named "__proto__" in a message is just a key.
+  const extension: Record<string, string> = Object.create(null);
   const ext = cef.slice(i);
   const keyAt = /(?:^| )([A-Za-z0-9_]+)=/g;
   const keys: Array<{ key: string; start: number; valueStart: number }> = [];

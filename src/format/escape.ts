@@ -89,7 +89,23 @@ function trimTrailingSpaces(value: string): string {
  * of the final pair, and many regex parsers drop them everywhere.
  */
 export function escapeCefValue(value: string, maxBytes: number, counter: TruncationCounter): string {
-  return trimTrailingSpaces(encode(value, maxBytes, CEF_EXTENSION, counter));
+  // Trailing characters that become spaces go first, so that a value is never counted as cut (or cut
+  // at all) for blanks that trimming would drop anyway; a cut that ends on spaces is trimmed after.
+  const end = blankTailStart(value, CEF_EXTENSION);
+  return trimTrailingSpaces(
+    encode(end === value.length ? value : value.slice(0, end), maxBytes, CEF_EXTENSION, counter),
+  );
+}
+
+/** Index where the run of trailing characters that `table` turns into spaces begins. */
+function blankTailStart(value: string, table: AsciiTable): number {
+  let end = value.length;
+  while (end > 0) {
+    const c = value.charCodeAt(end - 1);
+    if (c === 0x20 || (c < 0x80 && table[c] === " ")) end--;
+    else break;
+  }
+  return end;
 }
 
 /** CEF header field: `\`→`\\`, `|`→`\|`, CR, LF, other C0 controls and DEL → space. */

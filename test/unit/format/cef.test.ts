@@ -307,3 +307,14 @@ test("keys are never copied from input: a hostile field name cannot inject a pai
   assert.equal(e.get("MicrosoftDefenderab"), "=");
   assert.equal(e.has("cs1"), false);
 });
+
+test("regression (property gauntlet): blanks past a limit are trimmed, not counted as a cut", () => {
+  // 2,000 NULs and spaces become spaces, then nothing: the value is omitted and nothing was truncated.
+  const blank = encodeCef({ AlertTitle: "t", Severity: "Low", UserName: "\0 ".repeat(1_000) });
+  assert.equal(blank.truncated, 0);
+  assert.ok(!blank.text.includes("suser="));
+  // Real content followed by a long blank tail fits once the tail is gone.
+  const tail = encodeCef({ AlertTitle: "t", Severity: "Low", Description: `real text${" \t".repeat(900)}` });
+  assert.equal(tail.truncated, 0);
+  assert.ok(tail.text.endsWith("msg=real text"));
+});
