@@ -36,7 +36,7 @@ const result = spawnSync(
     "--test",
     "--test-reporter=spec",
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? "2"}`,
-    "--test-timeout=120000",
+    `--test-timeout=${process.env.TEST_TIMEOUT ?? "180000"}`,
     ...files,
   ],
   { cwd: root, stdio: "inherit" },
