@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
 import { createPipeline, type Pipeline } from "../pipeline/index.js";
+import { createRouter } from "../pipeline/route.js";
 import { createSink } from "../sink/index.js";
 import { createSource } from "../source/index.js";
 import { createStore, type Store } from "../state/index.js";
@@ -70,6 +71,7 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
         schedule: config.poll.schedule,
         maxOutbox: config.state.max_outbox,
         parkMs: config.poll.permanent_error_retry,
+        router: createRouter(config.destinations),
       },
       { log, metrics, clock: deps.clock, onFatal: deps.onFatal },
     );

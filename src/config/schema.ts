@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { formatOptionsShape } from "../format/config.js";
 import { metricsSchema } from "../metrics/config.js";
+import { selectionShape } from "../pipeline/config.js";
 import { resolveTransport, transportOptionsShape } from "../sink/config.js";
 import { pollSchema, tenantSchema } from "../source/config.js";
 import { stateSchema } from "../state/config.js";
@@ -13,6 +14,7 @@ export const destinationSchema = z
     name: name(),
     ...formatOptionsShape,
     ...transportOptionsShape,
+    ...selectionShape,
   })
   .superRefine((d, ctx) => {
     if (d.protocol === "udp" && d.framing !== undefined) {

@@ -11,6 +11,7 @@ export interface Metrics {
   readonly detectionsMalformed: Counter<"tenant">;
   readonly eventsSent: Counter<"destination">;
   readonly eventsDropped: Counter<"destination" | "reason">;
+  readonly eventsFiltered: Counter<"destination">;
   readonly fieldsTruncated: Counter<"destination">;
   readonly errors: Counter<"stage" | "code">;
   readonly apiRequests: Counter<"tenant" | "status">;
@@ -65,6 +66,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       "destination",
       "reason",
     ]),
+    eventsFiltered: counter(
+      "mde_events_filtered_total",
+      "New detections not queued for the destination because its selection (min_severity, include, exclude) said no.",
+      ["destination"],
+    ),
     fieldsTruncated: counter(
       "mde_fields_truncated_total",
       "Field values cut to the CEF dictionary length on the way out.",

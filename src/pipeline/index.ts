@@ -8,6 +8,7 @@ import type { Source } from "../source/index.js";
 import type { Store } from "../state/index.js";
 import { createDrain, type Drain, type DrainOptions, type DrainTarget } from "./drain.js";
 import { createPoller, type PollResult, type TenantPoller } from "./poll.js";
+import type { Router } from "./route.js";
 import { createScheduler, type Scheduler, scheduleIntervalMs } from "./scheduler.js";
 
 export interface PipelineParts {
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   maxOutbox: number;
   /** How long a tenant rests after a permanent error. */
   parkMs?: number;
+  /** Per-destination selection (createRouter); absent when every destination takes everything. */
+  router?: Router;
   retentionPruneMs?: number;
   drain?: DrainOptions;
 }
@@ -53,7 +56,7 @@ export function createPipeline(
   const pollers: TenantPoller[] = parts.sources.map((source) =>
     createPoller(
       source,
-      { maxOutbox: options.maxOutbox, parkMs: options.parkMs },
+      { maxOutbox: options.maxOutbox, parkMs: options.parkMs, router: options.router },
       { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal },
     ),
   );

@@ -5,8 +5,9 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { type DetectionRecord, toDetectionRecord } from "../record.js";
 import type { Source } from "../source/index.js";
-import type { Store } from "../state/index.js";
+import type { RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, ticksToSeconds } from "../timestamp.js";
+import type { Router } from "./route.js";
 
 export type PollResult =
   | { status: "ok"; received: number; inserted: number; duplicates: number; parts: number }
@@ -24,6 +25,8 @@ export interface TenantPoller {
 
 export interface PollerOptions {
   maxOutbox: number;
+  /** Per-destination selection; absent when every destination takes everything. */
+  router?: Router;
   /** How long a tenant rests after a permanent error (403, rejected credentials) before it is tried again. */
   parkMs?: number;
 }
@@ -80,7 +83,10 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
     let parts = 0;
     for await (const part of source.read(window, signal)) {
       parts++;
-      const records = part.detections.map(toDetectionRecord);
+      const { router } = options;
+      const records: RoutedRecord[] = part.detections.map((d) =>
+        router ? { ...toDetectionRecord(d), destinations: router(d) } : toDetectionRecord(d),
+      );
       // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
       records.sort(byLastProcessed);
       const newest = newestOf(records);
@@ -91,6 +97,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       duplicates += result.duplicates;
       metrics.detectionsReceived.inc(labels, records.length);
       if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
+      for (const [destination, queued] of result.queued) {
+        if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
+      }
       if (malformed > 0) {
         metrics.detectionsMalformed.inc(labels, malformed);
         log.warn(

@@ -8,6 +8,7 @@ export type {
   IngestResult,
   Outcome,
   RemovedDestination,
+  RoutedRecord,
   Store,
   StoreDeps,
   TenantStatus,

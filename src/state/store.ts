@@ -25,6 +25,8 @@ import { type Db, toStateError } from "./db.js";
 export interface IngestResult {
   readonly inserted: number;
   readonly duplicates: number;
+  /** Outbox rows added per configured destination (less than `inserted` where a destination's filter said no). */
+  readonly queued: ReadonlyMap<string, number>;
   /** The tenant's checkpoint after the ingest (unchanged when the given one was not greater). */
   readonly checkpoint: string | undefined;
 }
@@ -48,6 +50,9 @@ export interface DestinationStatus {
   lastErrorCode?: string;
 }
 
+/** A record with the destinations it is for (all configured ones when absent). */
+export type RoutedRecord = DetectionRecord & { readonly destinations?: readonly string[] };
+
 export type Outcome = { ok: true } | { ok: false; code: string; message: string };
 
 export interface RemovedDestination {
@@ -65,7 +70,7 @@ export interface Store {
    * given and greater (never backward). Records are inserted in the given order, so outbox ids follow
    * that order. Duplicates within the same batch count as duplicates.
    */
-  ingest(tenant: string, records: readonly DetectionRecord[], checkpoint: string | undefined): IngestResult;
+  ingest(tenant: string, records: readonly RoutedRecord[], checkpoint: string | undefined): IngestResult;
   /** Up to `limit` outbox events for the destination with id > afterId, oldest first. */
   next(destination: string, afterId: number, limit: number): OutboxEvent[];
   /** Removes the destination's outbox rows (one transaction) and any stored body no destination still needs. */
@@ -208,23 +213,36 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
   };
 
   const ingestTx = db.transaction(
-    (tenant: string, records: readonly DetectionRecord[], checkpoint: string | undefined): IngestResult => {
+    (tenant: string, records: readonly RoutedRecord[], checkpoint: string | undefined): IngestResult => {
       const now = clock();
       let inserted = 0;
+      const queued = new Map(destinations.map((d) => [d, 0]));
       for (const record of records) {
         if (s.insertSeen.run(tenant, record.key, now).changes === 0) continue;
         inserted++;
-        // Without destinations there is no one to deliver to: remember the key, keep no body.
-        if (destinations.length === 0) continue;
+        const targets =
+          record.destinations === undefined
+            ? destinations
+            : record.destinations.filter((d) => configured.has(d));
+        // No one to deliver to (no destination, or every filter said no): remember the key, keep no body.
+        if (targets.length === 0) continue;
         const id = Number(
           s.insertEvent.run(tenant, record.key, record.body, record.lastProcessed ?? null, now)
             .lastInsertRowid,
         );
-        for (const destination of destinations) s.insertOutbox.run(destination, id);
+        for (const destination of targets) {
+          s.insertOutbox.run(destination, id);
+          queued.set(destination, (queued.get(destination) ?? 0) + 1);
+        }
       }
-      if (inserted > 0) for (const destination of destinations) s.addDepth.run(destination, inserted);
+      for (const [destination, n] of queued) if (n > 0) s.addDepth.run(destination, n);
       if (checkpoint !== undefined) s.raiseCheckpoint.run(tenant, checkpoint, now);
-      return { inserted, duplicates: records.length - inserted, checkpoint: s.getCheckpoint.get(tenant) };
+      return {
+        inserted,
+        duplicates: records.length - inserted,
+        queued,
+        checkpoint: s.getCheckpoint.get(tenant),
+      };
     },
   );
 

@@ -50,17 +50,21 @@ test("every key of the reference config is in the README's configuration referen
   const sections = Object.keys(reference as object);
   for (const top of sections)
     assert.match(table, new RegExp(`^### \`${top}(\\[\\])?\``, "m"), `section ${top}`);
-  const walk = (value: unknown, prefix: string) => {
+  // Keys of a section or list item are documented as `key`; keys of an object nested in one (tls, include,
+  // exclude) as `parent.key`.
+  const walk = (value: unknown, path: string, depth: number) => {
     if (Array.isArray(value)) {
-      for (const item of value) walk(item, prefix);
+      for (const item of value) walk(item, path, depth);
     } else if (value !== null && typeof value === "object") {
       for (const [k, v] of Object.entries(value)) {
-        if (prefix !== "") keys.add(prefix === "tls" ? `tls.${k}` : k);
-        walk(v, k);
+        const nested = v !== null && typeof v === "object" && !Array.isArray(v);
+        const key = depth >= 2 ? `${path}.${k}` : k;
+        if (depth >= 1 && !(depth === 1 && nested)) keys.add(key);
+        walk(v, depth >= 2 ? key : k, depth + 1);
       }
     }
   };
-  walk(reference, "");
+  walk(reference, "", 0);
   for (const key of keys) assert.ok(table.includes(`\`${key}\``), `config key ${key} documented`);
 });
 

@@ -48,7 +48,15 @@ test("ingest stores new detections once per destination, in the given order", (t
 
   const result = store.ingest("contoso", records, ts(3));
 
-  assert.deepEqual(result, { inserted: 3, duplicates: 0, checkpoint: ts(3) });
+  assert.deepEqual(result, {
+    inserted: 3,
+    duplicates: 0,
+    queued: new Map([
+      ["siem-a", 3],
+      ["siem-b", 3],
+    ]),
+    checkpoint: ts(3),
+  });
   for (const destination of ["siem-a", "siem-b"]) {
     const events = store.next(destination, 0, 10);
     assert.deepEqual(
@@ -71,6 +79,10 @@ test("duplicates are dropped across calls and within a batch, per tenant", (t) =
   assert.deepEqual(store.ingest("contoso", [detection("a"), detection("b"), detection("a")], undefined), {
     inserted: 2,
     duplicates: 1,
+    queued: new Map([
+      ["siem-a", 2],
+      ["siem-b", 2],
+    ]),
     checkpoint: undefined,
   });
   const again = store.ingest("contoso", [detection("b"), detection("c")], undefined);
@@ -174,6 +186,10 @@ test("a batch that fails half-way writes nothing and leaves the checkpoint (disk
   assert.deepEqual(store.ingest("contoso", batch, ts(59)), {
     inserted: 200,
     duplicates: 0,
+    queued: new Map([
+      ["siem-a", 200],
+      ["siem-b", 200],
+    ]),
     checkpoint: ts(59),
   });
 });
@@ -483,4 +499,40 @@ test("property: outbox depth, outbox rows and event rows stay consistent", () =>
     }),
     { numRuns: 40 },
   );
+});
+
+test("a record routed to some destinations gets outbox rows only for those", (t) => {
+  const store = storeFor(t);
+  const routed = [
+    { ...detection("both"), destinations: ["siem-a", "siem-b"] },
+    { ...detection("only-b"), destinations: ["siem-b"] },
+    { ...detection("none"), destinations: [] },
+    { ...detection("unknown"), destinations: ["siem-z"] },
+  ];
+  const result = store.ingest("contoso", routed, ts(4));
+  assert.equal(result.inserted, 4);
+  assert.deepEqual(
+    result.queued,
+    new Map([
+      ["siem-a", 1],
+      ["siem-b", 2],
+    ]),
+  );
+  assert.deepEqual(
+    store.outboxDepths(),
+    new Map([
+      ["siem-a", 1],
+      ["siem-b", 2],
+    ]),
+  );
+  assert.deepEqual(
+    store.next("siem-b", 0, 10).map((e) => JSON.parse(e.body).FullId),
+    ["both", "only-b"],
+  );
+  // A filtered-out record is still remembered: it is not offered again by the next poll.
+  assert.equal(
+    store.ingest("contoso", [{ ...detection("none"), destinations: ["siem-a"] }], undefined).inserted,
+    0,
+  );
+  assert.equal(store.getCheckpoint("contoso"), ts(4));
 });
