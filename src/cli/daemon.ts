@@ -57,6 +57,7 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
       metrics.destinationUp.set(labels, 0);
       return {
         name: d.name,
+        maxMessageBytes: d.max_message_bytes,
         formatter: createFormatter(d, { hostname: host }),
         sink: createSink(d, {
           log,

@@ -27,8 +27,15 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
   let failed = 0;
   for (const d of targets) {
     const message = createFormatter(d, { hostname: hostname() }).format(detection);
-    const sink = createSink(d, { log });
     const where = `${d.name} (${d.protocol}://${d.host}:${d.port}${d.protocol === "udp" ? "" : `, ${d.framing}`})`;
+    if (message.tooLarge) {
+      failed++;
+      process.stdout.write(
+        `NOT SENT to ${where}: ${message.bytes.length} bytes do not fit max_message_bytes ${d.max_message_bytes}\n`,
+      );
+      continue;
+    }
+    const sink = createSink(d, { log });
     try {
       const result = await sink.send([message.bytes]);
       if (result.dropped.length > 0) {
@@ -36,7 +43,7 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
         process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
       } else {
         process.stdout.write(
-          `sent to ${where}, ${message.bytes.length} bytes:\n${message.bytes.toString("utf8")}\n`,
+          `sent to ${where}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.bytes.toString("utf8")}\n`,
         );
       }
     } catch (err) {

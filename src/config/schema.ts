@@ -1,7 +1,7 @@
 // The one config schema. Each module owns the schema of its part; this file composes them and
 // adds the cross-cutting rules (unique names). Every config type is inferred from here.
 import { z } from "zod";
-import { formatOptionsShape } from "../format/config.js";
+import { formatOptionsShape, refineFormatOptions } from "../format/config.js";
 import { metricsSchema } from "../metrics/config.js";
 import { selectionShape } from "../pipeline/config.js";
 import { resolveTransport, transportOptionsShape } from "../sink/config.js";
@@ -17,6 +17,7 @@ export const destinationSchema = z
     ...selectionShape,
   })
   .superRefine((d, ctx) => {
+    refineFormatOptions(d, ctx);
     if (d.protocol === "udp" && d.framing !== undefined) {
       ctx.addIssue({ code: "custom", path: ["framing"], message: "applies to tcp and tls only" });
     }
@@ -24,7 +25,12 @@ export const destinationSchema = z
       ctx.addIssue({ code: "custom", path: ["tls"], message: "is set but protocol is not tls" });
     }
   })
-  .transform((d) => ({ ...d, ...resolveTransport(d) }));
+  .transform((d) => ({
+    ...d,
+    ...resolveTransport(d),
+    // A datagram beyond 2048 bytes is not guaranteed to arrive (RFC 5426); streams have no such limit.
+    max_message_bytes: d.max_message_bytes ?? (d.protocol === "udp" ? 2048 : undefined),
+  }));
 
 export const logSchema = z
   .strictObject({

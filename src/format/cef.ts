@@ -1,7 +1,16 @@
 // CEF (ArcSight Common Event Format) encoder: header + extension, one line, UTF-8.
 import type { Detection } from "../record.js";
 import { escapeCefHeader, escapeCefValue, type TruncationCounter } from "./escape.js";
-import { CEF_PROFILE, cefSeverity, eventClassId, eventName, mapDetection } from "./mapping.js";
+import { FIT_FLOOR_BYTES, waterLevel } from "./fit.js";
+import {
+  CEF_PROFILE,
+  cefSeverity,
+  eventClassId,
+  eventName,
+  type MappedField,
+  type MappingProfile,
+  mapDetection,
+} from "./mapping.js";
 
 /** The product-identifying header fields; vendor + product must stay stable for SIEM content. */
 export interface CefHeaderFields {
@@ -10,10 +19,26 @@ export interface CefHeaderFields {
   readonly version?: string;
 }
 
+export interface CefEncoderOptions extends CefHeaderFields {
+  /** The mapping, defaults and overrides resolved (see resolveMapping); CEF_PROFILE by default. */
+  readonly profile?: MappingProfile;
+}
+
 /** An encoded message body (no syslog header) and how many values were cut to fit their limits. */
 export interface EncodedText {
   readonly text: string;
   readonly truncated: number;
+}
+
+/** Encodes one detection; `fit` also cuts the longest values so the body takes at most `maxBytes`. */
+export interface BodyEncoder {
+  encode(detection: Detection): EncodedText;
+  /**
+   * The same body with the longest values cut (water-filling, never below FIT_FLOOR_BYTES, header
+   * fields and constants never) until it takes at most `maxBytes` UTF-8 bytes. When it cannot fit,
+   * the result is the smallest body there is, longer than `maxBytes`: the caller checks the length.
+   */
+  fit(detection: Detection, maxBytes: number): EncodedText;
 }
 
 export const CEF_DEFAULT_HEADER = {
@@ -23,39 +48,80 @@ export const CEF_DEFAULT_HEADER = {
 } as const;
 
 // Header lengths from the CEF standard, in UTF-8 bytes after escaping.
-const VENDOR_MAX = 63;
-const PRODUCT_MAX = 63;
-const VERSION_MAX = 31;
+export const CEF_HEADER_LIMITS = { vendor: 63, product: 63, version: 31 } as const;
 const CLASS_ID_MAX = 1023;
 const NAME_MAX = 512;
 
 /** Builds an encoder with the constant part of the header escaped once. */
-export function createCefEncoder(header: CefHeaderFields = {}): (detection: Detection) => EncodedText {
+export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
+  const profile = options.profile ?? CEF_PROFILE;
   const constant: TruncationCounter = { truncated: 0 };
   const prefix =
     "CEF:0|" +
-    `${escapeCefHeader(header.vendor ?? CEF_DEFAULT_HEADER.vendor, VENDOR_MAX, constant)}|` +
-    `${escapeCefHeader(header.product ?? CEF_DEFAULT_HEADER.product, PRODUCT_MAX, constant)}|` +
-    `${escapeCefHeader(header.version ?? CEF_DEFAULT_HEADER.version, VERSION_MAX, constant)}|`;
+    `${escapeCefHeader(options.vendor ?? CEF_DEFAULT_HEADER.vendor, CEF_HEADER_LIMITS.vendor, constant)}|` +
+    `${escapeCefHeader(options.product ?? CEF_DEFAULT_HEADER.product, CEF_HEADER_LIMITS.product, constant)}|` +
+    `${escapeCefHeader(options.version ?? CEF_DEFAULT_HEADER.version, CEF_HEADER_LIMITS.version, constant)}|`;
 
-  return (detection) => {
-    const counter: TruncationCounter = { truncated: constant.truncated };
-    let text =
-      prefix +
-      `${escapeCefHeader(eventClassId(detection), CLASS_ID_MAX, counter)}|` +
-      `${escapeCefHeader(eventName(detection), NAME_MAX, counter)}|` +
-      `${cefSeverity(detection)}|`;
+  const header = (detection: Detection, counter: TruncationCounter): string =>
+    prefix +
+    `${escapeCefHeader(eventClassId(detection), CLASS_ID_MAX, counter)}|` +
+    `${escapeCefHeader(eventName(detection), NAME_MAX, counter)}|` +
+    `${cefSeverity(detection)}|`;
+
+  /** The header followed by the pairs; an empty value is left out together with its label. */
+  const assemble = (head: string, fields: readonly MappedField[], values: readonly string[]): string => {
+    let text = head;
     let first = true;
-    for (const field of mapDetection(detection, CEF_PROFILE)) {
-      const value = escapeCefValue(field.value, field.maxBytes, counter);
+    for (let i = 0; i < fields.length; i++) {
+      const value = values[i] ?? "";
       // Whitespace-only values end up empty after trimming: omitted like any empty value.
       if (value === "") continue;
+      const field = fields[i] as MappedField;
       text += first ? `${field.key}=${value}` : ` ${field.key}=${value}`;
-      // Labels are constant alphanumeric words well under their 128/1023 limits: no escaping needed.
       if (field.label !== undefined) text += ` ${field.key}Label=${field.label}`;
       first = false;
     }
-    return { text, truncated: counter.truncated };
+    return text;
+  };
+
+  return {
+    encode(detection) {
+      const counter: TruncationCounter = { truncated: constant.truncated };
+      let text = header(detection, counter);
+      let first = true;
+      for (const field of mapDetection(detection, profile)) {
+        const value = escapeCefValue(field.value, field.maxBytes, counter);
+        if (value === "") continue;
+        text += first ? `${field.key}=${value}` : ` ${field.key}=${value}`;
+        if (field.label !== undefined) text += ` ${field.key}Label=${field.label}`;
+        first = false;
+      }
+      return { text, truncated: counter.truncated };
+    },
+
+    fit(detection, maxBytes) {
+      const headerCounter: TruncationCounter = { truncated: constant.truncated };
+      const head = header(detection, headerCounter);
+      const fields = mapDetection(detection, profile);
+      const escapeOne = (field: MappedField, limit: number) => {
+        const counter: TruncationCounter = { truncated: 0 };
+        return { value: escapeCefValue(field.value, limit, counter), cut: counter.truncated > 0 };
+      };
+      const encoded = fields.map((field) => escapeOne(field, field.maxBytes));
+      const values = encoded.map((e) => e.value);
+      const cut = encoded.map((e) => e.cut);
+      const lengths = values.map((v, i) => (fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v)));
+      const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
+      const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
+      fields.forEach((field, i) => {
+        if ((lengths[i] ?? 0) <= level) return;
+        const again = escapeOne(field, Math.min(field.maxBytes, level));
+        values[i] = again.value;
+        cut[i] = cut[i] === true || again.cut;
+      });
+      const truncated = headerCounter.truncated + cut.filter(Boolean).length;
+      return { text: assemble(head, fields, values), truncated };
+    },
   };
 }
 
@@ -63,5 +129,5 @@ const defaultEncoder = createCefEncoder();
 
 /** Encodes one detection as a CEF message (no syslog header). */
 export function encodeCef(detection: Detection, header?: CefHeaderFields): EncodedText {
-  return header === undefined ? defaultEncoder(detection) : createCefEncoder(header)(detection);
+  return header === undefined ? defaultEncoder.encode(detection) : createCefEncoder(header).encode(detection);
 }

@@ -1,6 +1,7 @@
 // Escaping, sanitising and truncation for CEF and LEEF in one pass over the string.
 // Lengths are UTF-8 bytes of the *escaped* text (what a receiver's dictionary limit sees), and a
 // cut lands only between two output units: never inside a code point or an escape pair.
+import { ForwarderError } from "../errors.js";
 
 /** Collects how many values were cut to fit their length limit, across one message. */
 export interface TruncationCounter {
@@ -21,8 +22,22 @@ function asciiTable(overrides: Readonly<Record<string, string>>): AsciiTable {
 
 const CEF_EXTENSION = asciiTable({ "\n": "\\n", "\r": "\\r", "\\": "\\\\", "=": "\\=" });
 const CEF_HEADER = asciiTable({ "\\": "\\\\", "|": "\\|" });
-const LEEF_VALUE = asciiTable({});
 const LEEF_HEADER = asciiTable({ "|": " " });
+/** LEEF value tables per delimiter: TAB (the default, already a control) and the few configured ones. */
+const LEEF_VALUE = new Map<string, AsciiTable>([["\t", asciiTable({})]]);
+
+function leefValueTable(delimiter: string): AsciiTable {
+  let table = LEEF_VALUE.get(delimiter);
+  if (table === undefined) {
+    // The config allows printable ASCII delimiters only; anything else is a programming error.
+    if (delimiter.length !== 1 || delimiter.charCodeAt(0) >= 0x80) {
+      throw new ForwarderError("E_INTERNAL", "a LEEF delimiter must be one ASCII character");
+    }
+    table = asciiTable({ [delimiter]: " " });
+    LEEF_VALUE.set(delimiter, table);
+  }
+  return table;
+}
 
 const REPLACEMENT_CHARACTER = "\ufffd";
 
@@ -114,15 +129,36 @@ export function escapeCefHeader(value: string, maxBytes: number, counter: Trunca
 }
 
 /**
- * LEEF defines no escaping: the delimiter (TAB), CR, LF, other C0 controls and DEL become a space,
- * lone surrogates U+FFFD; in header fields `|` also becomes a space. `=` is kept (parsers split on
- * the first `=`).
+ * LEEF defines no escaping: the attribute delimiter (TAB unless configured), CR, LF, other C0 controls
+ * and DEL become a space in values, lone surrogates U+FFFD; in header fields `|` becomes a space (the
+ * delimiter may stay there: the header is split on `|`). `=` is kept (parsers split on the first `=`).
  */
 export function sanitizeLeef(
   value: string,
   maxBytes: number,
   counter: TruncationCounter,
   where: "header" | "value",
+  delimiter = "\t",
 ): string {
-  return encode(value, maxBytes, where === "header" ? LEEF_HEADER : LEEF_VALUE, counter);
+  return encode(value, maxBytes, where === "header" ? LEEF_HEADER : leefValueTable(delimiter), counter);
+}
+
+/**
+ * Why a configured text (a header field, label or constant) cannot be sent as it is, or undefined:
+ * such values are refused at start-up rather than silently changed by the sanitising above.
+ */
+export function configuredTextProblem(value: string): string | undefined {
+  if (value.trim() === "") return "must not be empty";
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return "must not contain control characters (tab, CR, LF...)";
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return "must be valid Unicode text";
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return "must be valid Unicode text";
+    }
+  }
+  return undefined;
 }

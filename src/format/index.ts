@@ -1,17 +1,41 @@
 // The format module: one detection in, one syslog message (header + CEF/LEEF/JSON) out.
-// Pure: no I/O, no metrics, no logging. The caller counts `truncated` and handles E_FORMAT.
+// Pure: no I/O, no metrics, no logging. The caller counts `truncated`, handles `tooLarge` and E_FORMAT.
 import os from "node:os";
-import { ConfigError, type ConfigIssue } from "../errors.js";
 import type { Detection } from "../record.js";
-import { createCefEncoder, type EncodedText } from "./cef.js";
-import { FACILITIES, type FormatOptions } from "./config.js";
-import { encodeJson } from "./json.js";
+import { type BodyEncoder, createCefEncoder } from "./cef.js";
+import { FACILITIES, type FormatOptionsInput, parseFormatOptions } from "./config.js";
+import { jsonEncoder } from "./json.js";
 import { createLeefEncoder } from "./leef.js";
-import { createSyslogHeader, rfc3164Tag, syslogSeverity } from "./syslog-header.js";
+import { createSyslogHeader, syslogSeverity } from "./syslog-header.js";
 
-export { type CefHeaderFields, createCefEncoder, type EncodedText, encodeCef } from "./cef.js";
-export { encodeJson } from "./json.js";
-export { createLeefEncoder, encodeLeef, type LeefOptions, type LeefVersion } from "./leef.js";
+export {
+  type BodyEncoder,
+  type CefEncoderOptions,
+  type CefHeaderFields,
+  createCefEncoder,
+  type EncodedText,
+  encodeCef,
+} from "./cef.js";
+export {
+  checkFormatOptions,
+  type FormatIssue,
+  type FormatOptions,
+  type FormatOptionsInput,
+  formatOptionsShape,
+  refineFormatOptions,
+  validateFormatOptions,
+} from "./config.js";
+export { FIT_FLOOR_BYTES } from "./fit.js";
+export { encodeJson, jsonEncoder } from "./json.js";
+export {
+  createLeefEncoder,
+  encodeLeef,
+  type LeefDelimiter,
+  type LeefOptions,
+  type LeefVersion,
+  parseLeefDelimiter,
+} from "./leef.js";
+export { type MappingOverrides, resolveMapping } from "./mapping-overrides.js";
 export {
   createSyslogHeader,
   type SyslogHeaderFields,
@@ -22,10 +46,15 @@ export {
 } from "./syslog-header.js";
 
 export interface FormattedMessage {
-  /** One syslog message, UTF-8, no framing, no trailing LF; never contains raw CR, LF or NUL (json/cef/leef). */
+  /**
+   * One syslog message, UTF-8, no framing, no trailing LF; never contains raw CR, LF or NUL
+   * (json/cef/leef). When `tooLarge`, the smallest message there was, still over max_message_bytes.
+   */
   readonly bytes: Buffer;
-  /** How many field values were truncated to fit CEF dictionary lengths (0 for json). */
+  /** How many field values were cut: to their dictionary lengths (cef, leef) or to fit max_message_bytes. */
   readonly truncated: number;
+  /** True when even with every value cut to its floor the message exceeds max_message_bytes: do not send it. */
+  readonly tooLarge: boolean;
 }
 
 export interface Formatter {
@@ -39,52 +68,27 @@ export interface FormatterDeps {
   hostname?: string;
 }
 
-const PRINTABLE = /^[!-~]+$/;
-
-/** The same rules as the config schema, for callers that build options by hand. */
-function validate(options: FormatOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const o = options as Partial<Record<keyof FormatOptions, unknown>>;
-  if (o.format !== "cef" && o.format !== "leef" && o.format !== "json") {
-    issues.push({ path: "format", message: "must be one of cef, leef, json" });
-  }
-  if (o.syslog_header !== "rfc5424" && o.syslog_header !== "rfc3164" && o.syslog_header !== "none") {
-    issues.push({ path: "syslog_header", message: "must be one of rfc5424, rfc3164, none" });
-  }
-  if (typeof o.facility !== "string" || !Object.hasOwn(FACILITIES, o.facility)) {
-    issues.push({ path: "facility", message: `must be one of ${Object.keys(FACILITIES).join(", ")}` });
-  }
-  if (typeof o.app_name !== "string" || o.app_name.length > 48 || !PRINTABLE.test(o.app_name)) {
-    issues.push({ path: "app_name", message: "must be 1-48 printable ASCII characters without spaces" });
-  } else if (o.syslog_header === "rfc3164" && rfc3164Tag(o.app_name) === "") {
-    issues.push({ path: "app_name", message: "must contain a letter or digit (the RFC 3164 TAG)" });
-  }
-  if (
-    o.hostname !== undefined &&
-    (typeof o.hostname !== "string" || o.hostname.length > 255 || !PRINTABLE.test(o.hostname))
-  ) {
-    issues.push({ path: "hostname", message: "must be 1-255 printable ASCII characters without spaces" });
-  }
-  if (o.leef_version !== "1.0" && o.leef_version !== "2.0") {
-    issues.push({ path: "leef_version", message: "must be 1.0 or 2.0" });
-  }
-  return issues;
-}
-
 /**
- * Validates the options once (ConfigError, code E_CONFIG_INVALID) and returns a formatter.
- * `format()` throws ForwarderError E_FORMAT only for a detection that cannot be serialised.
+ * Validates the options once (ConfigError, code E_CONFIG_INVALID, every problem with its key path),
+ * resolves the mapping overrides and returns a formatter. `format()` throws ForwarderError E_FORMAT
+ * only for a detection that cannot be serialised.
  */
-export function createFormatter(options: FormatOptions, deps: FormatterDeps = {}): Formatter {
-  const issues = validate(options);
-  if (issues.length > 0) throw new ConfigError(issues);
-
-  const encode: (detection: Detection) => EncodedText =
+export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps = {}): Formatter {
+  const { options, profile } = parseFormatOptions(input);
+  const { header: names } = options;
+  const encoder: BodyEncoder =
     options.format === "cef"
-      ? createCefEncoder()
+      ? createCefEncoder({ ...names, profile })
       : options.format === "leef"
-        ? createLeefEncoder({ version: options.leef_version })
-        : encodeJson;
+        ? createLeefEncoder({
+            version: options.leef_version,
+            vendor: names.vendor,
+            product: names.product,
+            productVersion: names.version,
+            delimiter: options.leef_delimiter,
+            profile,
+          })
+        : jsonEncoder;
   const header = createSyslogHeader({
     style: options.syslog_header,
     facility: FACILITIES[options.facility],
@@ -93,12 +97,19 @@ export function createFormatter(options: FormatOptions, deps: FormatterDeps = {}
   });
   const clock = deps.clock ?? (() => new Date());
   const withHeader = options.syslog_header !== "none";
+  const max = options.max_message_bytes;
 
   return {
     format(detection) {
-      const body = encode(detection);
-      const text = withHeader ? header(syslogSeverity(detection), clock()) + body.text : body.text;
-      return { bytes: Buffer.from(text, "utf8"), truncated: body.truncated };
+      const body = encoder.encode(detection);
+      const head = withHeader ? header(syslogSeverity(detection), clock()) : "";
+      const bytes = Buffer.from(head + body.text, "utf8");
+      // The common case: it fits, and nothing more is done.
+      if (max === undefined || bytes.length <= max)
+        return { bytes, truncated: body.truncated, tooLarge: false };
+      const fitted = encoder.fit(detection, max - Buffer.byteLength(head));
+      const cut = Buffer.from(head + fitted.text, "utf8");
+      return { bytes: cut, truncated: fitted.truncated, tooLarge: cut.length > max };
     },
   };
 }

@@ -1,19 +1,74 @@
 // JSON encoder: the detection as received, one compact object per message.
 import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
-import type { EncodedText } from "./cef.js";
+import type { BodyEncoder, EncodedText } from "./cef.js";
+import { FIT_FLOOR_BYTES, waterLevel } from "./fit.js";
+import { KEEP_WHOLE } from "./mapping.js";
+
+function stringify(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new ForwarderError("E_FORMAT", "the detection cannot be serialised as JSON", { cause: err });
+  }
+  if (text === undefined) throw new ForwarderError("E_FORMAT", "the detection serialises to nothing");
+  return text;
+}
 
 /**
  * `JSON.stringify` already keeps the message on one line: it escapes CR, LF, NUL and every other
  * control character, and (since ES2019) writes lone surrogates as `\udXXX` escapes.
  */
 export function encodeJson(detection: Detection): EncodedText {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(detection);
-  } catch (err) {
-    throw new ForwarderError("E_FORMAT", "the detection cannot be serialised as JSON", { cause: err });
-  }
-  if (text === undefined) throw new ForwarderError("E_FORMAT", "the detection serialises to nothing");
-  return { text, truncated: 0 };
+  return { text: stringify(detection), truncated: 0 };
 }
+
+/** UTF-8 bytes of one code point (or lone surrogate) inside a JSON string, as JSON.stringify writes it. */
+function jsonUnitBytes(code: number, pair: boolean): number {
+  if (pair) return 4;
+  if (code === 0x22 || code === 0x5c) return 2; // \" \\
+  if (code < 0x20)
+    return code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
+  if (code < 0x80) return 1;
+  if (code < 0x800) return 2;
+  if (code >= 0xd800 && code <= 0xdfff) return 6; // a lone surrogate: \udXXX
+  return 3;
+}
+
+/** The longest prefix of `value` whose JSON escaping (quotes excluded) takes at most `maxBytes` bytes. */
+export function cutJsonString(value: string, maxBytes: number): string {
+  let bytes = 0;
+  let i = 0;
+  while (i < value.length) {
+    const c = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    const pair = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    const size = jsonUnitBytes(c, pair);
+    if (bytes + size > maxBytes) return value.slice(0, i);
+    bytes += size;
+    i += pair ? 2 : 1;
+  }
+  return value;
+}
+
+/** The JSON body encoder: `fit` shortens the longest top-level string values, keeping valid JSON. */
+export const jsonEncoder: BodyEncoder = {
+  encode: encodeJson,
+  fit(detection, maxBytes) {
+    const text = stringify(detection);
+    // FullId and AlertId stay whole: a SIEM needs them to drop resent duplicates.
+    const names = Object.keys(detection).filter((k) => typeof detection[k] === "string" && !KEEP_WHOLE.has(k));
+    // Inside quotes, escapes included: what cutting a value can save.
+    const lengths = names.map((k) => Buffer.byteLength(JSON.stringify(detection[k])) - 2);
+    const level = waterLevel(lengths, Buffer.byteLength(text) - maxBytes) ?? FIT_FLOOR_BYTES;
+    const copy: Record<string, unknown> = { ...detection };
+    let truncated = 0;
+    names.forEach((name, i) => {
+      if ((lengths[i] ?? 0) <= level) return;
+      copy[name] = cutJsonString(detection[name] as string, level);
+      truncated++;
+    });
+    return { text: truncated === 0 ? text : stringify(copy), truncated };
+  },
+};

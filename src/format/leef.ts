@@ -1,9 +1,17 @@
 // LEEF (IBM QRadar Log Event Extended Format) encoder, 2.0 by default, 1.0 selectable.
 // LEEF has no escaping: anything that could end a value early is replaced (see escape.ts).
+import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
-import type { EncodedText } from "./cef.js";
+import type { BodyEncoder, EncodedText } from "./cef.js";
 import { sanitizeLeef, type TruncationCounter } from "./escape.js";
-import { eventClassId, LEEF_PROFILE, mapDetection } from "./mapping.js";
+import { FIT_FLOOR_BYTES, waterLevel } from "./fit.js";
+import {
+  eventClassId,
+  LEEF_PROFILE,
+  type MappedField,
+  type MappingProfile,
+  mapDetection,
+} from "./mapping.js";
 
 export type LeefVersion = "1.0" | "2.0";
 
@@ -12,6 +20,13 @@ export interface LeefOptions {
   readonly vendor?: string;
   readonly product?: string;
   readonly productVersion?: string;
+  /**
+   * LEEF 2.0 attribute delimiter as configured (`leef_delimiter`): one character or `xHH`/`0xHH`;
+   * TAB (`x09`) by default. See parseLeefDelimiter for what is allowed.
+   */
+  readonly delimiter?: string;
+  /** The mapping, defaults and overrides resolved (see resolveMapping); LEEF_PROFILE by default. */
+  readonly profile?: MappingProfile;
 }
 
 export const LEEF_DEFAULT_HEADER = {
@@ -21,50 +36,126 @@ export const LEEF_DEFAULT_HEADER = {
   productVersion: "2.0",
 } as const;
 
-// TAB for both versions: 1.0 fixes it, and for 2.0 it is the one character our values never
-// contain after sanitising (so `x09` in the header is always true).
-const DELIMITER = "\t";
-const EVENT_ID_MAX = 255;
 // No limits for vendor/product/version are documented; these match CEF's.
-const VENDOR_MAX = 63;
-const PRODUCT_MAX = 63;
-const VERSION_MAX = 31;
+export const LEEF_HEADER_LIMITS = { vendor: 63, product: 63, version: 31 } as const;
+const EVENT_ID_MAX = 255;
+
+export interface LeefDelimiter {
+  /** The character between attributes. */
+  readonly char: string;
+  /** How the LEEF 2.0 header names it: as configured, except that a literal TAB is written `x09`. */
+  readonly field: string;
+}
+
+const HEX_DELIMITER = /^(?:0x|x)([0-9A-Fa-f]{1,4})$/;
+// `=` splits key from value, `|` the header fields, `\` is everywhere in Windows paths, a space or a
+// letter or digit in every value or key: none of them can separate attributes safely.
+const REFUSED_DELIMITERS = new Set(["=", "|", "\\", " "]);
+
+/**
+ * Parses a LEEF 2.0 delimiter: one character, or IBM's hex form `xHH`/`0xHH` (1-4 hex digits).
+ * Allowed: TAB, or one printable ASCII character other than a letter, digit, `=`, `|`, `\` or space.
+ * Returns the reason as a string when it is not allowed.
+ */
+export function parseLeefDelimiter(spec: string): LeefDelimiter | string {
+  const hex = HEX_DELIMITER.exec(spec);
+  let char: string;
+  if (hex?.[1] !== undefined) char = String.fromCharCode(Number.parseInt(hex[1], 16));
+  else if (spec.length === 1) char = spec;
+  else return 'must be one character, or its hex code written "xHH" or "0xHH" (for example "^" or "x5E")';
+  const code = char.charCodeAt(0);
+  if (char === "\t") return { char, field: spec === "\t" ? "x09" : spec };
+  if (code < 0x20 || code >= 0x7f) return "must be TAB (x09) or a printable ASCII character";
+  if (/[A-Za-z0-9]/.test(char) || REFUSED_DELIMITERS.has(char)) {
+    return "cannot be a letter, a digit, a space, =, | or \\ (they occur in keys, values or the header)";
+  }
+  return { char, field: spec };
+}
+
+const TAB_DELIMITER: LeefDelimiter = { char: "\t", field: "x09" };
 
 /** Builds an encoder with the constant part of the header sanitised once. */
-export function createLeefEncoder(options: LeefOptions = {}): (detection: Detection) => EncodedText {
+export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
   const version = options.version ?? LEEF_DEFAULT_HEADER.version;
+  const profile = options.profile ?? LEEF_PROFILE;
+  let delimiter = TAB_DELIMITER;
+  if (options.delimiter !== undefined) {
+    const parsed = parseLeefDelimiter(options.delimiter);
+    if (typeof parsed === "string") throw new ForwarderError("E_CONFIG_INVALID", `leef_delimiter ${parsed}`);
+    if (version === "1.0" && parsed.char !== "\t") {
+      throw new ForwarderError("E_CONFIG_INVALID", "leef_delimiter applies to LEEF 2.0 only (1.0 uses TAB)");
+    }
+    delimiter = parsed;
+  }
+  const separator = delimiter.char;
   const constant: TruncationCounter = { truncated: 0 };
+  const h = (value: string, max: number) => sanitizeLeef(value, max, constant, "header");
   const prefix =
     `LEEF:${version}|` +
-    `${sanitizeLeef(options.vendor ?? LEEF_DEFAULT_HEADER.vendor, VENDOR_MAX, constant, "header")}|` +
-    `${sanitizeLeef(options.product ?? LEEF_DEFAULT_HEADER.product, PRODUCT_MAX, constant, "header")}|` +
-    `${sanitizeLeef(options.productVersion ?? LEEF_DEFAULT_HEADER.productVersion, VERSION_MAX, constant, "header")}|`;
+    `${h(options.vendor ?? LEEF_DEFAULT_HEADER.vendor, LEEF_HEADER_LIMITS.vendor)}|` +
+    `${h(options.product ?? LEEF_DEFAULT_HEADER.product, LEEF_HEADER_LIMITS.product)}|` +
+    `${h(options.productVersion ?? LEEF_DEFAULT_HEADER.productVersion, LEEF_HEADER_LIMITS.version)}|`;
   // 2.0 names its delimiter in a sixth header field; 1.0 ends the header after the EventID.
-  const delimiterField = version === "2.0" ? "x09|" : "";
-
-  return (detection) => {
-    const counter: TruncationCounter = { truncated: constant.truncated };
-    let text = `${prefix}${sanitizeLeef(eventClassId(detection), EVENT_ID_MAX, counter, "header")}|${delimiterField}`;
-    let first = true;
-    for (const field of mapDetection(detection, LEEF_PROFILE)) {
-      const value = sanitizeLeef(field.value, field.maxBytes, counter, "value");
-      text += first ? `${field.key}=${value}` : `${DELIMITER}${field.key}=${value}`;
-      first = false;
+  const delimiterField = version === "2.0" ? `${delimiter.field}|` : "";
+  const header = (detection: Detection, counter: TruncationCounter): string =>
+    `${prefix}${sanitizeLeef(eventClassId(detection), EVENT_ID_MAX, counter, "header")}|${delimiterField}`;
+  const value = (field: MappedField, max: number, counter: TruncationCounter): string =>
+    sanitizeLeef(field.value, max, counter, "value", separator);
+  const assemble = (head: string, fields: readonly MappedField[], values: readonly string[]): string => {
+    let text = head;
+    for (let i = 0; i < fields.length; i++) {
+      text += `${i === 0 ? "" : separator}${fields[i]?.key}=${values[i]}`;
     }
-    return { text, truncated: counter.truncated };
+    return text;
+  };
+
+  return {
+    encode(detection) {
+      const counter: TruncationCounter = { truncated: constant.truncated };
+      let text = header(detection, counter);
+      let first = true;
+      for (const field of mapDetection(detection, profile)) {
+        text += `${first ? "" : separator}${field.key}=${value(field, field.maxBytes, counter)}`;
+        first = false;
+      }
+      return { text, truncated: counter.truncated };
+    },
+
+    fit(detection, maxBytes) {
+      const headerCounter: TruncationCounter = { truncated: constant.truncated };
+      const head = header(detection, headerCounter);
+      const fields = mapDetection(detection, profile);
+      const cut: boolean[] = [];
+      const values = fields.map((field, i) => {
+        const counter: TruncationCounter = { truncated: 0 };
+        const v = value(field, field.maxBytes, counter);
+        cut[i] = counter.truncated > 0;
+        return v;
+      });
+      const lengths = values.map((v, i) => (fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v)));
+      const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
+      const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
+      fields.forEach((field, i) => {
+        if ((lengths[i] ?? 0) <= level) return;
+        const counter: TruncationCounter = { truncated: 0 };
+        values[i] = value(field, Math.min(field.maxBytes, level), counter);
+        cut[i] = cut[i] === true || counter.truncated > 0;
+      });
+      const truncated = headerCounter.truncated + cut.filter(Boolean).length;
+      return { text: assemble(head, fields, values), truncated };
+    },
   };
 }
 
-const encoders: Record<LeefVersion, (detection: Detection) => EncodedText> = {
+const encoders: Record<LeefVersion, BodyEncoder> = {
   "1.0": createLeefEncoder({ version: "1.0" }),
   "2.0": createLeefEncoder({ version: "2.0" }),
 };
 
 /** Encodes one detection as a LEEF message (no syslog header). */
 export function encodeLeef(detection: Detection, options: LeefOptions = {}): EncodedText {
-  const onlyVersion =
-    options.vendor === undefined && options.product === undefined && options.productVersion === undefined;
+  const onlyVersion = Object.entries(options).every(([k, v]) => k === "version" || v === undefined);
   return onlyVersion
-    ? encoders[options.version ?? LEEF_DEFAULT_HEADER.version](detection)
-    : createLeefEncoder(options)(detection);
+    ? encoders[options.version ?? LEEF_DEFAULT_HEADER.version].encode(detection)
+    : createLeefEncoder(options).encode(detection);
 }

@@ -6,29 +6,42 @@ import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
 import { parseTimestamp, ticksToMs } from "../timestamp.js";
 
-/** One key/value pair, unescaped. `label` asks the CEF encoder to add `<key>Label=<label>` after it. */
+/**
+ * One key/value pair, unescaped. `label` asks the CEF encoder to add `<key>Label=<label>` after it; it is
+ * written as it is (default labels are plain words, configured ones are escaped once at start-up).
+ */
 export interface MappedField {
   readonly key: string;
   readonly value: string;
   /** Dictionary length of the key, in UTF-8 bytes after escaping. */
   readonly maxBytes: number;
   readonly label?: string | undefined;
+  /** A configured constant: validated at start-up, never cut to make a message fit. */
+  readonly constant?: boolean;
+  /** Never cut to make a message fit either: the identity a SIEM needs to drop resent duplicates. */
+  readonly keep?: boolean;
 }
+
+/** Fields max_message_bytes never cuts (they are short): FullId and AlertId identify the detection. */
+export const KEEP_WHOLE: ReadonlySet<string> = new Set(["FullId", "AlertId"]);
 
 /**
  * How one detection field is mapped:
  * - `text`: the value as text;
  * - `flag`: booleans and "true"/"false" (any case) as `1`/`0`;
+ * - `integer`: a whole number (a JSON number or a string of digits) as its digits;
+ * - `decimal`: a finite number as JavaScript writes it;
  * - `time`: an ISO timestamp as epoch milliseconds;
- * - `ip`: a valid IPv4 address under `key`, a valid IPv6 address under `ipv6Key`;
+ * - `ip`: a valid IPv4 address under `key`, a valid IPv6 address under `ipv6Key` (either may be unset);
  * - `severity`: the 1-10 level under `key` (no `key`: the CEF header carries it);
- * - `header`: carried by a header field, never in the extension.
+ * - `header`: carried by a header field, never in the extension;
+ * - `drop`: never sent (a `null` mapping override).
  * A value a rule cannot map (an unparseable time, `maybe` for a flag, an unknown severity) goes to
- * the profile's extra key with its raw text, in the rule's position: nothing is dropped.
+ * the profile's extra key with its raw text, in the rule's position: nothing is dropped unasked.
  */
 export interface FieldRule {
   readonly field: string;
-  readonly kind: "text" | "flag" | "time" | "ip" | "severity" | "header";
+  readonly kind: "text" | "flag" | "integer" | "decimal" | "time" | "ip" | "severity" | "header" | "drop";
   readonly key?: string;
   readonly label?: string;
   readonly maxBytes?: number;
@@ -38,6 +51,8 @@ export interface FieldRule {
 
 export interface MappingProfile {
   readonly rules: readonly FieldRule[];
+  /** Configured constants, sent after the rules' fields in every message. */
+  readonly constants?: readonly MappedField[];
   /** Key for a field without a rule, or whose value its rule cannot map. Alphanumeric. */
   readonly extraKey: (fieldName: string) => string;
   readonly extraMaxBytes: number;
@@ -208,10 +223,23 @@ function epochMs(value: unknown): string | undefined {
   return ticks === undefined ? undefined : String(ticksToMs(ticks));
 }
 
+const INTEGER = /^\s*-?\d+\s*$/;
+const DECIMAL = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+
+function integerValue(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? String(value) : undefined;
+  return typeof value === "string" && INTEGER.test(value) ? value.trim() : undefined;
+}
+
+function decimalValue(value: unknown): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
+  return typeof value === "string" && DECIMAL.test(value) ? value.trim() : undefined;
+}
+
 interface CompiledProfile {
   /** Fields handled by a rule: never repeated as extras. */
   readonly consumed: ReadonlySet<string>;
-  /** Every key a rule can emit, so an extra field never takes one (even when unused). */
+  /** Every key a rule or constant can emit, so an extra field never takes one (even when unused). */
   readonly reserved: ReadonlySet<string>;
   /** Field name -> extra key. Detections share the same few dozen names; bounded against odd ones. */
   readonly extraKeys: Map<string, string>;
@@ -224,19 +252,26 @@ function compile(profile: MappingProfile): CompiledProfile {
   let c = compiled.get(profile);
   if (c === undefined) {
     const reserved = new Set<string>();
+    const reserve = (key: string | undefined, label: string | undefined): void => {
+      if (key === undefined) return;
+      reserved.add(key);
+      if (label !== undefined) reserved.add(`${key}Label`);
+    };
     for (const rule of profile.rules) {
-      if (rule.key !== undefined) reserved.add(rule.key);
-      if (rule.key !== undefined && rule.label !== undefined) reserved.add(`${rule.key}Label`);
-      if (rule.ipv6Key !== undefined) reserved.add(rule.ipv6Key);
-      if (rule.ipv6Key !== undefined && rule.ipv6Label !== undefined) reserved.add(`${rule.ipv6Key}Label`);
+      reserve(rule.key, rule.label);
+      reserve(rule.ipv6Key, rule.ipv6Label);
     }
+    for (const constant of profile.constants ?? []) reserve(constant.key, constant.label);
     c = { consumed: new Set(profile.rules.map((r) => r.field)), reserved, extraKeys: new Map() };
     compiled.set(profile, c);
   }
   return c;
 }
 
-/** Maps a detection to its ordered fields: the rules in table order, then every other field in input order. */
+/**
+ * Maps a detection to its ordered fields: the rules in table order, then the constants, then every
+ * other field in input order.
+ */
 export function mapDetection(detection: Detection, profile: MappingProfile): MappedField[] {
   const { consumed, reserved, extraKeys } = compile(profile);
   const taken = new Set<string>();
@@ -252,30 +287,34 @@ export function mapDetection(detection: Detection, profile: MappingProfile): Map
     let key = base;
     for (let n = 2; reserved.has(key) || taken.has(key); n++) key = `${base}${n}`;
     taken.add(key);
-    out.push({ key, value, maxBytes: profile.extraMaxBytes });
+    out.push({ key, value, maxBytes: profile.extraMaxBytes, keep: KEEP_WHOLE.has(name) });
   };
 
   for (const rule of profile.rules) {
+    const kind = rule.kind;
+    if (kind === "header" || kind === "drop") continue;
     const raw = detection[rule.field];
     const maxBytes = rule.maxBytes ?? Number.POSITIVE_INFINITY;
     const key = rule.key;
-    if (rule.kind === "header") continue;
-    if (rule.kind === "text") {
+    if (kind === "text") {
       const value = fieldText(raw);
-      if (value !== undefined && key !== undefined) out.push({ key, value, maxBytes, label: rule.label });
+      if (value !== undefined && key !== undefined) {
+        out.push({ key, value, maxBytes, label: rule.label, keep: KEEP_WHOLE.has(rule.field) });
+      }
       continue;
     }
     let mapped: MappedField | undefined;
-    if (rule.kind === "flag") {
-      const value = flagValue(raw);
+    if (kind === "flag" || kind === "integer" || kind === "decimal") {
+      const value =
+        kind === "flag" ? flagValue(raw) : kind === "integer" ? integerValue(raw) : decimalValue(raw);
       if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes, label: rule.label };
-    } else if (rule.kind === "time") {
+    } else if (kind === "time") {
       const value = epochMs(raw);
-      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes };
-    } else if (rule.kind === "ip") {
-      if (typeof raw === "string" && key !== undefined) {
-        if (isIPv4(raw)) mapped = { key, value: raw, maxBytes, label: rule.label };
-        else if (isIPv6(raw) && rule.ipv6Key !== undefined) {
+      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes, label: rule.label };
+    } else if (kind === "ip") {
+      if (typeof raw === "string") {
+        if (key !== undefined && isIPv4(raw)) mapped = { key, value: raw, maxBytes, label: rule.label };
+        else if (rule.ipv6Key !== undefined && isIPv6(raw)) {
           mapped = { key: rule.ipv6Key, value: raw, maxBytes, label: rule.ipv6Label };
         }
       }
@@ -293,6 +332,8 @@ export function mapDetection(detection: Detection, profile: MappingProfile): Map
     const text = fieldText(raw);
     if (text !== undefined) extra(rule.field, text);
   }
+
+  if (profile.constants !== undefined) for (const constant of profile.constants) out.push(constant);
 
   for (const name of Object.keys(detection)) {
     if (consumed.has(name)) continue;

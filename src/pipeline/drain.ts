@@ -14,6 +14,8 @@ export interface DrainTarget {
   name: string;
   formatter: Formatter;
   sink: Sink;
+  /** For the log line of a too-large drop. */
+  maxMessageBytes?: number;
 }
 
 export interface DrainOptions {
@@ -107,12 +109,18 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     const messages: Buffer[] = [];
     const ids: number[] = [];
     const unusable: number[] = [];
+    const tooLarge: number[] = [];
     let truncated = 0;
     for (const row of rows) {
       try {
         const formatted = target.formatter.format(JSON.parse(row.body) as Record<string, unknown>);
-        messages.push(formatted.bytes);
         truncated += formatted.truncated;
+        if (formatted.tooLarge) {
+          // Even with every value cut to the floor it exceeds max_message_bytes: never sendable.
+          tooLarge.push(row.id);
+          continue;
+        }
+        messages.push(formatted.bytes);
         ids.push(row.id);
       } catch (err) {
         unusable.push(row.id);
@@ -123,13 +131,13 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         );
       }
     }
-    if (unusable.length > 0) {
-      try {
-        store.ack(name, unusable);
-        metrics.eventsDropped.inc({ ...labels, reason: "unencodable" }, unusable.length);
-      } catch (err) {
-        fatal(toForwarderError(err, "E_STATE_WRITE"));
-      }
+    dropUnsendable(unusable, "unencodable");
+    if (tooLarge.length > 0) {
+      log.error(
+        { events: tooLarge.length, maxMessageBytes: target.maxMessageBytes },
+        "Events that cannot fit max_message_bytes even cut down were dropped.",
+      );
+      dropUnsendable(tooLarge, "too_large");
     }
     if (truncated > 0) metrics.fieldsTruncated.inc(labels, truncated);
     if (ids.length === 0) return { events: rows.length, done: Promise.resolve(undefined) };
@@ -157,6 +165,17 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       (err: unknown) => toForwarderError(err, "E_SINK_WRITE"),
     );
     return { events: rows.length, done };
+  }
+
+  /** Acknowledges events that can never be sent, counting them: dropped, never silently. */
+  function dropUnsendable(ids: readonly number[], reason: "unencodable" | "too_large"): void {
+    if (ids.length === 0) return;
+    try {
+      store.ack(name, ids);
+      metrics.eventsDropped.inc({ ...labels, reason }, ids.length);
+    } catch (err) {
+      fatal(toForwarderError(err, "E_STATE_WRITE"));
+    }
   }
 
   function recordOk(): void {

@@ -1,12 +1,13 @@
-// Golden files: the exact bytes on the wire for two detections in every format and header style.
+// Golden files: the exact bytes on the wire for two detections in every format and header style, and
+// for the per-destination options: header and mapping overrides, LEEF delimiters, max_message_bytes.
 // They are the contract. Regenerate with `UPDATE_GOLDEN=1 node test/run.mjs format`, then read
 // the diff by eye before keeping it.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
-import type { FormatOptions } from "../../../src/format/config.js";
-import { createFormatter } from "../../../src/format/index.js";
+import type { FormatOptions, FormatOptionsInput } from "../../../src/format/config.js";
+import { createFormatter, type FormattedMessage } from "../../../src/format/index.js";
 import { fixedDeps, formatOptions, loadDetection, TEST_DIR } from "./fixtures.js";
 
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -37,23 +38,113 @@ const TRUNCATED: Record<string, Record<FormatOptions["format"], number>> = {
   hostile: { cef: 4, leef: 0, json: 0 },
 };
 
+function checkGolden(file: string, options: FormatOptionsInput, name: string): FormattedMessage {
+  const message = createFormatter(options, fixedDeps).format(loadDetection(name));
+  const path = `${TEST_DIR}golden/${file}`;
+  if (UPDATE) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, message.bytes);
+  }
+  assert.ok(existsSync(path), `${path} is missing: run UPDATE_GOLDEN=1 node test/run.mjs format`);
+  const golden = readFileSync(path);
+  // Compare as text first for a readable diff, then byte for byte.
+  assert.equal(message.bytes.toString("utf8"), golden.toString("utf8"));
+  assert.ok(message.bytes.equals(golden));
+  return message;
+}
+
 for (const name of ["microsoft-example", "hostile"]) {
   for (const variant of VARIANTS) {
     const file = variant.file.replace("{name}", name);
     test(`golden ${file}`, () => {
       const options = formatOptions(variant.options);
-      const message = createFormatter(options, fixedDeps).format(loadDetection(name));
-      const path = `${TEST_DIR}golden/${file}`;
-      if (UPDATE) {
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, message.bytes);
-      }
-      assert.ok(existsSync(path), `${path} is missing: run UPDATE_GOLDEN=1 node test/run.mjs format`);
-      const golden = readFileSync(path);
-      // Compare as text first for a readable diff, then byte for byte.
-      assert.equal(message.bytes.toString("utf8"), golden.toString("utf8"));
-      assert.ok(message.bytes.equals(golden));
+      const message = checkGolden(file, options, name);
       assert.equal(message.truncated, TRUNCATED[name]?.[options.format]);
+      assert.equal(message.tooLarge, false);
     });
   }
+}
+
+/** Header and mapping overrides: rename, drop, constant, label, user-defined key, typed key. */
+const OVERRIDES: FormatOptionsInput = {
+  format: "cef",
+  syslog_header: "rfc5424",
+  header: { vendor: "Acme|Security", product: "MDE \\ Bridge", version: "3.1" },
+  mapping: {
+    fields: {
+      Md5: "MicrosoftDefenderMd5",
+      MachineGroup: "cs5",
+      Actor: null,
+      IocName: null,
+      AlertTime: "deviceCustomDate1",
+      ComputerDnsName: "dhost",
+    },
+    labels: { cs5: "Machine group", cs3: "Full ID = dedupe key" },
+    constants: { dvchost: "mde-forwarder-01", AcmeTenantName: "Contoso EU" },
+    user_defined_keys: ["MicrosoftDefenderMd5", "AcmeTenantName"],
+  },
+};
+
+/** Goldens for one fixture and one set of options each, with their expected truncation count. */
+const SPECIAL: ReadonlyArray<{
+  file: string;
+  name: string;
+  options: FormatOptionsInput;
+  truncated: number;
+}> = [
+  {
+    file: "cef/microsoft-example.overrides.rfc5424.txt",
+    name: "microsoft-example",
+    options: OVERRIDES,
+    truncated: 0,
+  },
+  { file: "cef/hostile.overrides.rfc5424.txt", name: "hostile", options: OVERRIDES, truncated: 4 },
+  {
+    file: "cef/hostile-delimiters.overrides.rfc5424.txt",
+    name: "hostile-delimiters",
+    options: OVERRIDES,
+    truncated: 0,
+  },
+  {
+    file: "leef/hostile-delimiters.leef2-caret.rfc5424.txt",
+    name: "hostile-delimiters",
+    options: { format: "leef", leef_delimiter: "^", syslog_header: "rfc5424" },
+    truncated: 0,
+  },
+  {
+    file: "leef/hostile-delimiters.leef2-x3B.none.txt",
+    name: "hostile-delimiters",
+    options: { format: "leef", leef_delimiter: "x3B", syslog_header: "none" },
+    truncated: 0,
+  },
+  // UDP-sized: the hostile detection in 2048 bytes, its longest values cut first.
+  {
+    file: "cef/hostile.max2048.rfc5424.txt",
+    name: "hostile",
+    options: { format: "cef", max_message_bytes: 2048 },
+    // Name, cs2, externalId and act at their own limits; filePath, flexString1 and cs3 to fit.
+    truncated: 7,
+  },
+  {
+    file: "leef/hostile.leef2.max2048.rfc5424.txt",
+    name: "hostile",
+    options: { format: "leef", max_message_bytes: 2048 },
+    truncated: 2,
+  },
+  {
+    file: "json/hostile.max2048.rfc5424.txt",
+    name: "hostile",
+    options: { format: "json", max_message_bytes: 2048 },
+    truncated: 2,
+  },
+];
+
+for (const { file, name, options, truncated } of SPECIAL) {
+  test(`golden ${file}`, () => {
+    const message = checkGolden(file, options, name);
+    assert.equal(message.truncated, truncated);
+    assert.equal(message.tooLarge, false);
+    if (options.max_message_bytes !== undefined)
+      assert.ok(message.bytes.length <= Number(options.max_message_bytes));
+  });
 }

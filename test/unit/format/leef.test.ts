@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeLeef } from "../../../src/format/leef.js";
+import { encodeLeef, parseLeefDelimiter } from "../../../src/format/leef.js";
 import type { Detection } from "../../../src/record.js";
 import { parseLeef } from "../../support/leef-parser.js";
 import { loadDetection } from "./fixtures.js";
@@ -145,4 +145,56 @@ test("keys are alphanumeric, unique and never taken from input unchanged", () =>
   assert.equal(a.get("cat2"), "not the category");
   assert.equal(a.has("cat"), false);
   assert.equal(a.get("Unnamed"), "x");
+});
+
+test("parseLeefDelimiter: one character or xHH/0xHH; the header names it as configured", () => {
+  assert.deepEqual(parseLeefDelimiter("^"), { char: "^", field: "^" });
+  assert.deepEqual(parseLeefDelimiter("x5E"), { char: "^", field: "x5E" });
+  assert.deepEqual(parseLeefDelimiter("0x5e"), { char: "^", field: "0x5e" });
+  assert.deepEqual(parseLeefDelimiter("0x005E"), { char: "^", field: "0x005E" });
+  assert.deepEqual(parseLeefDelimiter("x9"), { char: "\t", field: "x9" });
+  assert.deepEqual(parseLeefDelimiter("\t"), { char: "\t", field: "x09" });
+  for (const refused of [
+    "|",
+    "x7C",
+    "=",
+    "\\",
+    " ",
+    "a",
+    "Z",
+    "7",
+    "x41",
+    "\n",
+    "x0D",
+    "x00",
+    "é",
+    "",
+    "^^",
+    "x12345",
+  ]) {
+    assert.equal(typeof parseLeefDelimiter(refused), "string", JSON.stringify(refused));
+  }
+});
+
+test("a configured delimiter separates attributes and becomes a space inside every value", () => {
+  for (const [delimiter, char, field] of [
+    ["^", "^", "^"],
+    ["x7E", "~", "x7E"],
+    ["0x3B", ";", "0x3B"],
+  ] as const) {
+    const d = { Description: `a${char}b\tc|d=e^f~g;h`, [`Odd${char}key`]: `${char}${char}` };
+    const { text } = encodeLeef(d, { delimiter });
+    const leef = parseLeef(text);
+    assert.equal(leef.delimiterField, field);
+    const expected = leefValueText(`a${char}b\tc|d=e^f~g;h`).replaceAll(char, " ");
+    assert.equal(leef.attributes.get("Description"), expected, delimiter);
+    assert.equal(leef.attributes.get("Oddkey"), "  ");
+    // One separator between the two attributes, plus the header field when it is the character itself.
+    assert.equal(text.split(char).length - 1, field === char ? 2 : 1);
+  }
+});
+
+test("a delimiter the config refuses is refused by the encoder too", () => {
+  assert.throws(() => encodeLeef({}, { delimiter: "|" }), /leef_delimiter/);
+  assert.throws(() => encodeLeef({}, { delimiter: "^", version: "1.0" }), /LEEF 2.0 only/);
 });

@@ -24,6 +24,11 @@ export const cefValueText = (value: string): string => sanitize(value, CR_LF, NO
 /** What a CEF header field reads as after unescaping (before truncation). */
 export const cefHeaderText = (value: string): string => sanitize(value, NONE, NONE);
 export const leefValueText = (value: string): string => sanitize(value, NONE, NONE);
+/** A LEEF value with a configured delimiter: that character becomes a space too. */
+export const leefValueTextWith = (delimiter: string) => {
+  const space = new Set([delimiter]);
+  return (value: string): string => sanitize(value, NONE, space);
+};
 export const leefHeaderText = (value: string): string => sanitize(value, NONE, PIPE);
 
 const count = (value: string, chars: RegExp): number => value.match(chars)?.length ?? 0;
@@ -77,3 +82,26 @@ export function assertOneLine(bytes: Buffer): string {
 
 /** Field name → CEF user-defined key, per the documented rule. */
 export const cefExtraKey = (name: string): string => `MicrosoftDefender${name.replace(/[^A-Za-z0-9]/g, "")}`;
+
+/** What a string value of a detection takes inside JSON quotes, escapes included, in UTF-8 bytes. */
+export const jsonStringBytes = (value: string): number => Buffer.byteLength(JSON.stringify(value)) - 2;
+
+/**
+ * For a value that may also have been cut to make the message fit: `parsed` must be a prefix of
+ * `text` (trimmed of trailing spaces if `trim`) within `maxBytes`; returns whether it was cut.
+ */
+export function checkPrefix(
+  what: string,
+  parsed: string | undefined,
+  text: string,
+  maxBytes: number,
+  bytes: (text: string) => number,
+  trim: boolean,
+): boolean {
+  if (trim) text = trimSpaces(text);
+  const got = parsed ?? "";
+  assert.ok(text.startsWith(got), `${what}: ${JSON.stringify(got)} is not a prefix`);
+  assert.ok(bytes(got) <= maxBytes, `${what}: ${bytes(got)} bytes exceed ${maxBytes}`);
+  if (trim) assert.ok(!got.endsWith(" "), `${what}: trailing space`);
+  return got !== text;
+}

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { isIPv4, isIPv6 } from "node:net";
 import { test } from "node:test";
 import fc from "fast-check";
+import { FIT_FLOOR_BYTES } from "../../../src/format/fit.js";
 import { createFormatter } from "../../../src/format/index.js";
 import { DETECTION_KEYS } from "../../../src/simulator/index.js";
 import { parseTimestamp, ticksToMs } from "../../../src/timestamp.js";
@@ -26,6 +27,9 @@ import {
   plainBytes,
   trimSpaces,
 } from "./oracle.js";
+
+/** FullId and AlertId (CEF: cs3, externalId) are never cut to fit max_message_bytes. */
+const WHOLE = new Set(["cs3", "externalId", "FullId", "AlertId"]);
 
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 150);
 
@@ -249,4 +253,80 @@ test("LEEF 2.0 and 1.0: every field of an arbitrary detection reads back from on
       { numRuns: Math.ceil(NUM_RUNS / 2) },
     );
   }
+});
+
+// The same detections within a random max_message_bytes: compared with the unlimited message, the
+// header is the same, keys keep their order, and every value is a prefix of the unlimited one. A
+// message either fits or is tooLarge with every value at the floor.
+test("CEF, LEEF and JSON within max_message_bytes: the unlimited message, values cut to prefixes", () => {
+  const formatters = (["cef", "leef", "json"] as const).map((format) => ({
+    format,
+    free: createFormatter(formatOptions({ format, syslog_header: "rfc5424" }), fixedDeps),
+  }));
+  fc.assert(
+    fc.property(detectionArb, fc.integer({ min: 256, max: 4096 }), (raw, max) => {
+      const d = raw as Hostile;
+      for (const { format, free } of formatters) {
+        const limited = createFormatter(
+          formatOptions({ format, syslog_header: "rfc5424", max_message_bytes: max }),
+          fixedDeps,
+        ).format(d);
+        const full = free.format(d);
+        if (limited.tooLarge) assert.ok(limited.bytes.length > max);
+        else assert.ok(limited.bytes.length <= max, `${format}: ${limited.bytes.length} > ${max}`);
+        assert.ok(limited.truncated >= full.truncated);
+        const line = assertOneLine(limited.bytes);
+        const fullLine = full.bytes.toString();
+        let pairs: Array<readonly [string, string]>;
+        let fullPairs: Map<string, string>;
+        let floorBytes: (v: string) => number;
+        if (format === "cef") {
+          const a = parseCef(line);
+          const b = parseCef(fullLine);
+          assert.deepEqual([a.name, a.classId, a.severity], [b.name, b.classId, b.severity]);
+          pairs = [...a.pairs];
+          fullPairs = new Map(b.pairs);
+          floorBytes = cefValueBytes;
+        } else if (format === "leef") {
+          const a = parseLeef(line);
+          const b = parseLeef(fullLine);
+          assert.equal(a.eventId, b.eventId);
+          pairs = [...a.attributes];
+          fullPairs = new Map(b.attributes);
+          floorBytes = plainBytes;
+        } else {
+          const a = JSON.parse(line.slice(line.indexOf("{"))) as Record<string, string>;
+          const b = JSON.parse(fullLine.slice(fullLine.indexOf("{"))) as Record<string, string>;
+          pairs = Object.entries(a);
+          fullPairs = new Map(Object.entries(b));
+          floorBytes = (v) => Buffer.byteLength(JSON.stringify(v)) - 2;
+        }
+        const fullKeys = [...fullPairs.keys()];
+        let cut = 0;
+        let last = -1;
+        for (const [key, value] of pairs) {
+          const before = fullPairs.get(key);
+          assert.ok(before !== undefined, `${format}: ${key} is not in the unlimited message`);
+          assert.ok(before.startsWith(value), `${format}: ${key} is not a prefix`);
+          if (value !== before) cut++;
+          if (limited.tooLarge && !key.endsWith("Label") && !WHOLE.has(key)) {
+            assert.ok(floorBytes(value) <= FIT_FLOOR_BYTES);
+          }
+          if (WHOLE.has(key)) assert.equal(value, before, `${format}: ${key} is never cut to fit`);
+          const at = fullKeys.indexOf(key);
+          assert.ok(at > last, `${format}: ${key} out of order`);
+          last = at;
+        }
+        // A CEF value cut to blanks is left out with its label: only a value starting with a space.
+        for (const key of fullKeys) {
+          if (!pairs.some(([k]) => k === key) && !key.endsWith("Label")) {
+            assert.equal(format, "cef", `${format}: ${key} missing`);
+            assert.ok(fullPairs.get(key)?.startsWith(" "), `${key} missing`);
+          }
+        }
+        assert.ok(limited.truncated <= full.truncated + cut, "no cut counted twice");
+      }
+    }),
+    { numRuns: Math.ceil(NUM_RUNS / 2) },
+  );
 });

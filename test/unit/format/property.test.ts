@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { FACILITIES } from "../../../src/format/config.js";
+import { FIT_FLOOR_BYTES } from "../../../src/format/fit.js";
 import { createFormatter } from "../../../src/format/index.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
@@ -15,11 +16,17 @@ import {
   cefHeaderText,
   cefValueBytes,
   cefValueText,
+  checkPrefix,
   checkValue,
+  jsonStringBytes,
   leefHeaderText,
   leefValueText,
+  leefValueTextWith,
   plainBytes,
 } from "./oracle.js";
+
+/** FullId and AlertId (CEF: cs3, externalId) are never cut to fit max_message_bytes. */
+const WHOLE = new Set(["cs3", "externalId", "FullId", "AlertId"]);
 
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 300);
 
@@ -41,6 +48,12 @@ const tricky = fc.constantFrom(
   "😀",
   "\\=",
   "\u0085",
+  // Delimiters a LEEF destination may choose.
+  "^",
+  "~",
+  ";",
+  "#",
+  ",",
 );
 const char = fc.oneof(
   { weight: 3, arbitrary: tricky },
@@ -199,6 +212,130 @@ test("syslog PRI stays within 0-191 and the header is printable ASCII for any fa
         assert.match(header, /^[\x21-\x7e]+( {1,2}[\x21-\x7e]+)+ $/);
       },
     ),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+// max_message_bytes: whatever the limit in [256, 4096], a message fits, or it is flagged tooLarge and
+// then every value in it is already at the floor; it stays one line that parses back, header fields
+// are cut only to their own limits, and every value is a prefix of the original (after replacements).
+const maxArb = fc.integer({ min: 256, max: 4096 });
+const styleArb = fc.constantFrom("rfc5424", "rfc3164", "none") as fc.Arbitrary<
+  "rfc5424" | "rfc3164" | "none"
+>;
+
+function checkSize(bytes: Buffer, max: number, tooLarge: boolean): void {
+  if (tooLarge) assert.ok(bytes.length > max, `tooLarge, yet ${bytes.length} <= ${max}`);
+  else assert.ok(bytes.length <= max, `${bytes.length} bytes exceed ${max}`);
+}
+
+test("CEF within max_message_bytes: fits or every value is at the floor; values are prefixes", () => {
+  fc.assert(
+    fc.property(detectionArb, maxArb, styleArb, (d, max, syslog_header) => {
+      const options = formatOptions({ format: "cef", syslog_header, max_message_bytes: max });
+      const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+      checkSize(bytes, max, tooLarge);
+      const parsed = parseCef(assertOneLine(bytes));
+      let cuts = Number(
+        checkValue("Name", parsed.name, cefHeaderText(d.AlertTitle || "Unknown"), 512, cefHeaderBytes, false),
+      );
+      cuts += Number(
+        checkValue("classId", parsed.classId, cefHeaderText(classIdSource(d)), 1023, cefHeaderBytes, false),
+      );
+      for (const [field, key, limit] of cefFields) {
+        cuts += Number(
+          checkPrefix(field, parsed.extension.get(key), cefValueText(d[field]), limit, cefValueBytes, true),
+        );
+      }
+      assert.equal(truncated, cuts, "every cut value counted once");
+      if (tooLarge) {
+        for (const [key, value] of parsed.pairs) {
+          if (!key.endsWith("Label") && !WHOLE.has(key))
+            assert.ok(cefValueBytes(value) <= FIT_FLOOR_BYTES, `${key} above the floor`);
+        }
+      }
+    }),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+/** [leef_delimiter as configured, the character] */
+const delimiterArb = fc.constantFrom(
+  [undefined, "\t"],
+  ["x09", "\t"],
+  ["^", "^"],
+  ["x5E", "^"],
+  ["0x7e", "~"],
+  [";", ";"],
+  ["#", "#"],
+  ["0x002C", ","],
+) as fc.Arbitrary<[string | undefined, string]>;
+
+test("LEEF with any delimiter and within max_message_bytes: no value holds the delimiter; prefixes", () => {
+  fc.assert(
+    fc.property(
+      detectionArb,
+      delimiterArb,
+      fc.option(maxArb),
+      styleArb,
+      (d, [leef_delimiter, char], max, syslog_header) => {
+        const options = formatOptions({
+          format: "leef",
+          leef_delimiter,
+          syslog_header,
+          max_message_bytes: max ?? undefined,
+        });
+        const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+        if (max === null) assert.equal(tooLarge, false);
+        else checkSize(bytes, max, tooLarge);
+        const parsed = parseLeef(assertOneLine(bytes));
+        const text = leefValueTextWith(char);
+        let cuts = Number(
+          checkValue("EventID", parsed.eventId, leefHeaderText(classIdSource(d)), 255, plainBytes, false),
+        );
+        const usrName = parsed.attributes.get("usrName");
+        cuts += Number(checkPrefix("usrName", usrName, text(d.UserName), 255, plainBytes, false));
+        for (const [field, key] of leefFields) {
+          const got = parsed.attributes.get(key);
+          if (d[field] === "") assert.equal(got, undefined, key);
+          else
+            cuts += Number(
+              checkPrefix(key, got, text(d[field]), Number.POSITIVE_INFINITY, plainBytes, false),
+            );
+        }
+        assert.equal(truncated, cuts, "every cut value counted once");
+        for (const [key, value] of parsed.attributes) {
+          assert.ok(!value.includes(char), `${key} holds the delimiter`);
+          if (tooLarge && !WHOLE.has(key)) assert.ok(plainBytes(value) <= FIT_FLOOR_BYTES, `${key} above the floor`);
+        }
+      },
+    ),
+    { numRuns: NUM_RUNS },
+  );
+});
+
+test("JSON within max_message_bytes: valid JSON, same keys, strings are prefixes, the rest intact", () => {
+  fc.assert(
+    fc.property(detectionArb, maxArb, styleArb, (d, max, syslog_header) => {
+      const options = formatOptions({ format: "json", syslog_header, max_message_bytes: max });
+      const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+      checkSize(bytes, max, tooLarge);
+      const line = assertOneLine(bytes);
+      const back = JSON.parse(line.slice(line.indexOf("{"))) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(back), Object.keys(d));
+      let cuts = 0;
+      for (const [key, value] of Object.entries(d)) {
+        const got = back[key];
+        assert.equal(typeof got, "string");
+        cuts += Number(
+          checkPrefix(key, got as string, value, Number.POSITIVE_INFINITY, jsonStringBytes, false),
+        );
+        if (tooLarge && !WHOLE.has(key)) {
+          assert.ok(jsonStringBytes(got as string) <= FIT_FLOOR_BYTES, `${key} above the floor`);
+        }
+      }
+      assert.equal(truncated, cuts);
+    }),
     { numRuns: NUM_RUNS },
   );
 });

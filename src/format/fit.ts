@@ -1,0 +1,27 @@
+// Fitting a message into max_message_bytes by water-filling: the longest values are cut first, down
+// toward the next longest, until the message fits; no value is cut below a small floor.
+
+/** No value is cut below this many bytes to make a message fit: a 16-byte prefix still identifies it. */
+export const FIT_FLOOR_BYTES = 16;
+
+/**
+ * The highest level L >= `floor` such that cutting every length above L down to L removes at least
+ * `excess` bytes; undefined when even cutting everything to `floor` is not enough.
+ */
+export function waterLevel(
+  lengths: readonly number[],
+  excess: number,
+  floor = FIT_FLOOR_BYTES,
+): number | undefined {
+  if (excess <= 0) return Number.POSITIVE_INFINITY;
+  const sorted = lengths.filter((n) => n > floor).sort((a, b) => b - a);
+  let sum = 0;
+  for (let k = 1; k <= sorted.length; k++) {
+    sum += sorted[k - 1] ?? 0;
+    // With the k longest lowered to L (and L at or above the next one), they give up sum - k * L bytes.
+    const level = Math.floor((sum - excess) / k);
+    const next = Math.max(sorted[k] ?? floor, floor);
+    if (level >= next) return level;
+  }
+  return undefined;
+}
