@@ -63,6 +63,7 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
           log,
           confirmAfterMs: deps.confirmAfterMs,
           onUpChange: (up) => metrics.destinationUp.set(labels, up ? 1 : 0),
+          onError: (error) => metrics.errors.inc({ stage: "send", code: error.code }),
         }),
       };
     });

@@ -110,7 +110,9 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
       const encoded = fields.map((field) => escapeOne(field, field.maxBytes));
       const values = encoded.map((e) => e.value);
       const cut = encoded.map((e) => e.cut);
-      const lengths = values.map((v, i) => (fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v)));
+      const lengths = values.map((v, i) =>
+        fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
+      );
       const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
       const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
       fields.forEach((field, i) => {

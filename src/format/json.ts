@@ -58,7 +58,9 @@ export const jsonEncoder: BodyEncoder = {
   fit(detection, maxBytes) {
     const text = stringify(detection);
     // FullId and AlertId stay whole: a SIEM needs them to drop resent duplicates.
-    const names = Object.keys(detection).filter((k) => typeof detection[k] === "string" && !KEEP_WHOLE.has(k));
+    const names = Object.keys(detection).filter(
+      (k) => typeof detection[k] === "string" && !KEEP_WHOLE.has(k),
+    );
     // Inside quotes, escapes included: what cutting a value can save.
     const lengths = names.map((k) => Buffer.byteLength(JSON.stringify(detection[k])) - 2);
     const level = waterLevel(lengths, Buffer.byteLength(text) - maxBytes) ?? FIT_FLOOR_BYTES;

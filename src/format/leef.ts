@@ -132,7 +132,9 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
         cut[i] = counter.truncated > 0;
         return v;
       });
-      const lengths = values.map((v, i) => (fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v)));
+      const lengths = values.map((v, i) =>
+        fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
+      );
       const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
       const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
       fields.forEach((field, i) => {

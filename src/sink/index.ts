@@ -6,6 +6,7 @@ import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { TransportOptions } from "./config.js";
 import { createStreamSink } from "./stream.js";
+import { DEFAULT_TLS_WATCH_INTERVAL_MS } from "./tls-watcher.js";
 import { createUdpSink } from "./udp.js";
 
 export interface SendResult {
@@ -46,6 +47,14 @@ export interface SinkDeps {
   onUpChange?: (up: boolean, error?: ForwarderError) => void;
   /** How long a written frame must stay on a healthy connection before it counts as confirmed (default 1000 ms). */
   confirmAfterMs?: number;
+  /**
+   * tls: how often the CA, certificate and key files of an open connection are checked for changes
+   * (default 30 s). A change that validates ends the connection once its sends are confirmed, so
+   * that the next one uses the new files.
+   */
+  tlsWatchIntervalMs?: number;
+  /** Errors that fail no send (rotated TLS files that do not validate), for mde_errors_total. */
+  onError?: (error: ForwarderError) => void;
 }
 
 export type SinkOptions = TransportOptions & { name: string };
@@ -74,6 +83,8 @@ export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
     log,
     tracker,
     confirmAfterMs: deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS,
+    tlsWatchIntervalMs: deps.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
+    onError: deps.onError,
   });
 }
 

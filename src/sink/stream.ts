@@ -12,13 +12,25 @@
 // - A connection failure rejects every send in both lists; reconnecting is the next send's job
 //   (one connect attempt per send while disconnected; backoff is the caller's).
 // - One confirm timer and one write timer serve the whole pipeline.
-import { X509Certificate } from "node:crypto";
-import { readFile } from "node:fs/promises";
+// - TLS rotation: while a connection is open, a watcher stats its TLS files. When they changed and
+//   the new material validates, the connection *retires*: nothing new is written on it, and once
+//   every send on it is confirmed it is ended politely (close_notify, FIN); the sends queued
+//   meanwhile open the next connection, with the new files. Invalid new files leave it alone.
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import tls from "node:tls";
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
+import {
+  closedError,
+  describeTlsError,
+  errnoOf,
+  refusedAfterHandshakeError,
+  runtimeError,
+  shutdownError,
+  timeoutError,
+  tlsError,
+} from "./failures.js";
 import { frameMessages } from "./framing.js";
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -27,14 +39,22 @@ import {
   type SinkOptions,
   type UpTracker,
 } from "./index.js";
+import { configuredTlsFiles, loadTlsMaterial, type TlsFileStamps } from "./tls-material.js";
+import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
 
 export interface StreamSinkDeps {
   log: Logger;
   tracker: UpTracker;
   confirmAfterMs: number;
+  /** How often the TLS files of an open connection are checked for rotation. */
+  tlsWatchIntervalMs: number;
+  /** Errors that fail no send (rotated TLS files that do not validate), for mde_errors_total. */
+  onError?: (error: ForwarderError) => void;
 }
 
 const KEEPALIVE_DELAY_MS = 30_000;
+/** How long a retired connection may wait for the receiver to close its side before it is cut. */
+const RETIRE_GRACE_MS = 5_000;
 const NOTHING_DROPPED: SendResult = Object.freeze({ dropped: Object.freeze([]) });
 const EMPTY = Buffer.alloc(0);
 
@@ -52,11 +72,20 @@ interface Connection {
   dead: boolean;
   /** socket.write returned false: wait for 'drain' before writing more. */
   blocked: boolean;
+  /** Its TLS files changed: nothing more is written on it; it ends once its sends are confirmed. */
+  retiring: boolean;
+  /** performance.now() when it was established. */
+  readonly openedAt: number;
+  /** The receiver asked for a client certificate during the TLS handshake. */
+  readonly certRequested: boolean;
+  /** A send on it was confirmed. */
+  confirmed: boolean;
+  watcher: TlsWatcher | undefined;
 }
 
 export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Sink {
-  const { log, tracker, confirmAfterMs } = deps;
-  const where = `${options.host}:${options.port}`;
+  const { log, tracker, confirmAfterMs, tlsWatchIntervalMs } = deps;
+  const watchTls = options.protocol === "tls" && configuredTlsFiles(options).length > 0;
   const queued: Entry[] = [];
   const inFlight: Entry[] = [];
   /** Every socket we created whose 'close' has not fired yet: close() waits for them. */
@@ -118,6 +147,8 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
       if (cancelConnect === undefined) connect();
       return;
     }
+    // The sends wait for the connection that replaces a retiring one.
+    if (conn.retiring) return;
     while (!conn.blocked && !conn.dead) {
       const entry = queued.shift();
       if (entry === undefined) break;
@@ -133,7 +164,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     const flushed = conn.socket.write(entry.frames, (err) => {
       if (conn.dead) return;
       if (err) {
-        fail(conn, runtimeError(options, err));
+        lost(conn, runtimeError(options, err));
         return;
       }
       const now = performance.now();
@@ -159,14 +190,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     if (conn === undefined || pendingWrites === 0) return;
     // Timers may fire a fraction of a millisecond early: allow 1 ms.
     if (performance.now() - lastWriteProgress + 1 >= options.write_timeout) {
-      fail(
-        conn,
-        new ForwarderError(
-          "E_SINK_TIMEOUT",
-          `write to ${where} timed out after ${options.write_timeout} ms (receiver not reading)`,
-          { details: { destination: options.name, host: options.host, port: options.port } },
-        ),
-      );
+      fail(conn, timeoutError(options));
       return;
     }
     armWriteTimer();
@@ -191,9 +215,11 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
       const head = inFlight[0];
       if (head?.writtenAt === undefined || head.writtenAt + confirmAfterMs > now + 1) break;
       inFlight.shift();
+      if (current !== undefined) current.confirmed = true;
       head.resolve(NOTHING_DROPPED);
     }
     armConfirmTimer();
+    endIfRetired();
     checkIdle();
   }
 
@@ -217,8 +243,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
         checkIdle();
         return;
       }
-      const conn: Connection = { socket: result.socket, dead: false, blocked: false };
-      adopt(conn);
+      adopt(result.socket, result.stamps);
       tracker.markUp();
       for (const c of waiting) c.resolve();
       pump();
@@ -226,47 +251,59 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
   }
 
   /** Attaches the runtime handlers; called synchronously on connect so no event is missed. */
-  function adopt(conn: Connection): void {
-    const { socket } = conn;
+  function adopt(socket: net.Socket, stamps: TlsFileStamps | undefined): void {
+    const conn: Connection = {
+      socket,
+      dead: false,
+      blocked: false,
+      retiring: false,
+      openedAt: performance.now(),
+      // OpenSSL knows the signature algorithms a server accepts for a client certificate only when
+      // it asked for one: the one trace of a CertificateRequest that Node exposes.
+      certRequested: socket instanceof tls.TLSSocket && socket.getSharedSigalgs().length > 0,
+      confirmed: false,
+      watcher: undefined,
+    };
     current = conn;
     socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     // Syslog receivers do not talk back; read and discard so that a FIN or RST is seen at once.
     socket.on("data", () => {});
-    socket.on("end", () =>
-      fail(
-        conn,
-        new ForwarderError("E_SINK_WRITE", `connection to ${where} closed by the receiver`, {
-          details: { destination: options.name, host: options.host, port: options.port },
-        }),
-      ),
-    );
-    socket.on("error", (err) => fail(conn, runtimeError(options, err)));
-    socket.on("close", () =>
-      fail(
-        conn,
-        new ForwarderError("E_SINK_WRITE", `connection to ${where} closed`, {
-          details: { destination: options.name, host: options.host, port: options.port },
-        }),
-      ),
-    );
+    socket.on("end", () => lost(conn, closedError(options, true)));
+    socket.on("error", (err) => lost(conn, runtimeError(options, err)));
+    socket.on("close", () => lost(conn, closedError(options, false)));
     socket.on("drain", () => {
       conn.blocked = false;
       pump();
     });
+    if (watchTls && stamps !== undefined) {
+      conn.watcher = createTlsWatcher(
+        { sink: options, stamps, intervalMs: tlsWatchIntervalMs },
+        { log, onRotate: () => retire(conn), onInvalid: deps.onError },
+      );
+    }
+  }
+
+  /** The connection broke under us (not a timeout of ours). */
+  function lost(conn: Connection, error: ForwarderError): void {
+    const refused =
+      conn.certRequested &&
+      !conn.confirmed &&
+      error.code === "E_SINK_WRITE" &&
+      performance.now() - conn.openedAt <= confirmAfterMs;
+    fail(conn, refused ? refusedAfterHandshakeError(options, error) : error);
   }
 
   function fail(conn: Connection, error: ForwarderError): void {
     if (conn.dead) return;
-    conn.dead = true;
-    if (current === conn) current = undefined;
+    bury(conn);
     conn.socket.destroy();
     clearWriteTimer();
     clearConfirmTimer();
     pendingWrites = 0;
     const victims = [...inFlight.splice(0), ...queued.splice(0)];
-    if (victims.length === 0) {
+    if (victims.length === 0 && error.code !== "E_SINK_TLS") {
       // An idle connection closed by the receiver (idle timeout, restart) is not a failed send:
-      // the next send reconnects.
+      // the next send reconnects. A TLS refusal is, even without a send: the next connect fails too.
       log.debug({ code: error.code, reason: error.message }, "Idle connection lost.");
     } else {
       tracker.markDown(error);
@@ -275,12 +312,43 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     checkIdle();
   }
 
+  function bury(conn: Connection): void {
+    conn.dead = true;
+    conn.watcher?.stop();
+    conn.watcher = undefined;
+    if (current === conn) current = undefined;
+  }
+
+  /** New TLS files validated: stop writing on `conn`, and end it once its sends are confirmed. */
+  function retire(conn: Connection): void {
+    if (conn.dead || conn.retiring || closing) return;
+    conn.retiring = true;
+    endIfRetired();
+  }
+
+  function endIfRetired(): void {
+    const conn = current;
+    if (conn === undefined || !conn.retiring || inFlight.length > 0) return;
+    bury(conn);
+    log.debug("Connection ended to pick up the new TLS files.");
+    endPolitely(conn.socket, RETIRE_GRACE_MS);
+    pump();
+  }
+
+  /** FIN (close_notify first on TLS), then up to `graceMs` for the receiver to close its side. */
+  function endPolitely(socket: net.Socket, graceMs: number): void {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), graceMs);
+    void sockets.get(socket)?.then(() => clearTimeout(timer));
+  }
+
   function checkIdle(): void {
     if (onIdle !== undefined && queued.length === 0 && inFlight.length === 0) onIdle();
   }
 
   async function shutdown(timeoutMs: number): Promise<void> {
     closing = true;
+    current?.watcher?.stop();
     const deadline = performance.now() + timeoutMs;
     if (queued.length > 0 || inFlight.length > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -300,19 +368,24 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
     const victims = [...inFlight.splice(0), ...queued.splice(0)];
     for (const entry of victims) entry.reject(error);
     if (conn !== undefined && !conn.dead) {
-      conn.dead = true;
+      bury(conn);
       if (victims.length > 0) {
         conn.socket.destroy();
       } else {
-        // Everything is confirmed: end politely (FIN, or close_notify then FIN on TLS) and give
-        // the receiver the rest of the budget to close its side.
-        conn.socket.end();
-        const timer = setTimeout(() => conn.socket.destroy(), Math.max(0, deadline - performance.now()));
-        await sockets.get(conn.socket);
-        clearTimeout(timer);
+        // Everything is confirmed: end politely and give the receiver the rest of the budget to
+        // close its side.
+        endPolitely(conn.socket, Math.max(0, deadline - performance.now()));
       }
     }
+    // A retired connection still closing gets no more than the budget either.
+    const cut = setTimeout(
+      () => {
+        for (const socket of sockets.keys()) socket.destroy();
+      },
+      Math.max(0, deadline - performance.now()),
+    );
     await Promise.all(sockets.values());
+    clearTimeout(cut);
   }
 
   return {
@@ -328,7 +401,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
   };
 }
 
-type OpenResult = { socket: net.Socket } | { error: ForwarderError };
+type OpenResult = { socket: net.Socket; stamps: TlsFileStamps | undefined } | { error: ForwarderError };
 
 /**
  * One connect attempt (TCP, then the TLS handshake), bounded by connect_timeout. Calls `done`
@@ -344,6 +417,7 @@ function openStream(
   const details = { destination: options.name, host: options.host, port: options.port };
   const secure = options.protocol === "tls";
   let socket: net.Socket | undefined;
+  let stamps: TlsFileStamps | undefined;
   let settled = false;
   let tcpConnected = false;
 
@@ -360,7 +434,7 @@ function openStream(
       socket?.destroy();
       done({ error: error ?? internalError() });
     } else {
-      done({ socket });
+      done({ socket, stamps });
     }
   };
   const internalError = () => new ForwarderError("E_SINK_CONNECT", `connect to ${where} failed`, { details });
@@ -391,8 +465,10 @@ function openStream(
   }, options.connect_timeout);
 
   const start = async (): Promise<void> => {
-    const context = secure ? await secureContext(options) : undefined;
+    const material = secure ? await loadTlsMaterial(options) : undefined;
     if (settled) return;
+    stamps = material?.stamps;
+    const context = material?.context;
     if (context === undefined) {
       socket = net.connect({ host: options.host, port: options.port });
     } else {
@@ -419,106 +495,4 @@ function openStream(
   );
 
   return (error) => finish(error);
-}
-
-/** Reads the TLS files at every connect so that rotated certificates are picked up. */
-async function secureContext(options: SinkOptions): Promise<tls.SecureContext> {
-  const { ca_file, cert_file, key_file } = options.tls;
-  const [ca, cert, key] = await Promise.all([
-    readTlsFile(options, "ca_file", ca_file),
-    readTlsFile(options, "cert_file", cert_file),
-    readTlsFile(options, "key_file", key_file),
-  ]);
-  if (ca !== undefined) {
-    // createSecureContext silently ignores a file without any certificate in it.
-    try {
-      new X509Certificate(ca);
-    } catch (err) {
-      throw tlsError(
-        options,
-        `invalid TLS material in tls.ca_file ${ca_file ?? ""}: no PEM certificate`,
-        err,
-      );
-    }
-  }
-  try {
-    return tls.createSecureContext({ minVersion: "TLSv1.2", ca, cert, key });
-  } catch (err) {
-    // Name the culprit: try the CA bundle alone.
-    let culprit = `tls.cert_file ${cert_file ?? "(unset)"} / tls.key_file ${key_file ?? "(unset)"} (invalid, or the key does not match the certificate)`;
-    try {
-      tls.createSecureContext({ ca });
-    } catch {
-      culprit = `tls.ca_file ${ca_file ?? ""}`;
-    }
-    throw tlsError(options, `invalid TLS material in ${culprit}: ${describeTlsError(err)}`, err);
-  }
-}
-
-async function readTlsFile(
-  options: SinkOptions,
-  key: "ca_file" | "cert_file" | "key_file",
-  file: string | undefined,
-): Promise<Buffer | undefined> {
-  if (file === undefined) return undefined;
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw tlsError(options, `cannot read tls.${key} ${file}: ${errnoOf(err)}`, err);
-  }
-}
-
-function tlsError(options: SinkOptions, message: string, cause: unknown): ForwarderError {
-  return new ForwarderError("E_SINK_TLS", message, {
-    cause,
-    details: { destination: options.name, host: options.host, port: options.port },
-  });
-}
-
-/** Maps an error on an established connection. */
-function runtimeError(options: SinkOptions, err: Error): ForwarderError {
-  const where = `${options.host}:${options.port}`;
-  if (isTlsLibraryError(err)) {
-    return tlsError(options, `TLS connection to ${where} failed: ${describeTlsError(err)}`, err);
-  }
-  return new ForwarderError("E_SINK_WRITE", `connection to ${where} failed: ${errnoOf(err)}`, {
-    cause: err,
-    details: { destination: options.name, host: options.host, port: options.port, errno: errnoOf(err) },
-  });
-}
-
-function shutdownError(options: SinkOptions, why: string): ForwarderError {
-  return new ForwarderError("E_SHUTDOWN", `send to ${options.host}:${options.port} aborted: ${why}`, {
-    details: { destination: options.name },
-  });
-}
-
-interface NodeError extends Error {
-  code?: unknown;
-  reason?: unknown;
-}
-
-function errnoOf(err: unknown): string {
-  const e = err as NodeError | undefined;
-  if (e !== undefined && typeof e.code === "string") return e.code;
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** An OpenSSL error (a TLS alert from the peer, a protocol error), as opposed to a socket error. */
-function isTlsLibraryError(err: Error): boolean {
-  const { code } = err as NodeError;
-  return typeof code === "string" && (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS"));
-}
-
-/**
- * A short human reason: Node's certificate errors already read well ("certificate has expired",
- * "self-signed certificate in certificate chain", the hostname mismatch text); OpenSSL errors
- * carry a `reason` ("wrong version number") next to a message full of internal paths.
- */
-function describeTlsError(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const { code, reason } = err as NodeError;
-  const openssl = typeof code === "string" && /^ERR_(SSL|OSSL)/.test(code) && typeof reason === "string";
-  const text = openssl ? String(reason) : err.message;
-  return typeof code === "string" && code !== text ? `${text} (${code})` : text;
 }

@@ -120,7 +120,9 @@ test("UDP: messages over 2048 bytes are cut to fit; one that cannot fit is dropp
   const dir = mkdtempSync(join(tmpdir(), "mde-udp-"));
   const sim = await createSimulator({ seed: 33 });
   const rx = await startReceiver({ protocol: "udp" });
-  const [long] = sim.add([{ AlertTitle: "long command line", CommandLine: `cmd.exe /c ${"x".repeat(6_000)}` }]);
+  const [long] = sim.add([
+    { AlertTitle: "long command line", CommandLine: `cmd.exe /c ${"x".repeat(6_000)}` },
+  ]);
   sim.add([{ AlertTitle: "fits as it is" }]);
   // A 512-byte Name is never cut to fit: with a 256-byte limit this one can never be sent.
   sim.add([{ AlertTitle: "T".repeat(600) }]);
@@ -131,11 +133,21 @@ test("UDP: messages over 2048 bytes are cut to fit; one that cannot fit is dropp
     protocol: "udp",
     destination: { name: "udp", max_message_bytes: 2048 },
     extraDestinations: [
-      { name: "tiny", protocol: "udp", host: "127.0.0.1", port: rx.port, max_message_bytes: 256, format: "json" },
+      {
+        name: "tiny",
+        protocol: "udp",
+        host: "127.0.0.1",
+        port: rx.port,
+        max_message_bytes: 256,
+        format: "json",
+      },
     ],
   });
   const config = configSchema.parse(raw);
-  const udpDefault = configSchema.parse({ ...raw, destinations: [{ name: "d", protocol: "udp", host: "h" }] });
+  const udpDefault = configSchema.parse({
+    ...raw,
+    destinations: [{ name: "d", protocol: "udp", host: "h" }],
+  });
   assert.equal(udpDefault.destinations[0]?.max_message_bytes, 2048, "UDP defaults to 2048 bytes");
   const daemon = await startDaemon(config, { log: silentLogger(), confirmAfterMs: 50 });
   t.after(async () => {
@@ -144,9 +156,13 @@ test("UDP: messages over 2048 bytes are cut to fit; one that cannot fit is dropp
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  await rx.waitUntil(() => rx.messages.filter((m) => m.includes("CEF:0|")).length >= 3, "three CEF datagrams");
+  await rx.waitUntil(
+    () => rx.messages.filter((m) => m.includes("CEF:0|")).length >= 3,
+    "three CEF datagrams",
+  );
   // Dropped events are acknowledged at once, sent ones after the confirmation delay: wait for an empty outbox.
-  while ((daemon.forwarder.store.outboxDepths().get("tiny") ?? 0) > 0) await new Promise((r) => setTimeout(r, 20));
+  while ((daemon.forwarder.store.outboxDepths().get("tiny") ?? 0) > 0)
+    await new Promise((r) => setTimeout(r, 20));
   const cefs = rx.messages.filter((m) => m.includes("CEF:0|"));
   assert.equal(cefs.length, 3, "all three fit 2048 bytes once cut");
   for (const m of cefs) assert.ok(Buffer.byteLength(m) <= 2048);
@@ -155,7 +171,10 @@ test("UDP: messages over 2048 bytes are cut to fit; one that cannot fit is dropp
   const { metrics } = daemon.forwarder;
   assert.ok((await counterValue(metrics, "mde_fields_truncated_total", { destination: "udp" })) >= 1);
   // The JSON destination at 256 bytes: every detection has more than 256 bytes of fields that may not be cut.
-  const dropped = await counterValue(metrics, "mde_events_dropped_total", { destination: "tiny", reason: "too_large" });
+  const dropped = await counterValue(metrics, "mde_events_dropped_total", {
+    destination: "tiny",
+    reason: "too_large",
+  });
   const jsons = rx.messages.filter((m) => m.includes("{"));
   assert.equal(dropped + jsons.length, 3, "each event either sent within the limit or counted as dropped");
   assert.ok(dropped >= 1);

@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { sampleDetection } from "../../src/cli/sample-detection.js";
 import { configSchema } from "../../src/config/schema.js";
-import { encodeCef } from "../../src/format/index.js";
+import { createFormatter } from "../../src/format/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
 import { parseCef } from "../support/cef-parser.js";
@@ -130,15 +130,29 @@ test("rsyslog parses every field over TCP (LF and octet counting) and UDP", { sk
       { ...common, name: "udp", protocol: "udp", port: ports.udp },
     ],
   });
-  const forwarder = buildForwarder(configSchema.parse(raw), { log: silentLogger(), confirmAfterMs: 100 });
+  const config = configSchema.parse(raw);
+  const forwarder = buildForwarder(config, { log: silentLogger(), confirmAfterMs: 100 });
   t.after(() => forwarder.close());
   const polls = await forwarder.pipeline.pollOnce();
   assert.equal(polls[0]?.result.status, "ok");
   assert.equal(await forwarder.pipeline.drainUntilEmpty(2), true);
 
-  const expected = new Map(detections.map((d) => [String(d.FullId), encodeCef(d).text]));
+  // What each destination meant to send: the same formatter (UDP cuts to its 2048-byte default), the CEF
+  // part of the message (the header's timestamp differs, its length does not).
+  const expectedFor = (name: string) => {
+    const destination = config.destinations.find((d) => d.name === name);
+    assert.ok(destination);
+    const formatter = createFormatter(destination);
+    return new Map(
+      detections.map((d) => {
+        const text = formatter.format(d).bytes.toString("utf8");
+        return [String(d.FullId), text.slice(text.indexOf("CEF:"))];
+      }),
+    );
+  };
   const severityOf: Record<string, number> = { High: 3, Medium: 4, Low: 5, Informational: 6 };
   for (const name of ["lf", "octet", "udp"]) {
+    const expected = expectedFor(name);
     const lines = await waitFor(`${expected.size} lines from rsyslog (${name})`, () => {
       const l = linesOf(name);
       return l.length >= expected.size ? l : undefined;

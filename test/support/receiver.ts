@@ -22,10 +22,28 @@ export interface ReceiverOptions {
   port?: number;
   /** Stream framing; default "auto". */
   framing?: ReceiverFraming;
-  /** Required for tls: PEM text. `requestCert` demands and verifies a client certificate against `ca`. */
-  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean };
+  /** Required for tls. */
+  tls?: ReceiverTlsOptions;
   /** tcp only: accept connections but never read from them, so the sender's buffers fill up. */
   neverRead?: boolean;
+}
+
+export interface ReceiverTlsOptions {
+  /** PEM text. */
+  cert: string;
+  key: string;
+  ca?: string;
+  /** Demands a client certificate and verifies it against `ca` during the handshake (an alert on failure). */
+  requestCert?: boolean;
+  /**
+   * Asks for a client certificate but lets the handshake complete without one, then drops the
+   * connection if it is missing or not verified by `ca`, without an alert: what rsyslog's gtls driver does.
+   */
+  lateReject?: boolean;
+  /** Protocol versions and cipher string, e.g. a TLS 1.1-only server (`ciphers: "DEFAULT:@SECLEVEL=0"`). */
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  ciphers?: string;
 }
 
 export interface Receiver {
@@ -42,6 +60,8 @@ export interface Receiver {
   readonly accepted: number;
   /** Connections open now. */
   readonly openConnections: number;
+  /** Connections the sender ended politely (FIN, after close_notify on TLS) rather than reset. */
+  readonly endedBySender: number;
   /** Subject CN of the client certificate of each verified TLS connection. */
   readonly clientCertificates: string[];
   /** Handshake failures seen by the TLS server. */
@@ -54,6 +74,8 @@ export interface Receiver {
   waitForConnections(count: number, timeoutMs?: number): Promise<void>;
   /** Resets (TCP RST) every open connection at once; keeps listening. */
   killConnections(): void;
+  /** tls: serves this certificate (and trusts this CA for client certificates) on new connections; open ones keep theirs. */
+  setTls(tls: Pick<ReceiverTlsOptions, "cert" | "key" | "ca">): void;
   /** Stops listening. Open connections are reset (`abrupt`, the default) or ended after what was read. */
   stop(options?: { abrupt?: boolean }): Promise<void>;
   /** Listens again on the same port. */
@@ -85,10 +107,11 @@ class SyslogReceiver implements Receiver {
   readonly messages: string[] = [];
   readonly arrivedAt: number[] = [];
   accepted = 0;
+  endedBySender = 0;
   readonly clientCertificates: string[] = [];
   readonly tlsErrors: Error[] = [];
   readonly framingErrors: string[] = [];
-  private readonly options: ReceiverOptions;
+  private options: ReceiverOptions;
   private server: net.Server | undefined;
   private udp: dgram.Socket | undefined;
   /** Raw TCP sockets (under TLS too): resetting them is the abrupt kill. */
@@ -164,20 +187,21 @@ class SyslogReceiver implements Receiver {
   private tlsServer(): tls.Server {
     const t = this.options.tls;
     if (t === undefined) throw new Error("unreachable");
-    const server = tls.createServer(
-      {
-        cert: t.cert,
-        key: t.key,
-        ...(t.ca === undefined ? {} : { ca: t.ca }),
-        requestCert: t.requestCert === true,
-        rejectUnauthorized: t.requestCert === true,
-      },
-      (socket) => {
-        const peer = socket.getPeerCertificate();
-        if (peer?.subject?.CN !== undefined) this.clientCertificates.push(String(peer.subject.CN));
-        this.readFrames(socket);
-      },
-    );
+    const server = tls.createServer(secureContextOptions(t), (socket) => {
+      if (t.lateReject === true && !socket.authorized) {
+        this.tlsErrors.push(
+          new Error(
+            `client refused after the handshake: ${String(socket.authorizationError ?? "no certificate")}`,
+          ),
+        );
+        socket.destroy();
+        this.check();
+        return;
+      }
+      const peer = socket.getPeerCertificate();
+      if (peer?.subject?.CN !== undefined) this.clientCertificates.push(String(peer.subject.CN));
+      this.readFrames(socket);
+    });
     server.on("tlsClientError", (err) => {
       this.tlsErrors.push(err);
       this.check();
@@ -190,6 +214,10 @@ class SyslogReceiver implements Receiver {
     let buffer: Buffer = Buffer.alloc(0);
     this.streams.add(socket);
     socket.once("close", () => this.streams.delete(socket));
+    socket.once("end", () => {
+      this.endedBySender++;
+      this.check();
+    });
     socket.on("error", () => {});
     socket.on("data", (chunk: Buffer) => {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
@@ -276,6 +304,16 @@ class SyslogReceiver implements Receiver {
     for (const socket of this.sockets) socket.resetAndDestroy();
   }
 
+  setTls(options: Pick<ReceiverTlsOptions, "cert" | "key" | "ca">): void {
+    const current = this.options.tls;
+    if (current === undefined) throw new Error("setTls: not a tls receiver");
+    const { ca: _, ...rest } = current;
+    const next = { ...rest, ...options };
+    this.options = { ...this.options, tls: next };
+    // Client-certificate checks are the server's, not the context's: they stay as started.
+    if (this.server instanceof tls.Server) this.server.setSecureContext(secureContextOptions(next));
+  }
+
   async stop(options: { abrupt?: boolean } = {}): Promise<void> {
     if (this.udp !== undefined) {
       const socket = this.udp;
@@ -302,4 +340,18 @@ class SyslogReceiver implements Receiver {
   async close(): Promise<void> {
     await this.stop({ abrupt: true });
   }
+}
+
+function secureContextOptions(t: ReceiverTlsOptions): tls.TlsOptions {
+  const ask = t.requestCert === true || t.lateReject === true;
+  return {
+    cert: t.cert,
+    key: t.key,
+    ...(t.ca === undefined ? {} : { ca: t.ca }),
+    ...(t.minVersion === undefined ? {} : { minVersion: t.minVersion }),
+    ...(t.maxVersion === undefined ? {} : { maxVersion: t.maxVersion }),
+    ...(t.ciphers === undefined ? {} : { ciphers: t.ciphers }),
+    requestCert: ask,
+    rejectUnauthorized: ask && t.lateReject !== true,
+  };
 }

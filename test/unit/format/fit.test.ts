@@ -119,7 +119,8 @@ test("tooLarge: even with every value at the floor it does not fit; bytes hold t
     if (format === "cef") {
       for (const [key, value] of parseCef(body).pairs) {
         if (key === "cs3" || key === "externalId") assert.equal(value, key === "cs3" ? d.FullId : d.AlertId);
-        else if (!key.endsWith("Label")) assert.ok(cefValueBytes(value) <= FIT_FLOOR_BYTES, `${key}=${value}`);
+        else if (!key.endsWith("Label"))
+          assert.ok(cefValueBytes(value) <= FIT_FLOOR_BYTES, `${key}=${value}`);
       }
     } else if (format === "leef") {
       for (const [key, value] of parseLeef(body).attributes) {

@@ -306,7 +306,8 @@ test("LEEF with any delimiter and within max_message_bytes: no value holds the d
         assert.equal(truncated, cuts, "every cut value counted once");
         for (const [key, value] of parsed.attributes) {
           assert.ok(!value.includes(char), `${key} holds the delimiter`);
-          if (tooLarge && !WHOLE.has(key)) assert.ok(plainBytes(value) <= FIT_FLOOR_BYTES, `${key} above the floor`);
+          if (tooLarge && !WHOLE.has(key))
+            assert.ok(plainBytes(value) <= FIT_FLOOR_BYTES, `${key} above the floor`);
         }
       },
     ),

@@ -2,7 +2,7 @@
 // messages and their ids, and a recorder for onUpChange.
 import net from "node:net";
 import type { ForwarderError } from "../../../src/errors.js";
-import { silentLogger } from "../../../src/log.js";
+import { createLogger, type Logger, silentLogger } from "../../../src/log.js";
 import type { SinkDeps, SinkOptions } from "../../../src/sink/index.js";
 
 export function sinkOptions(overrides: Partial<SinkOptions> & { port: number }): SinkOptions {
@@ -85,5 +85,58 @@ export function isCode(code: string): (err: unknown) => boolean {
     const actual = (err as { code?: unknown }).code;
     if (actual !== code) throw new Error(`expected ${code}, got ${String(actual)}: ${String(err)}`);
     return true;
+  };
+}
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface LogCapture {
+  readonly log: Logger;
+  /** Every line so far (debug and up), parsed. */
+  readonly lines: LogLine[];
+  /** Resolves with the first line (past or future) matching; rejects after `timeoutMs`. */
+  waitFor(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** A real pino logger (the forwarder's format) whose lines the test can read and await. */
+export function captureLog(): LogCapture {
+  const lines: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  const log = createLogger({
+    level: "debug",
+    destination: {
+      write(text: string) {
+        lines.push(JSON.parse(text) as LogLine);
+        for (const w of waiters) w();
+      },
+    },
+  });
+  return {
+    log,
+    lines,
+    waitFor(predicate, what, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines.find(predicate);
+          if (found === undefined) return;
+          done();
+          resolve(found);
+        };
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out waiting for log: ${what}\n${lines.map((l) => l.msg).join("\n")}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
   };
 }
