@@ -75,7 +75,9 @@ test("API faults mixed at random: nothing lost, Retry-After honoured", async (t)
         random,
         kinds.map((_, i) => i),
       );
-    const { fault, target } = kinds[deck.pop() ?? 0]?.() ?? kinds[0]!();
+    const pick = kinds[deck.pop() ?? 0];
+    assert.ok(pick);
+    const { fault, target } = pick();
     const name = `${target}:${fault.kind === "status" ? fault.status : fault.kind}`;
     injected[name] = (injected[name] ?? 0) + 1;
     if (fault.kind === "status" && fault.status === 429) retryAfters.push(fault.retryAfterSeconds ?? 0);
