@@ -8,6 +8,7 @@ import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
 import { createPipeline, type Pipeline } from "../pipeline/index.js";
+import type { PollProgress } from "../pipeline/poll.js";
 import { createRouter } from "../pipeline/route.js";
 import { createSink } from "../sink/index.js";
 import { createSource } from "../source/index.js";
@@ -28,6 +29,8 @@ export interface ForwarderDeps {
   confirmAfterMs?: number;
   /** A failure the daemon cannot continue after (the state cannot be written). */
   onFatal?: (error: ForwarderError) => void;
+  /** After each stored part of a poll (the `once` progress line). */
+  onProgress?: (progress: PollProgress) => void;
 }
 
 export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
@@ -75,7 +78,7 @@ export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
         parkMs: config.poll.permanent_error_retry,
         router: createRouter(config.destinations),
       },
-      { log, metrics, clock: deps.clock, onFatal: deps.onFatal },
+      { log, metrics, clock: deps.clock, onFatal: deps.onFatal, onProgress: deps.onProgress },
     );
     return {
       pipeline,

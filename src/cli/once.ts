@@ -5,6 +5,7 @@ import { createLogger } from "../log.js";
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
 import { buildForwarder, type Forwarder } from "./daemon.js";
+import { createProgressLine } from "./progress.js";
 
 /** Failed sends in a row before `once` gives up on a destination (with backoff between them). */
 const MAX_SEND_FAILURES = 3;
@@ -14,9 +15,10 @@ export async function onceCommand(values: CliValues): Promise<number> {
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
   const log = createLogger({ level: config.log.level });
+  const progress = createProgressLine();
   let forwarder: Forwarder;
   try {
-    forwarder = buildForwarder(config, { log });
+    forwarder = buildForwarder(config, { log, onProgress: (p) => progress.update(p) });
   } catch (err) {
     return reportFatal(err);
   }
@@ -26,6 +28,7 @@ export async function onceCommand(values: CliValues): Promise<number> {
   process.once("SIGINT", onSignal);
   try {
     const polls = await forwarder.pipeline.pollOnce(abort.signal);
+    progress.done();
     const pollsOk = polls.every((p) => p.result.status === "ok");
     const delivered = abort.signal.aborted
       ? false

@@ -7,7 +7,7 @@ import type { Readiness } from "../metrics/server.js";
 import type { Source } from "../source/index.js";
 import type { Store } from "../state/index.js";
 import { createDrain, type Drain, type DrainOptions, type DrainTarget } from "./drain.js";
-import { createPoller, type PollResult, type TenantPoller } from "./poll.js";
+import { createPoller, type PollProgress, type PollResult, type TenantPoller } from "./poll.js";
 import type { Router } from "./route.js";
 import { createScheduler, type Scheduler, scheduleIntervalMs } from "./scheduler.js";
 
@@ -43,7 +43,13 @@ export interface Pipeline {
 export function createPipeline(
   parts: PipelineParts,
   options: PipelineOptions,
-  deps: { log: Logger; metrics: Metrics; clock?: () => number; onFatal?: (error: ForwarderError) => void },
+  deps: {
+    log: Logger;
+    metrics: Metrics;
+    clock?: () => number;
+    onFatal?: (error: ForwarderError) => void;
+    onProgress?: (progress: PollProgress) => void;
+  },
 ): Pipeline {
   const { log, metrics, store } = { ...deps, store: parts.store };
   const clock = deps.clock ?? Date.now;
@@ -57,7 +63,7 @@ export function createPipeline(
     createPoller(
       source,
       { maxOutbox: options.maxOutbox, parkMs: options.parkMs, router: options.router },
-      { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal },
+      { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal, onProgress: deps.onProgress },
     ),
   );
   const intervalMs = scheduleIntervalMs(options.schedule);

@@ -40,6 +40,17 @@ export interface PollerDeps {
   onIngested?: () => void;
   /** A state failure: the daemon must stop rather than poll on without a working store. */
   onFatal?: (error: ForwarderError) => void;
+  /** After each stored part of a poll: for a progress line during a long backfill. */
+  onProgress?: (progress: PollProgress) => void;
+}
+
+export interface PollProgress {
+  readonly tenant: string;
+  /** Fully read parts of the window so far. */
+  readonly parts: number;
+  readonly received: number;
+  readonly inserted: number;
+  readonly elapsedMs: number;
 }
 
 const DEFAULT_PARK_MS = 60 * 60_000;
@@ -81,6 +92,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
+    const started = performance.now();
     for await (const part of source.read(window, signal)) {
       parts++;
       const { router } = options;
@@ -109,6 +121,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       }
       if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
       if (result.inserted > 0) deps.onIngested?.();
+      deps.onProgress?.({ tenant, parts, received, inserted, elapsedMs: performance.now() - started });
       // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
       if (outboxFull()) return { status: "paused", reason: "outbox full" };
     }

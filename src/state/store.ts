@@ -87,6 +87,11 @@ export interface Store {
    * dropped (reason `destination_removed`).
    */
   purgeRemovedDestinations(): RemovedDestination[];
+  /**
+   * The destinations ingest writes outbox rows for (config reload). Call purgeRemovedDestinations after it
+   * to drop the backlog of the ones that left; a new one gets only detections stored from now on.
+   */
+  setDestinations(names: readonly string[]): void;
   recordPoll(tenant: string, outcome: Outcome): void;
   recordDelivery(destination: string, outcome: Outcome): void;
   status(): { tenants: TenantStatus[]; destinations: DestinationStatus[] };
@@ -183,8 +188,9 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
   const log = deps.log;
   const clock = deps.clock ?? Date.now;
   const file = options.path;
-  const destinations = [...new Set(options.destinations)];
-  const configured = new Set(destinations);
+  // Replaced as a whole by setDestinations (config reload); never mutated in place.
+  let destinations = [...new Set(options.destinations)];
+  let configured = new Set(destinations);
   const readonly = options.readonly === true;
 
   // Prepared once; a read-only connection prepares writes fine, they are refused by `writable`.
@@ -342,6 +348,11 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
 
     purgeRemovedDestinations() {
       return run("write", () => purgeTx.immediate());
+    },
+
+    setDestinations(names) {
+      destinations = [...new Set(names)];
+      configured = new Set(destinations);
     },
 
     recordPoll(tenant, outcome) {
