@@ -2,7 +2,7 @@
 // `run`, `once` and `demo` share it.
 import { hostname } from "node:os";
 import type { Config } from "../config/schema.js";
-import type { ForwarderError } from "../errors.js";
+import { ConfigError, type ConfigIssue, type ForwarderError } from "../errors.js";
 import { createFormatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
@@ -33,101 +33,185 @@ export interface ForwarderDeps {
   onProgress?: (progress: PollProgress) => void;
 }
 
-export function buildForwarder(config: Config, deps: ForwarderDeps): Forwarder {
+/** What a reload keeps: the state (and its lock) and the metrics registry. */
+export interface Shared {
+  store: Store;
+  metrics: Metrics;
+}
+
+export function buildForwarder(config: Config, deps: ForwarderDeps, shared?: Shared): Forwarder {
   const { log } = deps;
-  const metrics = createMetrics();
-  const store = createStore(
-    { ...config.state, destinations: config.destinations.map((d) => d.name) },
-    { log, clock: deps.clock },
-  );
+  const metrics = shared?.metrics ?? createMetrics();
+  const store =
+    shared?.store ??
+    createStore(
+      { ...config.state, destinations: config.destinations.map((d) => d.name) },
+      { log, clock: deps.clock },
+    );
   try {
-    for (const removed of store.purgeRemovedDestinations()) {
-      log.warn(
-        { destination: removed.destination, events: removed.events },
-        "Outbox rows of a destination no longer configured were dropped.",
-      );
-      metrics.eventsDropped.inc(
-        { destination: removed.destination, reason: "destination_removed" },
-        removed.events,
-      );
-    }
-    const sources = config.tenants.map((tenant) =>
-      createSource(tenant, config.poll, { log, metrics, clock: deps.clock }),
-    );
-    const host = hostname();
-    const destinations = config.destinations.map((d) => {
-      const labels = { destination: d.name };
-      metrics.destinationUp.set(labels, 0);
-      return {
-        name: d.name,
-        maxMessageBytes: d.max_message_bytes,
-        formatter: createFormatter(d, { hostname: host }),
-        sink: createSink(d, {
-          log,
-          confirmAfterMs: deps.confirmAfterMs,
-          onUpChange: (up) => metrics.destinationUp.set(labels, up ? 1 : 0),
-          onError: (error) => metrics.errors.inc({ stage: "send", code: error.code }),
-        }),
-      };
-    });
-    const pipeline = createPipeline(
-      { sources, destinations, store },
-      {
-        schedule: config.poll.schedule,
-        maxOutbox: config.state.max_outbox,
-        parkMs: config.poll.permanent_error_retry,
-        router: createRouter(config.destinations),
-      },
-      { log, metrics, clock: deps.clock, onFatal: deps.onFatal, onProgress: deps.onProgress },
-    );
+    const pipeline = buildPipeline(config, deps, { store, metrics });
     return {
       pipeline,
       store,
       metrics,
       async close() {
         await pipeline.stop();
-        store.close();
+        if (!shared) store.close();
       },
     };
   } catch (err) {
-    store.close();
+    if (!shared) store.close();
     throw err;
   }
 }
 
+function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: Shared): Pipeline {
+  const { log } = deps;
+  for (const removed of store.purgeRemovedDestinations()) {
+    log.warn(
+      { destination: removed.destination, events: removed.events },
+      "Outbox rows of a destination no longer configured were dropped.",
+    );
+    metrics.eventsDropped.inc(
+      { destination: removed.destination, reason: "destination_removed" },
+      removed.events,
+    );
+  }
+  const sources = config.tenants.map((tenant) =>
+    createSource(tenant, config.poll, { log, metrics, clock: deps.clock }),
+  );
+  const host = hostname();
+  const destinations = config.destinations.map((d) => {
+    const labels = { destination: d.name };
+    metrics.destinationUp.set(labels, 0);
+    return {
+      name: d.name,
+      maxMessageBytes: d.max_message_bytes,
+      formatter: createFormatter(d, { hostname: host }),
+      sink: createSink(d, {
+        log,
+        confirmAfterMs: deps.confirmAfterMs,
+        onUpChange: (up) => metrics.destinationUp.set(labels, up ? 1 : 0),
+        onError: (error) => metrics.errors.inc({ stage: "send", code: error.code }),
+      }),
+    };
+  });
+  return createPipeline(
+    { sources, destinations, store },
+    {
+      schedule: config.poll.schedule,
+      maxOutbox: config.state.max_outbox,
+      parkMs: config.poll.permanent_error_retry,
+      router: createRouter(config.destinations),
+    },
+    { log, metrics, clock: deps.clock, onFatal: deps.onFatal, onProgress: deps.onProgress },
+  );
+}
+
 export interface RunningDaemon {
+  /** The forwarder running now (a reload replaces it). */
   readonly forwarder: Forwarder;
   readonly metricsServer: MetricsServer | undefined;
+  /**
+   * Applies a new config without a restart and without touching the outbox: the running pipeline stops
+   * gracefully (sends in flight confirmed and acknowledged), a new one starts on the same state. Throws a
+   * ConfigError, with the old config still running, when the new one changes what needs a restart.
+   */
+  reload(next: Config): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts polling, draining and the metrics server. */
 export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<RunningDaemon> {
-  const forwarder = buildForwarder(config, deps);
+  const root = buildForwarder(config, deps);
+  const shared: Shared = { store: root.store, metrics: root.metrics };
+  let current: Forwarder = root;
+  let active = config;
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.metrics.enabled) {
       metricsServer = await startMetricsServer(config.metrics, {
         log: deps.log,
-        metrics: forwarder.metrics,
-        readiness: () => forwarder.pipeline.readiness(),
+        metrics: shared.metrics,
+        readiness: () => current.pipeline.readiness(),
       });
     }
   } catch (err) {
-    await forwarder.close();
+    await root.close();
     throw err;
   }
-  forwarder.pipeline.start();
+  current.pipeline.start();
   let stopping: Promise<void> | undefined;
+  let reloading: Promise<void> = Promise.resolve();
+
+  async function swap(next: Config): Promise<void> {
+    const problems = restartOnly(active, next);
+    if (problems.length > 0) throw new ConfigError(problems);
+    if (stopping) return;
+    await current.pipeline.stop();
+    const names = next.destinations.map((d) => d.name);
+    for (const gone of active.destinations.filter((d) => !names.includes(d.name))) {
+      shared.metrics.destinationUp.remove({ destination: gone.name });
+    }
+    shared.store.setDestinations(names);
+    try {
+      current = { ...buildForwarder(next, deps, shared), close: closeAll };
+      active = next;
+    } catch (err) {
+      // Cannot happen for a config the schema accepted; if it does, the old config runs on.
+      shared.store.setDestinations(active.destinations.map((d) => d.name));
+      current = { ...buildForwarder(active, deps, shared), close: closeAll };
+      current.pipeline.start();
+      throw err;
+    }
+    current.pipeline.start();
+  }
+
+  async function closeAll(): Promise<void> {
+    await reloading.catch(() => undefined);
+    await current.pipeline.stop();
+    shared.store.close();
+  }
+  current = { ...root, close: closeAll };
+
   return {
-    forwarder,
+    get forwarder() {
+      return current;
+    },
     metricsServer,
+    reload(next) {
+      const run = reloading.then(() => swap(next));
+      reloading = run.catch(() => undefined);
+      return run;
+    },
     stop() {
       stopping ??= (async () => {
-        await forwarder.close();
+        await closeAll();
         await metricsServer?.close();
       })();
       return stopping;
     },
   };
+}
+
+/** Settings a reload cannot change: the state file (its lock, its retention) and the metrics listener. */
+function restartOnly(active: Config, next: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (next.state.path !== active.state.path) {
+    issues.push({
+      path: "state.path",
+      message: "cannot change on reload; restart the forwarder to move its state",
+    });
+  }
+  if (next.state.retention !== active.state.retention) {
+    issues.push({ path: "state.retention", message: "cannot change on reload; restart the forwarder" });
+  }
+  const m = (c: Config) => `${c.metrics.enabled} ${c.metrics.host}:${c.metrics.port}`;
+  if (m(next) !== m(active)) {
+    issues.push({
+      path: "metrics",
+      message: "cannot change on reload; restart the forwarder to move its listener",
+    });
+  }
+  return issues;
 }

@@ -1,11 +1,12 @@
 // `run`: the daemon. SIGTERM/SIGINT stop it gracefully: no new polls, the send in flight finishes and is
 // acknowledged, the database is closed, exit 0; a stop that takes longer than 10 s exits 1.
-import { EXIT, type ForwarderError } from "../errors.js";
+import { loadConfigFile } from "../config/load.js";
+import { ConfigError, EXIT, type ForwarderError, toForwarderError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import type { CliValues } from "./args.js";
 import { configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
-import { startDaemon } from "./daemon.js";
+import { type RunningDaemon, startDaemon } from "./daemon.js";
 
 const STOP_DEADLINE_MS = 10_000;
 
@@ -34,7 +35,46 @@ export async function runCommand(values: CliValues): Promise<number> {
     },
     "Forwarder started.",
   );
-  return waitForStop(daemon.stop, log, fatal);
+  const running = daemon;
+  // SIGHUP: re-read the same file. A broken or restart-only change is refused and the old config runs on.
+  const onHup = () => {
+    reloadConfig(file, running, log).catch(() => undefined);
+  };
+  process.on("SIGHUP", onHup);
+  try {
+    return await waitForStop(daemon.stop, log, fatal);
+  } finally {
+    process.off("SIGHUP", onHup);
+  }
+}
+
+async function reloadConfig(file: string, daemon: RunningDaemon, log: Logger): Promise<void> {
+  log.info({ config: file }, "Reloading the config (SIGHUP).");
+  const previousLevel = log.level;
+  try {
+    const next = loadConfigFile(file).config;
+    for (const warning of configWarnings(next)) log.warn({ warning }, "Config warning.");
+    // Set first: the new pipeline's loggers are children made after this.
+    log.level = next.log.level;
+    await daemon.reload(next);
+    log.info(
+      {
+        tenants: next.tenants.map((t) => t.name),
+        destinations: next.destinations.map((d) => d.name),
+        schedule: next.poll.schedule,
+        level: next.log.level,
+      },
+      "Config reloaded.",
+    );
+  } catch (err) {
+    log.level = previousLevel;
+    const issues = err instanceof ConfigError ? err.issues : undefined;
+    daemon.forwarder.metrics.errors.inc({ stage: "config", code: toForwarderError(err).code });
+    log.error(
+      { code: toForwarderError(err).code, err: issues ? undefined : toForwarderError(err).message, issues },
+      "New config rejected; the old one keeps running.",
+    );
+  }
 }
 
 /**

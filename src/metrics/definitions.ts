@@ -106,6 +106,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
       collect() {
         if (!readOutbox) return;
+        // Only the destinations configured now: one removed by a reload must not linger at its last value.
+        this.reset();
         for (const [destination, depth] of readOutbox()) this.set({ destination }, depth);
       },
     }),
