@@ -14,6 +14,9 @@ const OPTIONS = {
   seed: { type: "string" },
   duration: { type: "string" },
   "log-level": { type: "string" },
+  tenant: { type: "string" },
+  to: { type: "string" },
+  "forget-seen": { type: "boolean" },
 } as const;
 
 export type CliValues = ReturnType<typeof parse>["values"];

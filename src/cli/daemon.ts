@@ -194,7 +194,7 @@ export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<
   };
 }
 
-/** Settings a reload cannot change: the state file (its lock, its retention) and the metrics listener. */
+/** Settings a reload cannot change: the state file (its lock, its retention), the log format, the metrics listener. */
 function restartOnly(active: Config, next: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (next.state.path !== active.state.path) {
@@ -205,6 +205,9 @@ function restartOnly(active: Config, next: Config): ConfigIssue[] {
   }
   if (next.state.retention !== active.state.retention) {
     issues.push({ path: "state.retention", message: "cannot change on reload; restart the forwarder" });
+  }
+  if (next.log.format !== active.log.format) {
+    issues.push({ path: "log.format", message: "cannot change on reload; restart the forwarder" });
   }
   const m = (c: Config) => `${c.metrics.enabled} ${c.metrics.host}:${c.metrics.port}`;
   if (m(next) !== m(active)) {

@@ -8,6 +8,7 @@ import { onceCommand } from "./once.js";
 import { runCommand } from "./run.js";
 import { sendTestCommand } from "./send-test.js";
 import { simulateCommand } from "./simulate.js";
+import { stateCommand } from "./state.js";
 import { statusCommand } from "./status.js";
 
 const USAGE = `Usage: mde-forwarder <command> [options]
@@ -16,7 +17,11 @@ Commands:
   run            the daemon: poll on schedule, drain continuously, serve metrics
   once           one poll of every tenant, then deliver everything (exit 1 if something is left)
   check-config   validate the config and print it with secrets masked (exit 78 if invalid)
-  status         checkpoint and last poll per tenant, outbox per destination (--json)
+  status         checkpoint and last poll per tenant, outbox per destination, daemon running or not (--json)
+  state reset-checkpoint --tenant NAME --to TIME|none [--forget-seen]
+                 set a tenant's checkpoint (backward too: re-read history); refused while a forwarder runs
+  state export-outbox [--destination NAME]
+                 every undelivered event as a JSON line on stdout, oldest first; refused while a forwarder runs
   send-test      send one synthetic detection to each destination (--destination NAME)
   simulate       run the bundled MDE SIEM API simulator (--port, --rate, --fault)
   demo           simulator + forwarder + a local receiver that prints what arrives (--duration 30s)
@@ -40,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT.OK;
   }
+  if (command === "state") return stateCommand(values, rest);
   if (command === undefined || rest.length > 0) {
     process.stderr.write(command === undefined ? USAGE : `unexpected argument: ${rest[0]}\n\n${USAGE}`);
     return EXIT.USAGE;

@@ -14,7 +14,7 @@ export async function onceCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
-  const log = createLogger({ level: config.log.level });
+  const log = createLogger({ level: config.log.level, format: config.log.format });
   const progress = createProgressLine();
   let forwarder: Forwarder;
   try {

@@ -14,7 +14,7 @@ export async function runCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config, file } = loaded.loaded;
-  const log = createLogger({ level: config.log.level });
+  const log = createLogger({ level: config.log.level, format: config.log.format });
   for (const warning of configWarnings(config)) log.warn({ warning }, "Config warning.");
   let onFatal: (error: ForwarderError) => void = () => {};
   const fatal = new Promise<ForwarderError>((resolve) => {

@@ -39,6 +39,10 @@ export const logSchema = z
         error: "must be one of fatal, error, warn, info, debug, trace, silent",
       })
       .default("info"),
+    // auto: readable lines on a terminal, JSON lines otherwise (a pipe, a file, a container log driver).
+    format: z
+      .enum(["auto", "json", "pretty"], { error: "must be one of auto, json, pretty" })
+      .default("auto"),
   })
   .prefault({});
 

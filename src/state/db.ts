@@ -158,8 +158,11 @@ function corruptMessage(file: string, detail: string): string {
   );
 }
 
-/** mkdir -p, then make sure both the directory (for -wal/-shm) and an existing file are writable. */
-function checkWritable(file: string): boolean {
+/**
+ * mkdir -p, then make sure both the directory (for -wal/-shm and the lock file) and an existing file are
+ * writable. Returns whether a non-empty file exists. Throws E_STATE_OPEN naming the path and errno.
+ */
+export function checkWritable(file: string): boolean {
   const dir = path.dirname(file);
   try {
     try {

@@ -1,49 +1,72 @@
-// The state module: one SQLite file holding checkpoints, dedupe keys and the outbox.
+// The state module: one SQLite file holding checkpoints, dedupe keys and the outbox, and the lock that
+// lets one process at a time write it.
+import path from "node:path";
 import type { StateConfig } from "./config.js";
-import { openStateDatabase } from "./db.js";
+import { checkWritable, openStateDatabase } from "./db.js";
+import { acquireStateLock, type StateLock } from "./lock.js";
 import { createSqliteStore, type Store, type StoreDeps } from "./store.js";
 
+export type { LockHolder, LockStatus, StateLock } from "./lock.js";
+export { acquireStateLock, describeHolder, inspectStateLock, lockFileFor } from "./lock.js";
 export type {
   DestinationStatus,
   IngestResult,
   Outcome,
   RemovedDestination,
+  ResetResult,
   RoutedRecord,
   Store,
   StoreDeps,
+  StoredEvent,
   TenantStatus,
 } from "./store.js";
 
 export type StoreConfig = StateConfig & {
   /** Names of the configured destinations: each ingested detection gets one outbox row per name. */
   destinations: readonly string[];
-  /** Opens an existing file without migrating or writing (the `status` command). */
+  /** Opens an existing file without migrating or writing, and without the lock (the `status` command). */
   readonly?: boolean;
 };
 
 /**
- * Opens (creating, checking and migrating) the state file and returns the store. Throws a ForwarderError:
+ * Opens (creating, checking and migrating) the state file and returns the store. A writable open first
+ * takes the state lock (see lock.ts) and holds it until close(): one writing process per state file.
+ * Throws a ForwarderError: E_STATE_LOCKED (another process holds the state, named by pid and host),
  * E_STATE_OPEN (path unusable, newer schema, foreign file, missing file when read-only), E_STATE_CORRUPT
- * (never reset), E_STATE_LOCKED.
+ * (never reset).
  */
 export function createStore(config: StoreConfig, deps: StoreDeps): Store {
   const log = deps.log.child({ module: "state" });
-  const db = openStateDatabase({ path: config.path, readonly: config.readonly === true }, { log });
+  const readonly = config.readonly === true;
+  let lock: StateLock | undefined;
+  if (!readonly) {
+    // The directory first, so that an unusable path is reported as such rather than as a lock failure.
+    checkWritable(path.resolve(config.path));
+    lock = acquireStateLock(config.path);
+  }
   try {
-    const store = createSqliteStore(
-      db,
-      {
-        path: db.name,
-        retention: config.retention,
-        destinations: config.destinations,
-        readonly: config.readonly === true,
-      },
-      { ...deps, log },
-    );
-    log.debug({ path: db.name, readonly: config.readonly === true }, "State opened.");
-    return store;
+    const db = openStateDatabase({ path: config.path, readonly }, { log });
+    try {
+      const store = createSqliteStore(
+        db,
+        { path: db.name, retention: config.retention, destinations: config.destinations, readonly },
+        { ...deps, log },
+      );
+      log.debug({ path: db.name, readonly }, "State opened.");
+      const held = lock;
+      return {
+        ...store,
+        close() {
+          store.close();
+          held?.release();
+        },
+      };
+    } catch (err) {
+      db.close();
+      throw err;
+    }
   } catch (err) {
-    db.close();
+    lock?.release();
     throw err;
   }
 }

@@ -2,13 +2,14 @@
 //
 // Invariants (each write below keeps all of them, in one transaction):
 // 1. The checkpoint of a tenant only moves forward, and only in the transaction that writes the
-//    outbox rows of the batch it covers. A crash therefore loses either both or neither: at-least-once
+//    outbox rows of the batch it covers (the one exception is resetCheckpoint: an operator's rewind,
+//    made under the state lock while no poll runs). A crash therefore loses either both or neither: at-least-once
 //    delivery holds across crashes, and every detection at or before the checkpoint is stored, delivered
 //    or a duplicate. The store cannot know what the API returned, so the caller owns the other half:
 //    it passes a checkpoint no later than the LastProcessedTimeUtc it has fully read.
-// 2. A seen row exists for every (tenant, key) ever ingested until pruneSeen removes it, and pruneSeen
-//    never removes the seen row of an event still in the outbox: a backlog older than the retention
-//    is never re-admitted as new.
+// 2. A seen row exists for every (tenant, key) ever ingested until pruneSeen (or an operator's
+//    resetCheckpoint with forgetSeenSince) removes it, and neither ever removes the seen row of an event
+//    still in the outbox: a backlog is never re-admitted as new, so never queued twice.
 // 3. An event row exists iff some outbox row references it (the foreign key guards one direction, ack
 //    and purge delete the event with its last outbox row). Retention never touches event rows.
 // 4. Event ids are never reused (AUTOINCREMENT) and are assigned in ingest order, so "id > afterId"
@@ -55,6 +56,19 @@ export type RoutedRecord = DetectionRecord & { readonly destinations?: readonly 
 
 export type Outcome = { ok: true } | { ok: false; code: string; message: string };
 
+/** An outbox event with the time it was stored (for `state export-outbox`). */
+export interface StoredEvent extends OutboxEvent {
+  /** Milliseconds since the epoch. */
+  readonly receivedAt: number;
+}
+
+export interface ResetResult {
+  /** The checkpoint before the reset. */
+  readonly previous: string | undefined;
+  /** Dedupe keys forgotten (0 unless forgetSeenSince was given). */
+  readonly forgotten: number;
+}
+
 export interface RemovedDestination {
   destination: string;
   /** Undelivered events that were dropped with it. */
@@ -72,7 +86,7 @@ export interface Store {
    */
   ingest(tenant: string, records: readonly RoutedRecord[], checkpoint: string | undefined): IngestResult;
   /** Up to `limit` outbox events for the destination with id > afterId, oldest first. */
-  next(destination: string, afterId: number, limit: number): OutboxEvent[];
+  next(destination: string, afterId: number, limit: number): StoredEvent[];
   /** Removes the destination's outbox rows (one transaction) and any stored body no destination still needs. */
   ack(destination: string, ids: readonly number[]): void;
   /** Undelivered events per configured destination (0 when none); cheap enough to call at every scrape. */
@@ -92,6 +106,17 @@ export interface Store {
    * to drop the backlog of the ones that left; a new one gets only detections stored from now on.
    */
   setDestinations(names: readonly string[]): void;
+  /**
+   * The operator's rewind (`state reset-checkpoint`), ONE transaction: sets the tenant's checkpoint to
+   * `checkpoint`, backward too, or deletes it when undefined (the next poll starts from lookback). With
+   * `forgetSeenSince` (ms), also forgets the tenant's dedupe keys recorded at or after that time, except
+   * those of events still in the outbox (invariant 2), so that re-read detections are sent again.
+   */
+  resetCheckpoint(
+    tenant: string,
+    checkpoint: string | undefined,
+    options?: { forgetSeenSince?: number },
+  ): ResetResult;
   recordPoll(tenant: string, outcome: Outcome): void;
   recordDelivery(destination: string, outcome: Outcome): void;
   status(): { tenants: TenantStatus[]; destinations: DestinationStatus[] };
@@ -128,7 +153,7 @@ export const STORE_SQL = {
     "ON CONFLICT (tenant) DO UPDATE SET last_processed = excluded.last_processed, updated_at = excluded.updated_at " +
     "WHERE excluded.last_processed > checkpoint.last_processed",
   next:
-    "SELECT o.event_id AS id, e.tenant AS tenant, e.body AS body FROM outbox o " +
+    "SELECT o.event_id AS id, e.tenant AS tenant, e.body AS body, e.received_at AS receivedAt FROM outbox o " +
     "JOIN event e ON e.id = o.event_id " +
     "WHERE o.destination = ? AND o.event_id > ? ORDER BY o.event_id LIMIT ?",
   deleteOutbox: "DELETE FROM outbox WHERE destination = ? AND event_id = ?",
@@ -139,6 +164,13 @@ export const STORE_SQL = {
   deleteDepth: "DELETE FROM outbox_depth WHERE destination = ?",
   pruneSeen:
     "DELETE FROM seen WHERE seen_at < ? AND NOT EXISTS " +
+    "(SELECT 1 FROM event WHERE event.tenant = seen.tenant AND event.key = seen.key)",
+  setCheckpoint:
+    "INSERT INTO checkpoint (tenant, last_processed, updated_at) VALUES (?, ?, ?) " +
+    "ON CONFLICT (tenant) DO UPDATE SET last_processed = excluded.last_processed, updated_at = excluded.updated_at",
+  deleteCheckpoint: "DELETE FROM checkpoint WHERE tenant = ?",
+  forgetSeen:
+    "DELETE FROM seen WHERE tenant = ? AND seen_at >= ? AND NOT EXISTS " +
     "(SELECT 1 FROM event WHERE event.tenant = seen.tenant AND event.key = seen.key)",
   pollOk:
     "INSERT INTO tenant_status (tenant, last_poll_at, last_success_at) VALUES (?, ?, ?) " +
@@ -201,13 +233,16 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     insertOutbox: db.prepare<[string, number]>(STORE_SQL.insertOutbox),
     addDepth: db.prepare<[string, number]>(STORE_SQL.addDepth),
     raiseCheckpoint: db.prepare<[string, string, number]>(STORE_SQL.raiseCheckpoint),
-    next: db.prepare<[string, number, number], OutboxEvent>(STORE_SQL.next),
+    next: db.prepare<[string, number, number], StoredEvent>(STORE_SQL.next),
     deleteOutbox: db.prepare<[string, number]>(STORE_SQL.deleteOutbox),
     deleteDestinationOutbox: db.prepare<[string], number>(STORE_SQL.deleteDestinationOutbox).pluck(),
     deleteEventIfUnused: db.prepare<{ id: number }>(STORE_SQL.deleteEventIfUnused),
     depths: db.prepare<[], { destination: string; events: number }>(STORE_SQL.depths),
     deleteDepth: db.prepare<[string]>(STORE_SQL.deleteDepth),
     pruneSeen: db.prepare<[number]>(STORE_SQL.pruneSeen),
+    setCheckpoint: db.prepare<[string, string, number]>(STORE_SQL.setCheckpoint),
+    deleteCheckpoint: db.prepare<[string]>(STORE_SQL.deleteCheckpoint),
+    forgetSeen: db.prepare<[string, number]>(STORE_SQL.forgetSeen),
     pollOk: db.prepare<[string, number, number]>(STORE_SQL.pollOk),
     pollFailed: db.prepare<[string, number, number, string, string]>(STORE_SQL.pollFailed),
     deliveryOk: db.prepare<[string, number]>(STORE_SQL.deliveryOk),
@@ -279,6 +314,17 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     return removed;
   });
 
+  const resetTx = db.transaction(
+    (tenant: string, checkpoint: string | undefined, forgetSeenSince: number | undefined): ResetResult => {
+      const previous = s.getCheckpoint.get(tenant);
+      if (checkpoint === undefined) s.deleteCheckpoint.run(tenant);
+      else s.setCheckpoint.run(tenant, checkpoint, clock());
+      const forgotten =
+        forgetSeenSince === undefined ? 0 : s.forgetSeen.run(tenant, Math.floor(forgetSeenSince)).changes;
+      return { previous, forgotten };
+    },
+  );
+
   let closed = false;
 
   function run<T>(action: "read" | "write", fn: () => T): T {
@@ -305,13 +351,23 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     },
 
     ingest(tenant, records, checkpoint) {
-      if (checkpoint !== undefined && !CANONICAL.test(checkpoint)) {
-        // A non-canonical string would compare wrongly against stored ones (invariant 6).
-        throw new ForwarderError("E_INTERNAL", `checkpoint "${checkpoint}" is not a canonical timestamp`, {
-          details: { tenant },
-        });
-      }
+      checkCanonical(tenant, checkpoint);
       return run("write", () => ingestTx.immediate(tenant, records, checkpoint));
+    },
+
+    resetCheckpoint(tenant, checkpoint, options = {}) {
+      checkCanonical(tenant, checkpoint);
+      const result = run("write", () => resetTx.immediate(tenant, checkpoint, options.forgetSeenSince));
+      log.info(
+        {
+          tenant,
+          previous: result.previous ?? null,
+          checkpoint: checkpoint ?? null,
+          forgotten: result.forgotten,
+        },
+        "Checkpoint reset.",
+      );
+      return result;
     },
 
     next(destination, afterId, limit) {
@@ -418,6 +474,15 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       tenants: [...tenants.values()].sort((a, b) => compare(a.tenant, b.tenant)),
       destinations: [...dests.values()].sort((a, b) => compare(a.destination, b.destination)),
     };
+  }
+}
+
+function checkCanonical(tenant: string, checkpoint: string | undefined): void {
+  if (checkpoint !== undefined && !CANONICAL.test(checkpoint)) {
+    // A non-canonical string would compare wrongly against stored ones (invariant 6).
+    throw new ForwarderError("E_INTERNAL", `checkpoint "${checkpoint}" is not a canonical timestamp`, {
+      details: { tenant },
+    });
   }
 }
 
