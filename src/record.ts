@@ -2,8 +2,14 @@
 import { createHash } from "node:crypto";
 import { canonicalTimestamp } from "./timestamp.js";
 
-/** One detection as the SIEM API returned it: a flat JSON object with PascalCase keys. */
+/**
+ * One detection (SIEM API) or alert (Alerts API, Graph alerts_v2) as the API returned it. SIEM detections
+ * are flat objects with PascalCase keys; the other two are camelCase alerts with nested evidence.
+ */
 export type Detection = Readonly<Record<string, unknown>>;
+
+/** Which API (and so which schema) a stored detection comes from. */
+export type SourceKind = "siem" | "alerts" | "graph";
 
 /** A detection ready to be stored: its dedupe key, its canonical time and its JSON body. */
 export interface DetectionRecord {
@@ -15,6 +21,8 @@ export interface DetectionRecord {
   readonly body: string;
   /** True when FullId or a parseable LastProcessedTimeUtc is missing. Still forwarded. */
   readonly malformed: boolean;
+  /** The schema of `body`; "siem" when absent. */
+  readonly kind?: SourceKind;
 }
 
 /** The outbox row a drain loop reads: a stored detection bound for one destination. */
@@ -22,6 +30,7 @@ export interface OutboxEvent {
   readonly id: number;
   readonly tenant: string;
   readonly body: string;
+  readonly kind: SourceKind;
 }
 
 export function toDetectionRecord(detection: Detection): DetectionRecord {

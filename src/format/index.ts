@@ -1,7 +1,7 @@
 // The format module: one detection in, one syslog message (header + CEF/LEEF/JSON) out.
 // Pure: no I/O, no metrics, no logging. The caller counts `truncated`, handles `tooLarge` and E_FORMAT.
 import os from "node:os";
-import type { Detection } from "../record.js";
+import type { Detection, SourceKind } from "../record.js";
 import { type BodyEncoder, createCefEncoder } from "./cef.js";
 import { FACILITIES, type FormatOptionsInput, parseFormatOptions } from "./config.js";
 import { jsonEncoder } from "./json.js";
@@ -58,7 +58,8 @@ export interface FormattedMessage {
 }
 
 export interface Formatter {
-  format(detection: Detection): FormattedMessage;
+  /** `kind`: the schema of `detection` (SIEM API detection by default). */
+  format(detection: Detection, kind?: SourceKind): FormattedMessage;
 }
 
 export interface FormatterDeps {

@@ -113,7 +113,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     let truncated = 0;
     for (const row of rows) {
       try {
-        const formatted = target.formatter.format(JSON.parse(row.body) as Record<string, unknown>);
+        const formatted = target.formatter.format(JSON.parse(row.body) as Record<string, unknown>, row.kind);
         truncated += formatted.truncated;
         if (formatted.tooLarge) {
           // Even with every value cut to the floor it exceeds max_message_bytes: never sendable.

@@ -83,6 +83,12 @@ const MIGRATIONS: readonly Migration[] = [
       PRAGMA application_id = ${APPLICATION_ID};
     `,
   },
+  {
+    description: "event.kind: the schema a stored detection comes in (siem, alerts, graph)",
+    sql: `
+      ALTER TABLE event ADD COLUMN kind TEXT NOT NULL DEFAULT 'siem';
+    `,
+  },
 ];
 
 /** The schema version this code writes and expects. */

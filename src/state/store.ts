@@ -143,7 +143,8 @@ export interface StoreDeps {
 export const STORE_SQL = {
   getCheckpoint: "SELECT last_processed FROM checkpoint WHERE tenant = ?",
   insertSeen: "INSERT INTO seen (tenant, key, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-  insertEvent: "INSERT INTO event (tenant, key, body, last_processed, received_at) VALUES (?, ?, ?, ?, ?)",
+  insertEvent:
+    "INSERT INTO event (tenant, key, body, last_processed, received_at, kind) VALUES (?, ?, ?, ?, ?, ?)",
   insertOutbox: "INSERT INTO outbox (destination, event_id) VALUES (?, ?)",
   addDepth:
     "INSERT INTO outbox_depth (destination, events) VALUES (?, ?) " +
@@ -153,7 +154,7 @@ export const STORE_SQL = {
     "ON CONFLICT (tenant) DO UPDATE SET last_processed = excluded.last_processed, updated_at = excluded.updated_at " +
     "WHERE excluded.last_processed > checkpoint.last_processed",
   next:
-    "SELECT o.event_id AS id, e.tenant AS tenant, e.body AS body, e.received_at AS receivedAt FROM outbox o " +
+    "SELECT o.event_id AS id, e.tenant AS tenant, e.body AS body, e.kind AS kind, e.received_at AS receivedAt FROM outbox o " +
     "JOIN event e ON e.id = o.event_id " +
     "WHERE o.destination = ? AND o.event_id > ? ORDER BY o.event_id LIMIT ?",
   deleteOutbox: "DELETE FROM outbox WHERE destination = ? AND event_id = ?",
@@ -229,7 +230,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
   const s = {
     getCheckpoint: db.prepare<[string], string>(STORE_SQL.getCheckpoint).pluck(),
     insertSeen: db.prepare<[string, string, number]>(STORE_SQL.insertSeen),
-    insertEvent: db.prepare<[string, string, string, string | null, number]>(STORE_SQL.insertEvent),
+    insertEvent: db.prepare<[string, string, string, string | null, number, string]>(STORE_SQL.insertEvent),
     insertOutbox: db.prepare<[string, number]>(STORE_SQL.insertOutbox),
     addDepth: db.prepare<[string, number]>(STORE_SQL.addDepth),
     raiseCheckpoint: db.prepare<[string, string, number]>(STORE_SQL.raiseCheckpoint),
@@ -268,8 +269,14 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
         // No one to deliver to (no destination, or every filter said no): remember the key, keep no body.
         if (targets.length === 0) continue;
         const id = Number(
-          s.insertEvent.run(tenant, record.key, record.body, record.lastProcessed ?? null, now)
-            .lastInsertRowid,
+          s.insertEvent.run(
+            tenant,
+            record.key,
+            record.body,
+            record.lastProcessed ?? null,
+            now,
+            record.kind ?? "siem",
+          ).lastInsertRowid,
         );
         for (const destination of targets) {
           s.insertOutbox.run(destination, id);
