@@ -81,9 +81,24 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
     createSource(tenant, config.poll, { log, metrics, clock: deps.clock }),
   );
   const host = hostname();
+  // Counters exist at 0 from the start: Prometheus' increase() never sees a counter's first value, so an
+  // alert on the first dropped event or the first rejected token needs the series before it.
+  for (const tenant of config.tenants) {
+    const t = { tenant: tenant.name };
+    for (const outcome of ["success", "rejected", "error"]) metrics.tokenRequests.inc({ ...t, outcome }, 0);
+    metrics.detectionsReceived.inc(t, 0);
+    metrics.detectionsDuplicate.inc(t, 0);
+    metrics.detectionsMalformed.inc(t, 0);
+  }
   const destinations = config.destinations.map((d) => {
     const labels = { destination: d.name };
     metrics.destinationUp.set(labels, 0);
+    metrics.eventsSent.inc(labels, 0);
+    metrics.eventsFiltered.inc(labels, 0);
+    metrics.fieldsTruncated.inc(labels, 0);
+    for (const reason of ["too_large", "unencodable", "destination_removed"]) {
+      metrics.eventsDropped.inc({ ...labels, reason }, 0);
+    }
     return {
       name: d.name,
       maxMessageBytes: d.max_message_bytes,
@@ -149,6 +164,8 @@ export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<
     if (problems.length > 0) throw new ConfigError(problems);
     if (stopping) return;
     await current.pipeline.stop();
+    // A stop requested while the old pipeline wound down wins: do not start the new one.
+    if (stopping) return;
     const names = next.destinations.map((d) => d.name);
     for (const gone of active.destinations.filter((d) => !names.includes(d.name))) {
       shared.metrics.destinationUp.remove({ destination: gone.name });
