@@ -33,17 +33,43 @@ export interface OutboxEvent {
   readonly kind: SourceKind;
 }
 
-export function toDetectionRecord(detection: Detection): DetectionRecord {
+/**
+ * Key and time per schema. SIEM API: FullId and LastProcessedTimeUtc. Alerts API and Graph: the alert's id
+ * and its last update time, so an updated alert (status, classification, new evidence) is a new version that
+ * is forwarded again, while the same version seen twice is not; an item split per evidence adds its index.
+ */
+export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
   const body = JSON.stringify(detection);
-  const fullId = detection.FullId;
-  const hasFullId = typeof fullId === "string" && fullId.length > 0;
-  const lastProcessed = canonicalTimestamp(detection.LastProcessedTimeUtc);
-  return {
-    key: hasFullId ? fullId : `sha256:${contentHash(detection)}`,
-    lastProcessed,
-    body,
-    malformed: !hasFullId || lastProcessed === undefined,
-  };
+  if (kind === "siem") {
+    const fullId = detection.FullId;
+    const hasFullId = typeof fullId === "string" && fullId.length > 0;
+    const lastProcessed = canonicalTimestamp(detection.LastProcessedTimeUtc);
+    return {
+      key: hasFullId ? fullId : `sha256:${contentHash(detection)}`,
+      lastProcessed,
+      body,
+      malformed: !hasFullId || lastProcessed === undefined,
+    };
+  }
+  const id = detection.id;
+  const hasId = typeof id === "string" && id.length > 0;
+  const lastProcessed = canonicalTimestamp(
+    kind === "alerts" ? detection.lastUpdateTime : detection.lastUpdateDateTime,
+  );
+  const key =
+    hasId && lastProcessed !== undefined
+      ? alertVersionKey(id, lastProcessed, detection[EVIDENCE_INDEX_FIELD])
+      : `sha256:${contentHash(detection)}`;
+  return { key, lastProcessed, body, malformed: !hasId || lastProcessed === undefined, kind };
+}
+
+/** Field the evidence splitter adds to an item made of one evidence entity of an alert. */
+export const EVIDENCE_INDEX_FIELD = "@mde.evidenceIndex";
+
+/** `<id>@<canonical last update>` (+ `#<evidence index>`): one version of an alert (the FullId of its events). */
+export function alertVersionKey(id: string, lastUpdate: string, evidenceIndex?: unknown): string {
+  const suffix = typeof evidenceIndex === "number" ? `#${evidenceIndex}` : "";
+  return `${id}@${lastUpdate}${suffix}`;
 }
 
 export function isDetection(value: unknown): value is Detection {
