@@ -1,7 +1,7 @@
 // CEF (ArcSight Common Event Format) encoder: header + extension, one line, UTF-8.
 import type { Detection } from "../record.js";
 import { escapeCefHeader, escapeCefValue, type TruncationCounter } from "./escape.js";
-import { FIT_FLOOR_BYTES, waterLevel } from "./fit.js";
+import { fitLevels } from "./fit.js";
 import {
   CEF_PROFILE,
   cefSeverity,
@@ -35,8 +35,9 @@ export interface BodyEncoder {
   encode(detection: Detection): EncodedText;
   /**
    * The same body with the longest values cut (water-filling, never below FIT_FLOOR_BYTES, header
-   * fields and constants never) until it takes at most `maxBytes` UTF-8 bytes. When it cannot fit,
-   * the result is the smallest body there is, longer than `maxBytes`: the caller checks the length.
+   * fields and constants never; expendable values first, see fitLevels) until it takes at most
+   * `maxBytes` UTF-8 bytes. When it cannot fit, the result is the smallest body there is, longer
+   * than `maxBytes`: the caller checks the length.
    */
   fit(detection: Detection, maxBytes: number): EncodedText;
 }
@@ -114,8 +115,13 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
         fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
       );
       const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
-      const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
+      const levels = fitLevels(
+        lengths,
+        fields.map((f) => f.expendable === true),
+        excess,
+      );
       fields.forEach((field, i) => {
+        const level = levels[i] ?? Number.POSITIVE_INFINITY;
         if ((lengths[i] ?? 0) <= level) return;
         const again = escapeOne(field, Math.min(field.maxBytes, level));
         values[i] = again.value;

@@ -25,3 +25,23 @@ export function waterLevel(
   }
   return undefined;
 }
+
+/**
+ * A level per value: expendable values (a normalized alert's extra keys, Evidence the longest) are cut
+ * first, longest first and down to the floor if need be; the others share by water-filling only what
+ * is still missing. Without expendable values this is waterLevel for all. `Infinity` means "not cut".
+ */
+export function fitLevels(
+  lengths: readonly number[],
+  expendable: readonly boolean[],
+  excess: number,
+): number[] {
+  const first = lengths.map((n, i) => (expendable[i] === true ? n : 0));
+  const firstLevel = waterLevel(first, excess);
+  if (firstLevel !== undefined)
+    return lengths.map((_, i) => (expendable[i] === true ? firstLevel : Infinity));
+  const saved = first.reduce((sum, n) => sum + Math.max(0, n - FIT_FLOOR_BYTES), 0);
+  const rest = lengths.map((n, i) => (expendable[i] === true ? 0 : n));
+  const level = waterLevel(rest, excess - saved) ?? FIT_FLOOR_BYTES;
+  return lengths.map((_, i) => (expendable[i] === true ? FIT_FLOOR_BYTES : level));
+}

@@ -4,10 +4,12 @@ import os from "node:os";
 import type { Detection, SourceKind } from "../record.js";
 import { type BodyEncoder, createCefEncoder } from "./cef.js";
 import { FACILITIES, type FormatOptionsInput, parseFormatOptions } from "./config.js";
-import { jsonEncoder } from "./json.js";
+import { alertJsonEncoder, jsonEncoder } from "./json.js";
 import { createLeefEncoder } from "./leef.js";
-import { createSyslogHeader, syslogSeverity } from "./syslog-header.js";
+import { normalizeDetection, selectionFieldsOf } from "./normalize.js";
+import { createSyslogHeader, syslogSeverity, syslogSeverityOf } from "./syslog-header.js";
 
+export { EVIDENCE_INDEX_KEY } from "./alert-fields.js";
 export {
   type BodyEncoder,
   type CefEncoderOptions,
@@ -26,7 +28,7 @@ export {
   validateFormatOptions,
 } from "./config.js";
 export { FIT_FLOOR_BYTES } from "./fit.js";
-export { encodeJson, jsonEncoder } from "./json.js";
+export { alertJsonEncoder, encodeJson, jsonEncoder } from "./json.js";
 export {
   createLeefEncoder,
   encodeLeef,
@@ -36,6 +38,13 @@ export {
   parseLeefDelimiter,
 } from "./leef.js";
 export { type MappingOverrides, resolveMapping } from "./mapping-overrides.js";
+export { normalizeDetection, type SelectionFields, selectionFieldsOf } from "./normalize.js";
+export {
+  ALERT_EXTRA_FIELDS,
+  NORMALIZED_FIELDS,
+  type NormalizedField,
+  SIEM_FIELDS,
+} from "./normalized-fields.js";
 export {
   createSyslogHeader,
   type SyslogHeaderFields,
@@ -43,6 +52,7 @@ export {
   type SyslogHeaderStyle,
   syslogHeader,
   syslogSeverity,
+  syslogSeverityOf,
 } from "./syslog-header.js";
 
 export interface FormattedMessage {
@@ -58,7 +68,12 @@ export interface FormattedMessage {
 }
 
 export interface Formatter {
-  /** `kind`: the schema of `detection` (SIEM API detection by default). */
+  /**
+   * `kind`: the schema of `detection` (SIEM API detection by default). CEF and LEEF encode an alert
+   * ("alerts", "graph") normalized to the SIEM schema (see normalize.ts), so the mapping and its
+   * overrides apply to SIEM field names for every kind; JSON sends it as received. The syslog and
+   * CEF/LEEF severities come from the normalized Severity.
+   */
   format(detection: Detection, kind?: SourceKind): FormattedMessage;
 }
 
@@ -100,17 +115,30 @@ export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps =
   const withHeader = options.syslog_header !== "none";
   const max = options.max_message_bytes;
 
+  const emit = (body: BodyEncoder, detection: Detection, severity: number): FormattedMessage => {
+    const encoded = body.encode(detection);
+    const head = withHeader ? header(severity, clock()) : "";
+    const bytes = Buffer.from(head + encoded.text, "utf8");
+    // The common case: it fits, and nothing more is done.
+    if (max === undefined || bytes.length <= max)
+      return { bytes, truncated: encoded.truncated, tooLarge: false };
+    const fitted = body.fit(detection, max - Buffer.byteLength(head));
+    const cut = Buffer.from(head + fitted.text, "utf8");
+    return { bytes: cut, truncated: fitted.truncated, tooLarge: cut.length > max };
+  };
+
   return {
-    format(detection) {
-      const body = encoder.encode(detection);
-      const head = withHeader ? header(syslogSeverity(detection), clock()) : "";
-      const bytes = Buffer.from(head + body.text, "utf8");
-      // The common case: it fits, and nothing more is done.
-      if (max === undefined || bytes.length <= max)
-        return { bytes, truncated: body.truncated, tooLarge: false };
-      const fitted = encoder.fit(detection, max - Buffer.byteLength(head));
-      const cut = Buffer.from(head + fitted.text, "utf8");
-      return { bytes: cut, truncated: fitted.truncated, tooLarge: cut.length > max };
+    format(detection, kind) {
+      if (kind === undefined || kind === "siem") return emit(encoder, detection, syslogSeverity(detection));
+      if (options.format === "json") {
+        return emit(
+          alertJsonEncoder,
+          detection,
+          syslogSeverityOf(selectionFieldsOf(detection, kind).severity),
+        );
+      }
+      const normalized = normalizeDetection(detection, kind);
+      return emit(encoder, normalized, syslogSeverity(normalized));
     },
   };
 }

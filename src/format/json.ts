@@ -74,3 +74,49 @@ export const jsonEncoder: BodyEncoder = {
     return { text: truncated === 0 ? text : stringify(copy), truncated };
   },
 };
+
+/** Top-level keys of an alert that stay whole, like FullId and AlertId of a detection: its identity. */
+const ALERT_KEEP_WHOLE: ReadonlySet<string> = new Set(["id", "providerAlertId", ...KEEP_WHOLE]);
+
+/**
+ * The JSON encoder for alerts (Alerts API, Graph): the alert as received; `fit` shortens the longest
+ * string values at any depth (an alert's bulk is in its nested evidence), keeping valid JSON, the same
+ * structure and the alert's id whole.
+ */
+export const alertJsonEncoder: BodyEncoder = {
+  encode: encodeJson,
+  fit(alert, maxBytes) {
+    const text = stringify(alert);
+    // Two walks in the same order: the first measures every string, the second cuts the long ones.
+    const lengths: number[] = [];
+    serialise(alert, function (this: unknown, key: string, value: unknown) {
+      if (typeof value === "string") {
+        const whole = this === alert && ALERT_KEEP_WHOLE.has(key);
+        lengths.push(whole ? 0 : Buffer.byteLength(JSON.stringify(value)) - 2);
+      }
+      return value;
+    });
+    const level = waterLevel(lengths, Buffer.byteLength(text) - maxBytes) ?? FIT_FLOOR_BYTES;
+    if (level === Number.POSITIVE_INFINITY) return { text, truncated: 0 };
+    let truncated = 0;
+    let i = 0;
+    const cut = serialise(alert, (_key: string, value: unknown) => {
+      if (typeof value !== "string") return value;
+      if ((lengths[i++] ?? 0) <= level) return value;
+      truncated++;
+      return cutJsonString(value, level);
+    });
+    return { text: truncated === 0 ? text : cut, truncated };
+  },
+};
+
+function serialise(
+  value: unknown,
+  replacer: (this: unknown, key: string, value: unknown) => unknown,
+): string {
+  try {
+    return JSON.stringify(value, replacer) ?? "";
+  } catch (err) {
+    throw new ForwarderError("E_FORMAT", "the detection cannot be serialised as JSON", { cause: err });
+  }
+}

@@ -4,7 +4,7 @@ import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
 import type { BodyEncoder, EncodedText } from "./cef.js";
 import { sanitizeLeef, type TruncationCounter } from "./escape.js";
-import { FIT_FLOOR_BYTES, waterLevel } from "./fit.js";
+import { fitLevels } from "./fit.js";
 import {
   eventClassId,
   LEEF_PROFILE,
@@ -136,8 +136,13 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
         fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
       );
       const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
-      const level = waterLevel(lengths, excess) ?? FIT_FLOOR_BYTES;
+      const levels = fitLevels(
+        lengths,
+        fields.map((f) => f.expendable === true),
+        excess,
+      );
       fields.forEach((field, i) => {
+        const level = levels[i] ?? Number.POSITIVE_INFINITY;
         if ((lengths[i] ?? 0) <= level) return;
         const counter: TruncationCounter = { truncated: 0 };
         values[i] = value(field, Math.min(field.maxBytes, level), counter);

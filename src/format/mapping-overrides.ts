@@ -37,10 +37,25 @@ export interface ResolvedMapping {
 }
 
 // The typing table: which detection fields may feed a typed key. Every other field is text.
-const TIME_FIELDS = ["AlertTime", "LastProcessedTimeUtc"];
+// The second half of the time and number lists are fields of a normalized alert (alert-fields.ts).
+const TIME_FIELDS = [
+  "AlertTime",
+  "LastProcessedTimeUtc",
+  "FirstActivityTime",
+  "LastActivityTime",
+  "ResolvedTime",
+  "LastUpdateTime",
+];
 const IP_FIELDS = ["IpAddress"];
 const FLAG_FIELDS = ["RemediationIsSuccess", "WasExecutingWhileDetected"];
-const NUMBER_FIELDS = ["AlertPart", "ReportID"];
+const NUMBER_FIELDS = [
+  "AlertPart",
+  "ReportID",
+  "IncidentId",
+  "InvestigationId",
+  "EvidenceIndex",
+  "EvidenceCount",
+];
 const SEVERITY_FIELDS = ["Severity"];
 /** CEF fields carried by the header (Name, Severity): never in the extension, so not mappable. */
 const CEF_HEADER_FIELDS = new Set(["AlertTitle", "Severity"]);

@@ -5,6 +5,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
 import { parseTimestamp, ticksToMs } from "../timestamp.js";
+import { ALERT_EXTRA_FIELDS } from "./normalized-fields.js";
 
 /**
  * One key/value pair, unescaped. `label` asks the CEF encoder to add `<key>Label=<label>` after it; it is
@@ -20,10 +21,15 @@ export interface MappedField {
   readonly constant?: boolean;
   /** Never cut to make a message fit either: the identity a SIEM needs to drop resent duplicates. */
   readonly keep?: boolean;
+  /** Cut first (to the floor if need be) to make a message fit: what SIEM content for the SIEM API does not read. */
+  readonly expendable?: boolean;
 }
 
 /** Fields max_message_bytes never cuts (they are short): FullId and AlertId identify the detection. */
 export const KEEP_WHOLE: ReadonlySet<string> = new Set(["FullId", "AlertId"]);
+
+/** Fields cut before any other to fit max_message_bytes: a normalized alert's extras (normalized-fields.ts). */
+export const EXPENDABLE: ReadonlySet<string> = new Set(ALERT_EXTRA_FIELDS);
 
 /**
  * How one detection field is mapped:
@@ -287,7 +293,13 @@ export function mapDetection(detection: Detection, profile: MappingProfile): Map
     let key = base;
     for (let n = 2; reserved.has(key) || taken.has(key); n++) key = `${base}${n}`;
     taken.add(key);
-    out.push({ key, value, maxBytes: profile.extraMaxBytes, keep: KEEP_WHOLE.has(name) });
+    out.push({
+      key,
+      value,
+      maxBytes: profile.extraMaxBytes,
+      keep: KEEP_WHOLE.has(name),
+      expendable: EXPENDABLE.has(name),
+    });
   };
 
   for (const rule of profile.rules) {
@@ -299,7 +311,14 @@ export function mapDetection(detection: Detection, profile: MappingProfile): Map
     if (kind === "text") {
       const value = fieldText(raw);
       if (value !== undefined && key !== undefined) {
-        out.push({ key, value, maxBytes, label: rule.label, keep: KEEP_WHOLE.has(rule.field) });
+        out.push({
+          key,
+          value,
+          maxBytes,
+          label: rule.label,
+          keep: KEEP_WHOLE.has(rule.field),
+          expendable: EXPENDABLE.has(rule.field),
+        });
       }
       continue;
     }

@@ -9,7 +9,12 @@ export type SyslogHeaderStyle = FormatOptions["syslog_header"];
 
 /** Syslog severity from the detection: High 3 (error), Medium 4, Low 5, Informational 6, other 5 (notice). */
 export function syslogSeverity(detection: Detection): number {
-  switch (severityLevel(detection.Severity)) {
+  return syslogSeverityOf(detection.Severity);
+}
+
+/** The same, from a severity value (an alert's `severity`, any case). */
+export function syslogSeverityOf(severity: unknown): number {
+  switch (severityLevel(severity)) {
     case "High":
       return 3;
     case "Medium":

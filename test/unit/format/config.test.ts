@@ -32,7 +32,7 @@ const UNSAFE_CHAR =
   "cannot be a letter, a digit, a space, =, | or \\ (they occur in keys, values or the header)";
 const NOT_PRINTABLE = "must be TAB (x09) or a printable ASCII character";
 const NUMBER_KEY = (key: string) =>
-  `"${key}" is a number key: only a flag (RemediationIsSuccess, WasExecutingWhileDetected) or a number (AlertPart, ReportID) can go there`;
+  `"${key}" is a number key: only a flag (RemediationIsSuccess, WasExecutingWhileDetected) or a number (AlertPart, ReportID, IncidentId, InvestigationId, EvidenceIndex, EvidenceCount) can go there`;
 
 /** Options that the shape (each key alone) refuses. */
 const SHAPE: readonly Case[] = [
@@ -234,7 +234,7 @@ const TOGETHER: readonly Case[] = [
     "text into a timestamp key",
     cef({ fields: { Actor: "end" } }),
     "mapping.fields.Actor",
-    '"end" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc) can go there',
+    '"end" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime) can go there',
   ],
   [
     "text into an IPv4 key",
@@ -450,7 +450,7 @@ const TOGETHER: readonly Case[] = [
     "devTime from text",
     leef({ fields: { LastProcessedTimeUtc: null, Actor: "devTime" } }),
     "mapping.fields.Actor",
-    '"devTime" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc) can go there',
+    '"devTime" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime) can go there',
   ],
   [
     "sev from text",

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FormatOptionsInput } from "../../../src/format/config.js";
-import { FIT_FLOOR_BYTES, waterLevel } from "../../../src/format/fit.js";
+import { FIT_FLOOR_BYTES, fitLevels, waterLevel } from "../../../src/format/fit.js";
 import { createFormatter } from "../../../src/format/index.js";
 import type { Detection } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
@@ -26,6 +26,19 @@ test("waterLevel: the highest level that removes enough, longest first, never be
   assert.equal(waterLevel([], 1), undefined);
   assert.equal(waterLevel([40, 40], 48, 16), 16);
   assert.equal(FIT_FLOOR_BYTES, 16);
+});
+
+test("fitLevels: expendable values first (longest first, to the floor if need be), then the rest", () => {
+  const inf = Number.POSITIVE_INFINITY;
+  // None expendable: waterLevel for all.
+  assert.deepEqual(fitLevels([50, 1000, 500], [false, false, false], 700), [400, 400, 400]);
+  assert.deepEqual(fitLevels([50, 1000], [false, false], 0), [inf, inf]);
+  // Enough in the expendable ones: the others untouched.
+  assert.deepEqual(fitLevels([1000, 300, 200], [false, true, true], 150), [inf, 175, 175]);
+  // Not enough: the expendable ones at the floor, the rest water-filled for what is still missing.
+  assert.deepEqual(fitLevels([1000, 116, 16], [false, true, true], 400), [700, 16, 16]);
+  // Not even then: everything at the floor.
+  assert.deepEqual(fitLevels([20, 116], [false, true], 5000), [16, 16]);
 });
 
 const none = { syslog_header: "none" } as const;
