@@ -97,7 +97,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       parts++;
       const { router } = options;
       const records: RoutedRecord[] = part.detections.map((d) =>
-        router ? { ...toDetectionRecord(d), destinations: router(d) } : toDetectionRecord(d),
+        router
+          ? { ...toDetectionRecord(d, part.kind), destinations: router(d, part.kind) }
+          : toDetectionRecord(d, part.kind),
       );
       // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
       records.sort(byLastProcessed);

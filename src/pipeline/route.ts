@@ -1,9 +1,10 @@
 // Routing: the destinations a detection is for, from each destination's selection (min_severity,
 // include, exclude). Unfiltered destinations get everything.
-import type { Detection } from "../record.js";
+import { selectionFieldsOf } from "../format/index.js";
+import type { Detection, SourceKind } from "../record.js";
 import { SEVERITY_ORDER, type Selection, type SeverityName } from "./config.js";
 
-export type Router = (detection: Detection) => readonly string[];
+export type Router = (detection: Detection, kind?: SourceKind) => readonly string[];
 
 interface CompiledSelection {
   name: string;
@@ -18,10 +19,12 @@ interface CompiledSelection {
 export function createRouter(destinations: ReadonlyArray<{ name: string } & Selection>): Router | undefined {
   const compiled = destinations.map(compile);
   if (compiled.every(isOpen)) return undefined;
-  return (detection) => {
-    const rank = severityRank(detection.Severity);
-    const category = lower(detection.Category);
-    const group = lower(detection.MachineGroup);
+  return (detection, kind = "siem") => {
+    // The same fields for every API: the Alerts API's and Graph's alerts are read through their SIEM names.
+    const fields = selectionFieldsOf(detection, kind);
+    const rank = severityRank(fields.severity);
+    const category = lower(fields.category);
+    const group = lower(fields.machineGroup);
     return compiled.filter((c) => accepts(c, rank, category, group)).map((c) => c.name);
   };
 }

@@ -80,15 +80,26 @@ export async function* readByNextLink(
 }
 
 /**
- * One item per evidence entity (`events: evidence`): the alert with `evidence` holding that entity alone and
- * its index under EVIDENCE_INDEX_FIELD. An alert without evidence stays one item.
+ * One item per evidence entity (`events: evidence`): the alert with `evidence` holding that entity first and
+ * its index under EVIDENCE_INDEX_FIELD. A Graph alert names its machine only in its device evidence, so an
+ * item about a file or a process keeps the first device entity second (the normalizer fills the machine and
+ * its group from it: selection by machine group keeps working). An alert without evidence stays one item.
  */
 export function splitEvidence(alert: Detection): Detection[] {
   const evidence = alert.evidence;
   if (!Array.isArray(evidence) || evidence.length === 0) return [alert];
+  const device = evidence.find(isDeviceEvidence);
   return evidence.map((entity: unknown, index) => ({
     ...alert,
-    evidence: [entity],
+    evidence: device === undefined || entity === device ? [entity] : [entity, device],
     [EVIDENCE_INDEX_FIELD]: index,
   }));
+}
+
+function isDeviceEvidence(entity: unknown): boolean {
+  return (
+    typeof entity === "object" &&
+    entity !== null &&
+    (entity as Record<string, unknown>)["@odata.type"] === "#microsoft.graph.security.deviceEvidence"
+  );
 }

@@ -2,12 +2,14 @@
 // response with N items may have dropped older ones: the window is split in two at its midpoint and each
 // half is read, oldest first, until every part returns fewer than N. A part that cannot be split further
 // (a few milliseconds holding more than N) is read without `limit`.
-import type { Detection } from "../record.js";
+import type { Detection, SourceKind } from "../record.js";
 import { TICKS_PER_MS, type Ticks } from "../timestamp.js";
 import type { AlertsQuery } from "./siem-api.js";
 
 /** A fully read part of the window: every detection in [since, until] is in `detections`. */
 export interface WindowPart {
+  /** The schema of `detections` (which API they come from). */
+  readonly kind: SourceKind;
   readonly since: Ticks;
   readonly until: Ticks;
   readonly detections: Detection[];
@@ -35,13 +37,13 @@ export async function* readWindow(
     const [s, u] = stack.pop() as [Ticks, Ticks];
     const detections = await fetch({ since: s, until: u, limit });
     if (detections.length < limit) {
-      yield { since: s, until: u, detections, requests: splitRequests + 1 };
+      yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
       const all = await fetch({ since: s, until: u });
-      yield { since: s, until: u, detections: all, requests: splitRequests + 2 };
+      yield { kind: "siem", since: s, until: u, detections: all, requests: splitRequests + 2 };
       splitRequests = 0;
       continue;
     }

@@ -144,3 +144,23 @@ test("records of the newer APIs: version keys and times; same version dedupes, a
   assert.match(broken.key, /^sha256:/);
   assert.equal(broken.malformed, true);
 });
+
+test("split per evidence (Graph): items about a file or user keep the device entity second", () => {
+  const device = {
+    "@odata.type": "#microsoft.graph.security.deviceEvidence",
+    deviceDnsName: "pc1",
+    rbacGroupName: "UK",
+  };
+  const file = {
+    "@odata.type": "#microsoft.graph.security.fileEvidence",
+    fileDetails: { fileName: "x.exe" },
+  };
+  const items = splitEvidence({
+    id: "g",
+    lastUpdateDateTime: "2026-11-30T00:00:00Z",
+    evidence: [device, file],
+  });
+  assert.deepEqual(items[0]?.evidence, [device], "the device item alone");
+  assert.deepEqual(items[1]?.evidence, [file, device], "the file item names its machine");
+  assert.equal(toDetectionRecord(items[1] ?? {}, "graph").key, "g@2026-11-30T00:00:00.0000000Z#1");
+});
