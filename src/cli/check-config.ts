@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import type { LoadedConfig } from "../config/load.js";
 import { type Config, SECRET_KEYS } from "../config/schema.js";
 import { EXIT } from "../errors.js";
+import { redactUrlCredentials } from "../source/proxy.js";
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport } from "./common.js";
 
@@ -51,7 +52,10 @@ function mask(value: unknown, path: string, secretFiles: ReadonlyMap<string, str
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     const childPath = path === "" ? key : `${path}.${key}`;
-    if ((SECRET_KEYS as readonly string[]).includes(key)) {
+    if (childPath === "proxy.url" && typeof v === "string") {
+      // Proxy credentials ride in the URL: show the proxy, never the password.
+      out[key] = redactUrlCredentials(v);
+    } else if ((SECRET_KEYS as readonly string[]).includes(key)) {
       const file = secretFiles.get(childPath);
       out[key] = file ? `***** (from ${file})` : "*****";
     } else if (DURATION_KEYS.has(key) && typeof v === "number") {

@@ -11,7 +11,10 @@ import { createPipeline, type Pipeline } from "../pipeline/index.js";
 import type { PollProgress } from "../pipeline/poll.js";
 import { createRouter } from "../pipeline/route.js";
 import { createSink } from "../sink/index.js";
+import { createHttpClient } from "../source/http.js";
 import { createSource } from "../source/index.js";
+import { resolveProxy } from "../source/proxy.js";
+import { createSemaphore } from "../source/rate-limit.js";
 import { createStore, type Store } from "../state/index.js";
 
 export interface Forwarder {
@@ -77,8 +80,15 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
       removed.events,
     );
   }
+  // One HTTP client (proxy, CA bundle) and one concurrency limit for every tenant.
+  const http = createHttpClient({
+    proxy: resolveProxy(config.proxy, process.env),
+    caFile: config.proxy?.ca_file,
+    log,
+  });
+  const concurrency = createSemaphore(config.poll.max_concurrent_requests);
   const sources = config.tenants.map((tenant) =>
-    createSource(tenant, config.poll, { log, metrics, clock: deps.clock }),
+    createSource(tenant, config.poll, { log, metrics, clock: deps.clock, http, concurrency }),
   );
   const host = hostname();
   // Counters exist at 0 from the start: Prometheus' increase() never sees a counter's first value, so an

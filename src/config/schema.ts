@@ -5,7 +5,7 @@ import { formatOptionsShape, refineFormatOptions } from "../format/config.js";
 import { metricsSchema } from "../metrics/config.js";
 import { selectionShape } from "../pipeline/config.js";
 import { resolveTransport, transportOptionsShape } from "../sink/config.js";
-import { pollSchema, tenantSchema } from "../source/config.js";
+import { pollSchema, proxySchema, tenantSchema } from "../source/config.js";
 import { stateSchema } from "../state/config.js";
 import { name } from "./types.js";
 
@@ -67,6 +67,7 @@ function uniqueNames(kind: string) {
 export const configSchema = z.strictObject({
   tenants: z.array(tenantSchema).min(1, "needs at least one tenant").superRefine(uniqueNames("tenant")),
   poll: pollSchema,
+  proxy: proxySchema,
   state: stateSchema,
   destinations: z
     .array(destinationSchema)

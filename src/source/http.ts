@@ -1,6 +1,16 @@
 // The one HTTP client of the source side (got). Retries are ours (src/retry.ts), so got's are off;
 // HTTP statuses are returned, not thrown, so each caller maps them to its own error codes.
-import got, { type Got, RequestError } from "got";
+// Each request picks its connection by target: through the proxy's CONNECT tunnel, or direct (no proxy
+// configured, an http:// target, or a NO_PROXY match). Extra CAs (`proxy.ca_file`, for TLS-inspecting
+// proxies) are trusted on both paths, on top of Node's bundled roots.
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import https from "node:https";
+import tls from "node:tls";
+import got, { RequestError } from "got";
+import { ForwarderError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { createTunnelAgent, type ProxySettings, ProxyTunnelError, proxyFor } from "./proxy.js";
 
 export interface HttpResponse {
   readonly status: number;
@@ -26,6 +36,8 @@ export class TransportFailure extends Error {
   constructor(
     readonly kind: "timeout" | "network" | "aborted",
     readonly reason: string,
+    /** `host:port` of the proxy when the proxy itself failed (refused, unreachable); never credentials. */
+    readonly proxy?: string,
   ) {
     super(reason);
     this.name = "TransportFailure";
@@ -38,8 +50,37 @@ export interface HttpClient {
 
 const USER_AGENT = "mde-siem-forwarder/0.1 (+https://github.com/mde-siem-forwarder)";
 
-export function createHttpClient(base: Got = got): HttpClient {
-  const client = base.extend({
+export interface HttpClientOptions {
+  /** From `resolveProxy(config.proxy, process.env)`; undefined: every request goes direct. */
+  proxy?: ProxySettings | undefined;
+  /** PEM file of extra CA certificates, trusted for every HTTPS request besides Node's roots. */
+  caFile?: string | undefined;
+  /** Logs the proxy in use once (by `host:port`). */
+  log?: Logger | undefined;
+  /** Gives up a CONNECT the proxy has not answered in this long; default 30 s. */
+  proxyConnectTimeoutMs?: number | undefined;
+}
+
+/** Throws E_CONFIG_INVALID (naming the file) when `caFile` cannot be read or holds no certificate. */
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const ca =
+    options.caFile === undefined ? undefined : [...tls.rootCertificates, ...readCaFile(options.caFile)];
+  // Without extra CAs a direct request keeps got's default (Node's global agent).
+  const direct = ca === undefined ? undefined : new https.Agent({ keepAlive: true, ca });
+  const tunnel =
+    options.proxy === undefined
+      ? undefined
+      : createTunnelAgent(options.proxy.https, {
+          ca,
+          connectTimeoutMs: options.proxyConnectTimeoutMs ?? 30_000,
+        });
+  if (options.proxy !== undefined) {
+    options.log?.info(
+      { proxy: options.proxy.https.label },
+      "HTTPS requests of the source go through a proxy.",
+    );
+  }
+  const client = got.extend({
     retry: { limit: 0 },
     throwHttpErrors: false,
     followRedirect: false,
@@ -48,7 +89,11 @@ export function createHttpClient(base: Got = got): HttpClient {
   });
   return {
     async request(req) {
+      let proxy: string | undefined;
       try {
+        const target = new URL(req.url);
+        proxy = proxyFor(options.proxy, target)?.label;
+        const agent = proxy !== undefined ? tunnel : direct;
         const res = await client(req.url, {
           method: req.method,
           headers: req.headers,
@@ -56,21 +101,67 @@ export function createHttpClient(base: Got = got): HttpClient {
           timeout: { request: req.timeoutMs },
           signal: req.signal,
           responseType: "text",
+          agent: { https: agent },
         });
         return { status: res.statusCode, headers: res.headers, body: res.body };
       } catch (err) {
         if (req.signal?.aborted) throw new TransportFailure("aborted", "aborted");
+        const tunnelError = findTunnelError(err);
+        if (tunnelError) throw new TransportFailure("network", tunnelError.message, tunnelError.proxy);
+        const via = proxy === undefined ? "" : ` (via proxy ${proxy})`;
         if (err instanceof RequestError) {
           if (err.name === "TimeoutError" || err.code === "ETIMEDOUT") {
-            throw new TransportFailure("timeout", `timed out after ${req.timeoutMs} ms`);
+            throw new TransportFailure("timeout", `timed out after ${req.timeoutMs} ms${via}`);
           }
           // Body cut mid-stream, connection reset, DNS failure...: the code names it without the URL.
-          throw new TransportFailure("network", err.code ?? err.name);
+          throw new TransportFailure("network", `${err.code ?? err.name}${via}`);
         }
         throw new TransportFailure("network", err instanceof Error ? err.name : "error");
       }
     },
   };
+}
+
+function findTunnelError(err: unknown): ProxyTunnelError | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof ProxyTunnelError) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/** The certificates of a PEM bundle, each checked, so that a wrong file fails at start-up and says so. */
+export function readCaFile(file: string, key = "proxy.ca_file"): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new ForwarderError("E_CONFIG_INVALID", `${key} ${file}: cannot read (${code})`, {
+      details: { file },
+    });
+  }
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new ForwarderError(
+      "E_CONFIG_INVALID",
+      `${key} ${file}: no PEM certificate (BEGIN CERTIFICATE) in it`,
+      { details: { file } },
+    );
+  }
+  blocks.forEach((pem, index) => {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new ForwarderError(
+        "E_CONFIG_INVALID",
+        `${key} ${file}: certificate ${index + 1} of ${blocks.length} cannot be parsed`,
+        { details: { file } },
+      );
+    }
+  });
+  return blocks;
 }
 
 /** Retry-After as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */

@@ -1,11 +1,26 @@
-// The source of one tenant: token cache, API client and window reading, with retries.
+// The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API or Graph),
+// the tenant's rate limit and the shared concurrency limit, and reading with retries.
+import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
+import { type Detection, type SourceKind, toDetectionRecord } from "../record.js";
 import { DEFAULT_POLICY, type RetryPolicy, retry } from "../retry.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksFromMs } from "../timestamp.js";
+import { readByKeyset, readByNextLink, splitEvidence } from "./alert-reader.js";
+import { createAlertsApi } from "./alerts-api.js";
+import type { CallGate } from "./api-call.js";
+import { apiBaseOf } from "./clouds.js";
 import type { PollConfig, TenantConfig } from "./config.js";
+import { createGraphApi, type GraphApi } from "./graph-api.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 import { createTokenProvider } from "./oauth.js";
+import {
+  API_RATE_LIMITS,
+  createRateLimiter,
+  createSemaphore,
+  limited,
+  type Semaphore,
+} from "./rate-limit.js";
 import { createSiemApi } from "./siem-api.js";
 import { readWindow, type WindowPart } from "./window.js";
 
@@ -18,9 +33,13 @@ export interface PollWindow {
 
 export interface Source {
   readonly tenant: string;
+  readonly kind: SourceKind;
   /** The window a poll reads: [checkpoint - overlap, now], or [now - lookback, now] without a checkpoint. */
   windowFor(checkpoint: string | undefined): PollWindow;
-  /** Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails. */
+  /**
+   * Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails.
+   * The SIEM API reads [since, until]; the Alerts API and Graph read every alert updated at or after since.
+   */
   read(window: PollWindow, signal?: AbortSignal): AsyncGenerator<WindowPart>;
 }
 
@@ -28,15 +47,23 @@ export interface SourceDeps {
   log: Logger;
   metrics: Metrics;
   clock?: () => number;
+  /** One client for every tenant (proxy, CA bundle); a direct one when absent. */
   http?: HttpClient;
+  /** API calls in flight across all tenants (poll.max_concurrent_requests); one per source when absent. */
+  concurrency?: Semaphore;
   retryPolicy?: RetryPolicy;
 }
+
+/** Page sizes: the Alerts API allows $top up to 10,000; Graph documents no maximum (Elastic uses 2,000). */
+const ALERTS_MAX_PAGE = 10_000;
+const GRAPH_MAX_PAGE = 2_000;
 
 export function createSource(tenant: TenantConfig, poll: PollConfig, deps: SourceDeps): Source {
   const clock = deps.clock ?? Date.now;
   const log = deps.log.child({ component: "source", tenant: tenant.name });
   const http = deps.http ?? createHttpClient();
   const policy = deps.retryPolicy ?? DEFAULT_POLICY;
+  const kind = tenant.source;
   const tokens = createTokenProvider(tenant, {
     log: deps.log,
     metrics: deps.metrics,
@@ -44,48 +71,123 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
     clock,
     timeoutMs: poll.request_timeout,
   });
-  const api = createSiemApi(tenant, {
-    log: deps.log,
-    metrics: deps.metrics,
-    http,
-    tokens,
-    timeoutMs: poll.request_timeout,
-    clock,
+  // The tenant's quota first, then a shared slot: a tenant waiting for its quota holds no slot.
+  const rate = createRateLimiter(API_RATE_LIMITS[kind]);
+  const concurrency = deps.concurrency ?? createSemaphore(poll.max_concurrent_requests);
+  const gate: CallGate = (call, signal) => limited({ rate, concurrency }, call, signal);
+  const call = { metrics: deps.metrics, http, tokens, timeoutMs: poll.request_timeout, clock, gate };
+  const base = apiBaseOf(tenant);
+  const apiName = kind === "siem" ? "SIEM API" : kind === "alerts" ? "Alerts API" : "Graph";
+
+  /** One request with the retry policy; a server-requested pause also holds the tenant's later calls. */
+  function withRetry<T>(
+    request: () => Promise<T>,
+    describe: () => Record<string, string>,
+    signal?: AbortSignal,
+  ) {
+    return retry(request, {
+      policy,
+      signal,
+      onRetry: (error: ForwarderError, attempt, delayMs) => {
+        if (error.retryAfterMs !== undefined) rate.pause(error.retryAfterMs);
+        deps.metrics.errors.inc({
+          stage: error.code.startsWith("E_AUTH") ? "auth" : "poll",
+          code: error.code,
+        });
+        log.warn(
+          { code: error.code, attempt, delayMs: Math.round(delayMs), ...describe() },
+          `${apiName} call failed; retrying.`,
+        );
+      },
+    });
+  }
+
+  function windowFor(checkpoint: string | undefined): PollWindow {
+    const now = ticksFromMs(clock());
+    const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
+    if (cp === undefined) return { since: now - ticksFromMs(poll.lookback), until: now };
+    const since = cp - ticksFromMs(poll.overlap);
+    // A checkpoint ahead of our clock means the clocks disagree; still read up to it rather than nothing.
+    return { since, until: now > cp ? now : cp + TICKS_PER_MS };
+  }
+
+  if (kind === "siem") {
+    const api = createSiemApi(tenant, { log: deps.log, ...call });
+    return {
+      tenant: tenant.name,
+      kind,
+      windowFor,
+      read(window, signal) {
+        return readWindow(window.since, window.until, poll.max_per_request, (query) =>
+          withRetry(
+            () => api.fetch(query, signal),
+            () => ({ since: formatTimestamp(query.since), until: formatTimestamp(query.until) }),
+            signal,
+          ),
+        );
+      },
+    };
+  }
+
+  const items = (alerts: Detection[]) =>
+    tenant.events === "evidence" ? alerts.flatMap(splitEvidence) : alerts;
+  const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => ({
+    kind,
+    since: window.since,
+    until: window.until,
+    detections: items(alerts),
+    requests,
   });
 
+  if (kind === "alerts") {
+    const api = createAlertsApi(base, { tenant: tenant.name, ...call });
+    const pageSize = Math.min(poll.max_per_request, ALERTS_MAX_PAGE);
+    return {
+      tenant: tenant.name,
+      kind,
+      windowFor,
+      async *read(window, signal) {
+        const pages = readByKeyset(
+          window.since,
+          pageSize,
+          (query) =>
+            withRetry(
+              () => api.fetch(query, signal),
+              () => ({ since: formatTimestamp(query.since), skip: String(query.skip) }),
+              signal,
+            ),
+          (alert) => parseTimestamp(alert.lastUpdateTime),
+          (alert) => toDetectionRecord(alert, "alerts").key,
+        );
+        for await (const page of pages) yield part(window, page.alerts, page.requests);
+      },
+    };
+  }
+
+  const graph = createGraphApi(base, { tenant: tenant.name, ...call });
+  const pageSize = Math.min(poll.max_per_request, GRAPH_MAX_PAGE);
+  const retried: GraphApi = {
+    first: (since, top, signal) =>
+      withRetry(
+        () => graph.first(since, top, signal),
+        () => ({ since: formatTimestamp(since) }),
+        signal,
+      ),
+    page: (url, signal) =>
+      withRetry(
+        () => graph.page(url, signal),
+        () => ({ page: "next" }),
+        signal,
+      ),
+  };
   return {
     tenant: tenant.name,
-    windowFor(checkpoint) {
-      const now = ticksFromMs(clock());
-      const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
-      if (cp === undefined) return { since: now - ticksFromMs(poll.lookback), until: now };
-      const since = cp - ticksFromMs(poll.overlap);
-      // A checkpoint ahead of our clock means the clocks disagree; still read up to it rather than nothing.
-      return { since, until: now > cp ? now : cp + TICKS_PER_MS };
-    },
-    read(window, signal) {
-      return readWindow(window.since, window.until, poll.max_per_request, (query) =>
-        retry(() => api.fetch(query, signal), {
-          policy,
-          signal,
-          onRetry: (error, attempt, delayMs) => {
-            deps.metrics.errors.inc({
-              stage: error.code.startsWith("E_AUTH") ? "auth" : "poll",
-              code: error.code,
-            });
-            log.warn(
-              {
-                code: error.code,
-                attempt,
-                delayMs: Math.round(delayMs),
-                since: formatTimestamp(query.since),
-                until: formatTimestamp(query.until),
-              },
-              "SIEM API call failed; retrying.",
-            );
-          },
-        }),
-      );
+    kind,
+    windowFor,
+    async *read(window, signal) {
+      for await (const page of readByNextLink(window.since, pageSize, retried, signal)) {
+        yield part(window, page.alerts, page.requests);
+      }
     },
   };
 }

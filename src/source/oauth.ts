@@ -1,10 +1,18 @@
-// OAuth2 client-credentials against Azure AD's v1 endpoint, as Microsoft's SIEM API page shows:
-// POST {authority_host}/{tenant_id}/oauth2/token, form-encoded, with `resource`.
+// OAuth2 client credentials against Azure AD. The SIEM API takes a v1 token, as Microsoft's SIEM API page
+// shows: POST {authority}/{tenant_id}/oauth2/token with `resource`; the Alerts API and Graph take a v2 token:
+// POST {authority}/{tenant_id}/oauth2/v2.0/token with `scope` (tokenRequestOf in clouds.ts chooses).
+// The app proves itself with its client secret, or with a client assertion signed by its certificate.
 // One request in flight at a time; the token is cached until shortly before it expires.
-// Neither the secret nor the token ever goes into a log line or an error message.
+// Neither the secret, the assertion nor the token ever goes into a log line or an error message.
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
+import {
+  CLIENT_ASSERTION_TYPE,
+  type ClientAssertionSigner,
+  createClientAssertionSigner,
+} from "./client-assertion.js";
+import { type TenantEndpoints, tokenRequestOf } from "./clouds.js";
 import type { TenantConfig } from "./config.js";
 import { type HttpClient, parseRetryAfter, TransportFailure } from "./http.js";
 
@@ -26,21 +34,43 @@ export interface TokenProviderDeps {
 /** Refresh this long before expiry, so a token never expires between fetch and use. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** A certificate this close to its end gets a warning at start-up. */
+const CERTIFICATE_WARNING_MS = 30 * 86_400_000;
+
+/** What the token provider reads of a tenant. */
+export type TokenTenant = TenantEndpoints &
+  Pick<TenantConfig, "name" | "client_id" | "client_secret" | "client_certificate_file" | "client_key_file">;
+
 interface CachedToken {
   value: string;
   refreshAt: number;
 }
 
-export function createTokenProvider(
-  tenant: Pick<
-    TenantConfig,
-    "name" | "tenant_id" | "client_id" | "client_secret" | "authority_host" | "resource"
-  >,
-  deps: TokenProviderDeps,
-): TokenProvider {
+/**
+ * Throws E_CONFIG_INVALID when the tenant has no credential, or when its certificate or key file is
+ * unreadable, not RSA, mismatched or expired (the message names the file).
+ */
+export function createTokenProvider(tenant: TokenTenant, deps: TokenProviderDeps): TokenProvider {
   const clock = deps.clock ?? Date.now;
   const log = deps.log.child({ component: "oauth", tenant: tenant.name });
-  const url = `${tenant.authority_host}/${encodeURIComponent(tenant.tenant_id)}/oauth2/token`;
+  const request = tokenRequestOf(tenant);
+  const url = request.endpoint;
+  // Certificate validity is a fact of the real world: checked on the wall clock, not on `deps.clock`
+  // (which tests move, and which also dates the assertions, so that a simulator on that clock agrees).
+  const signer = certificateSigner(tenant, Date.now());
+  if (signer) {
+    const { thumbprint, notAfter, certificateFile } = signer.certificate;
+    const left = notAfter - Date.now();
+    if (left < CERTIFICATE_WARNING_MS) {
+      log.warn(
+        { certificateFile, thumbprint, expiresAt: new Date(notAfter).toISOString() },
+        "The client certificate expires soon; register a new one on the app.",
+      );
+    }
+  }
+  const credentialHint = signer
+    ? `the certificate (thumbprint ${signer.certificate.thumbprint} must be registered on the app)`
+    : "client_secret";
   let cached: CachedToken | undefined;
   let inFlight: Promise<string> | undefined;
 
@@ -54,12 +84,7 @@ export function createTokenProvider(
       res = await deps.http.request({
         method: "POST",
         url,
-        form: {
-          grant_type: "client_credentials",
-          client_id: tenant.client_id,
-          client_secret: tenant.client_secret,
-          resource: tenant.resource,
-        },
+        form: tokenForm(),
         timeoutMs: deps.timeoutMs,
         signal,
       });
@@ -67,6 +92,14 @@ export function createTokenProvider(
       count("error");
       if (err instanceof TransportFailure && err.kind === "aborted") {
         throw new ForwarderError("E_SHUTDOWN", "token request aborted by shutdown");
+      }
+      if (err instanceof TransportFailure && err.proxy !== undefined) {
+        // The proxy, not Azure AD, is at fault: the same code as an API call through it.
+        throw new ForwarderError(
+          "E_API_NETWORK",
+          `token request for tenant ${tenant.name} failed: ${err.reason}`,
+          { cause: err, details: { tenant: tenant.name, proxy: err.proxy } },
+        );
       }
       const reason = err instanceof TransportFailure ? err.reason : "error";
       throw new ForwarderError(
@@ -112,9 +145,22 @@ export function createTokenProvider(
     count("rejected");
     throw new ForwarderError(
       "E_AUTH_TOKEN",
-      `token request for tenant ${tenant.name} rejected with ${res.status}${aad}; check tenant_id, client_id and client_secret`,
+      `token request for tenant ${tenant.name} rejected with ${res.status}${aad}; check tenant_id, client_id and ${credentialHint}`,
       { details: { tenant: tenant.name, status: res.status } },
     );
+  }
+
+  function tokenForm(): Record<string, string> {
+    const form: Record<string, string> = { grant_type: "client_credentials", client_id: tenant.client_id };
+    if (signer) {
+      form.client_assertion_type = CLIENT_ASSERTION_TYPE;
+      form.client_assertion = signer.assertion(tenant.client_id, url, clock());
+    } else {
+      form.client_secret = tenant.client_secret ?? "";
+    }
+    if (request.version === "v1") form.resource = request.resource;
+    else form.scope = request.scope;
+    return form;
   }
 
   return {
@@ -154,6 +200,29 @@ export function createTokenProvider(
     // A short-lived token is refreshed at half its life rather than 5 minutes before its end.
     const margin = Math.min(REFRESH_MARGIN_MS, lifetime / 2);
     return { value: t.access_token, refreshAt: expiresAt - margin };
+  }
+}
+
+function certificateSigner(tenant: TokenTenant, now: number): ClientAssertionSigner | undefined {
+  if (tenant.client_secret !== undefined) return undefined;
+  const certificateFile = tenant.client_certificate_file;
+  const keyFile = tenant.client_key_file;
+  if (certificateFile === undefined || keyFile === undefined) {
+    throw new ForwarderError(
+      "E_CONFIG_INVALID",
+      `tenant ${tenant.name} has no credential: set client_secret, or client_certificate_file and client_key_file`,
+      { details: { tenant: tenant.name } },
+    );
+  }
+  try {
+    return createClientAssertionSigner({ certificateFile, keyFile }, now);
+  } catch (err) {
+    if (err instanceof ForwarderError) {
+      throw new ForwarderError(err.code, `tenant ${tenant.name}: ${err.message}`, {
+        details: { ...err.details, tenant: tenant.name },
+      });
+    }
+    throw err;
   }
 }
 
