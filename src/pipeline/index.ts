@@ -110,7 +110,9 @@ export function createPipeline(
       const limit = 3 * intervalMs;
       for (const p of pollers) {
         const last = p.lastSuccessAt;
-        if (last === undefined) {
+        if (p.lastErrorCode !== undefined) {
+          reasons.push(`tenant ${p.tenant}: last poll failed (${p.lastErrorCode})`);
+        } else if (last === undefined) {
           if (now - startedAt > limit) reasons.push(`tenant ${p.tenant}: no successful poll since start`);
           else if (!p.busy) reasons.push(`tenant ${p.tenant}: first poll not done yet`);
           else reasons.push(`tenant ${p.tenant}: first poll running`);

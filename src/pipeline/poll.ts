@@ -20,6 +20,8 @@ export interface TenantPoller {
   readonly busy: boolean;
   /** Unix ms of the last successful poll, if any since start. */
   readonly lastSuccessAt: number | undefined;
+  /** The code of the last poll's failure; undefined once a poll succeeded. */
+  readonly lastErrorCode: string | undefined;
   poll(signal?: AbortSignal): Promise<PollResult>;
 }
 
@@ -64,6 +66,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   let busy = false;
   let notBefore = 0;
   let lastSuccessAt: number | undefined;
+  let lastErrorCode: string | undefined;
   let pausedLogged = false;
 
   const checkpoint = store.getCheckpoint(tenant);
@@ -150,6 +153,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
     get lastSuccessAt() {
       return lastSuccessAt;
     },
+    get lastErrorCode() {
+      return lastErrorCode;
+    },
     async poll(signal) {
       if (busy) return { status: "skipped", reason: "previous poll still running" };
       const now = clock();
@@ -162,6 +168,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       try {
         const result = await run(signal);
         lastSuccessAt = clock();
+        lastErrorCode = undefined;
         metrics.lastSuccessfulPoll.set(labels, lastSuccessAt / 1000);
         store.recordPoll(tenant, { ok: true });
         return result;
@@ -169,6 +176,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         const error = toForwarderError(raw);
         if (error.code === "E_SHUTDOWN") return { status: "skipped", reason: "shutdown" };
         metrics.errors.inc({ stage: stageOf(error), code: error.code });
+        lastErrorCode = error.code;
         if (error.errorClass === "throttled" && error.retryAfterMs !== undefined) {
           notBefore = clock() + error.retryAfterMs;
         } else if (error.permanent && !error.code.startsWith("E_STATE")) {
