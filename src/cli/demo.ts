@@ -27,13 +27,25 @@ export async function demoCommand(values: CliValues): Promise<number> {
     process.stderr.write(`--duration: "${values.duration}" is not a duration (use 30s, 5m)\n`);
     return EXIT.USAGE;
   }
+  const source = values.source ?? "siem";
+  if (source !== "siem" && source !== "alerts" && source !== "graph") {
+    process.stderr.write(`--source: "${source}" is not one of siem, alerts, graph\n`);
+    return EXIT.USAGE;
+  }
   const level = values["log-level"] ?? "warn";
   const log = createLogger({ level: level as "warn" });
   const stateDir = mkdtempSync(join(tmpdir(), "mde-forwarder-demo-"));
-  const sim = await createSimulator({ ratePerMinute: 12, seed: Date.now() % 100_000 });
+  const sim = await createSimulator({
+    ratePerMinute: source === "siem" ? 12 : 0,
+    alertRatePerMinute: source === "siem" ? 0 : 6,
+    updateRatePerMinute: source === "siem" ? 0 : 6,
+    seed: Date.now() % 100_000,
+  });
   // A backlog from the last half hour, so the first poll already has something to show.
   const now = Date.now();
-  sim.generate(12, { from: now - 30 * 60_000, to: now - 60_000 });
+  if (source === "siem") sim.generate(12, { from: now - 30 * 60_000, to: now - 60_000 });
+  else sim.addAlerts(8, { from: now - 30 * 60_000, to: now - 60_000 });
+  const apiUrl = source === "siem" ? sim.url : source === "alerts" ? sim.alertsApiUrl : sim.graphUrl;
   const receiver = await startDemoReceiver((event) => process.stdout.write(`${describe(event)}\n`));
   let daemon: RunningDaemon | undefined;
   try {
@@ -44,7 +56,8 @@ export async function demoCommand(values: CliValues): Promise<number> {
           tenant_id: DEMO_TENANT.tenantId,
           client_id: DEMO_TENANT.clientId,
           client_secret: DEMO_TENANT.clientSecret,
-          api_url: sim.url,
+          source,
+          api_url: apiUrl,
           authority_host: sim.authorityHost,
         },
       ],
@@ -66,7 +79,9 @@ export async function demoCommand(values: CliValues): Promise<number> {
     process.stdout.write(
       [
         "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
-        `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`,
+        source === "siem"
+          ? `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`
+          : `  ${source === "alerts" ? "Alerts API" : "Graph alerts_v2"} simulator  ${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
         `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
         `  metrics                 ${daemon.metricsServer?.url}/metrics`,
         durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,

@@ -24,7 +24,8 @@ Commands:
                  every undelivered event as a JSON line on stdout, oldest first; refused while a forwarder runs
   send-test      send one synthetic detection to each destination (--destination NAME)
   simulate       run the bundled MDE SIEM API simulator (--port, --rate, --fault)
-  demo           simulator + forwarder + a local receiver that prints what arrives (--duration 30s)
+  demo           simulator + forwarder + a local receiver that prints what arrives
+                 (--duration 30s, --source siem|alerts|graph)
 
 Options:
   -c, --config FILE   config file (default: $MDE_FORWARDER_CONFIG, else ./config/forwarder.yaml)

@@ -11,7 +11,16 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   const rate = intOption(values.rate, "--rate", 6);
   const tokenLifetime = intOption(values["token-lifetime"], "--token-lifetime", 3599);
   const seed = intOption(values.seed, "--seed", 1);
-  if (port === undefined || rate === undefined || tokenLifetime === undefined || seed === undefined) {
+  const alertRate = intOption(values["alert-rate"], "--alert-rate", 6);
+  const updateRate = intOption(values["update-rate"], "--update-rate", 3);
+  if (
+    port === undefined ||
+    rate === undefined ||
+    tokenLifetime === undefined ||
+    seed === undefined ||
+    alertRate === undefined ||
+    updateRate === undefined
+  ) {
     return EXIT.USAGE;
   }
   const faults: Fault[] = [];
@@ -30,6 +39,8 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     host: values.host ?? "127.0.0.1",
     port,
     ratePerMinute: rate,
+    alertRatePerMinute: alertRate,
+    updateRatePerMinute: updateRate,
     tokenLifetimeSeconds: tokenLifetime,
     seed,
     log,
@@ -37,15 +48,19 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   if (faults.length > 0) sim.injectFaults(faults);
   process.stdout.write(
     [
-      `MDE SIEM API simulator listening at ${sim.url} (${rate} new detections per minute)`,
-      "Tenant block for the forwarder config:",
+      `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API and`,
+      `Graph alerts_v2 (${alertRate} new and ${updateRate} updated alerts per minute).`,
+      "Tenant block for the forwarder config (source: siem; for the others, see the api_url lines):",
       "  tenants:",
       "    - name: simulator",
       `      tenant_id: ${DEMO_TENANT.tenantId}`,
       `      client_id: ${DEMO_TENANT.clientId}`,
       `      client_secret: ${DEMO_TENANT.clientSecret}`,
-      `      api_url: ${sim.url}`,
       `      authority_host: ${sim.authorityHost}`,
+      "      source: siem",
+      `      api_url: ${sim.url}`,
+      `      # source: alerts  with  api_url: ${sim.alertsApiUrl}`,
+      `      # source: graph   with  api_url: ${sim.graphUrl}`,
       "Stop with Ctrl-C.",
       "",
     ].join("\n"),

@@ -66,7 +66,7 @@ export const USERS = [
   "administrator",
 ] as const;
 
-const SYSTEM32 = "C:\\Windows\\System32";
+export const SYSTEM32 = "C:\\Windows\\System32";
 const POWERSHELL_DIR = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0";
 
 const DOWNLOAD_DIRS = [
@@ -78,7 +78,7 @@ const DOWNLOAD_DIRS = [
   "C:\\Users\\Public\\Documents",
 ];
 
-const MALICIOUS_DOMAINS = [
+export const MALICIOUS_DOMAINS = [
   "down.esales360.cn",
   "update-check.servicesync.xyz",
   "cdn.officeupdates-secure.com",
@@ -87,11 +87,11 @@ const MALICIOUS_DOMAINS = [
   "c2.tempuri-relay.org",
 ];
 
-function dropDir(rng: Random, user: string): string {
+export function dropDir(rng: Random, user: string): string {
   return rng.pick(DOWNLOAD_DIRS).replace("{user}", user).replace("{rand}", rng.hex(8));
 }
 
-function publicIp(rng: Random): string {
+export function publicIp(rng: Random): string {
   // Avoids private and reserved ranges so the address looks like a real remote peer.
   const first = rng.pick([23, 45, 51, 62, 77, 91, 103, 109, 176, 185, 193, 203, 218]);
   return `${first}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;

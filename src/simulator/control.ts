@@ -3,11 +3,29 @@
 // `requests`, and have no authentication: bind the simulator to loopback.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Detection } from "../record.js";
+import {
+  ALERT_CLASSIFICATIONS,
+  ALERT_DETERMINATIONS,
+  ALERT_SEVERITIES,
+  ALERT_STATUSES,
+  EVIDENCE_KINDS,
+} from "./alert-model.js";
 import { faultSchema, faultTargetSchema } from "./faults.js";
 import { apiError, BodyTooLargeError, readBody, sendJson } from "./respond.js";
-import type { AddOptions, Fault, FaultTarget, GenerateOptions, SimulatorStats } from "./types.js";
+import type {
+  AddAlertsOptions,
+  AddOptions,
+  AlertChange,
+  AlertInput,
+  Fault,
+  FaultTarget,
+  GenerateOptions,
+  SimAlert,
+  SimulatorStats,
+} from "./types.js";
 
 export const CONTROL_PREFIX = "/_sim";
 
@@ -17,6 +35,8 @@ export interface ControlActions {
   injectFaults(faults: Fault[], target: FaultTarget): void;
   expireTokens(): number;
   stats(): SimulatorStats;
+  addAlerts(what: number | readonly AlertInput[], options: AddAlertsOptions): SimAlert[];
+  updateAlert(id: string, change: AlertChange): SimAlert;
 }
 
 /** ms since the epoch, or an ISO timestamp (handier from curl). */
@@ -44,6 +64,57 @@ const detectionsBody = z.union([
   }),
 ]);
 
+const status = z.enum(ALERT_STATUSES);
+const classification = z.enum(ALERT_CLASSIFICATIONS).nullable();
+const determination = z.enum(ALERT_DETERMINATIONS).nullable();
+const evidenceKind = z.enum(EVIDENCE_KINDS);
+const timestamp = z.string().refine((s) => Number.isFinite(Date.parse(s)), "is not a timestamp");
+
+const alertInput = z.strictObject({
+  id: z.string().min(1).optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  category: z.string().optional(),
+  severity: z.enum(ALERT_SEVERITIES).optional(),
+  status: status.optional(),
+  classification: classification.optional(),
+  determination: determination.optional(),
+  assignedTo: z.string().nullable().optional(),
+  lastUpdateTime: timestamp.optional(),
+  alertCreationTime: timestamp.optional(),
+  evidence: z.array(evidenceKind).optional(),
+});
+
+const alertsBody = z.union([
+  z.strictObject({
+    count: z.int().min(0).max(1_000_000),
+    tenantId: z.string().optional(),
+    from: instant.optional(),
+    to: instant.optional(),
+    sameTime: z.boolean().optional(),
+    visibleAt: instant.optional(),
+  }),
+  z.strictObject({
+    alerts: z.array(alertInput),
+    tenantId: z.string().optional(),
+    visibleAt: instant.optional(),
+  }),
+]);
+
+const updateBody = z.strictObject({
+  status: status.optional(),
+  classification: classification.optional(),
+  determination: determination.optional(),
+  assignedTo: z.string().nullable().optional(),
+  addEvidence: z.union([evidenceKind, z.literal(true)]).optional(),
+  comment: z.string().optional(),
+  tenantId: z.string().optional(),
+  visibleAt: instant.optional(),
+});
+
+/** `/alerts/{id}/update`: alert ids are URL path segments, percent-encoded by the caller if need be. */
+const UPDATE_ACTION = /^\/alerts\/([^/]+)\/update$/;
+
 const faultsBody = z.strictObject({
   target: faultTargetSchema.default("alerts"),
   faults: z.array(faultSchema),
@@ -64,8 +135,10 @@ export function createControlHandler(actions: ControlActions, log: Logger) {
       "/faults": "POST",
       "/expire-tokens": "POST",
       "/stats": "GET",
+      "/alerts": "POST",
     };
-    const allowed = expected[action];
+    const updateMatch = UPDATE_ACTION.exec(action);
+    const allowed = updateMatch ? "POST" : expected[action];
     if (allowed === undefined) {
       req.resume();
       sendJson(res, 404, apiError("NotFound", `no control endpoint ${path}`));
@@ -87,7 +160,40 @@ export function createControlHandler(actions: ControlActions, log: Logger) {
         sendJson(res, 200, { expired: actions.expireTokens() });
         return;
       }
+      if (updateMatch) {
+        const text = await readBody(req, BODY_LIMIT);
+        // An empty body asks for a random update.
+        const body = updateBody.parse(text.trim() === "" ? {} : parseJson(text));
+        const id = decodeURIComponent(updateMatch[1] ?? "");
+        try {
+          const updated = actions.updateAlert(id, body);
+          sendJson(res, 200, summary(updated));
+        } catch (err) {
+          if (!(err instanceof ForwarderError && err.details.notFound === true)) throw err;
+          sendJson(res, 404, apiError("NotFound", err.message));
+        }
+        return;
+      }
       const json = await readJson(req);
+      if (action === "/alerts") {
+        const body = alertsBody.parse(json);
+        const added =
+          "count" in body
+            ? actions.addAlerts(body.count, {
+                tenantId: body.tenantId,
+                from: body.from,
+                to: body.to,
+                sameTime: body.sameTime,
+                visibleAt: body.visibleAt,
+              })
+            : actions.addAlerts(body.alerts, { tenantId: body.tenantId, visibleAt: body.visibleAt });
+        sendJson(res, 200, {
+          added: added.length,
+          ids: added.map((a) => a.id),
+          lastUpdateTimes: added.map((a) => a.lastUpdateTime),
+        });
+        return;
+      }
       if (action === "/faults") {
         const body = faultsBody.parse(json);
         actions.injectFaults(body.faults, body.target);
@@ -114,12 +220,25 @@ export function createControlHandler(actions: ControlActions, log: Logger) {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req, BODY_LIMIT);
+  return parseJson(await readBody(req, BODY_LIMIT));
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     throw new Error("body is not JSON");
   }
+}
+
+function summary(alert: SimAlert) {
+  return {
+    id: alert.id,
+    tenantId: alert.tenantId,
+    lastUpdateTime: alert.lastUpdateTime,
+    status: alert.status,
+    version: alert.version,
+  };
 }
 
 function describe(err: unknown): string {

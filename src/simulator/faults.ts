@@ -17,7 +17,7 @@ export const faultSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("html") }),
 ]);
 
-export const faultTargetSchema = z.enum(["alerts", "token"]);
+export const faultTargetSchema = z.enum(["alerts", "token", "alerts-api", "graph"]);
 
 export interface FaultQueue {
   push(target: FaultTarget, faults: readonly Fault[]): void;
@@ -26,7 +26,7 @@ export interface FaultQueue {
 }
 
 export function createFaultQueue(): FaultQueue {
-  const queues: Record<FaultTarget, Fault[]> = { alerts: [], token: [] };
+  const queues: Record<FaultTarget, Fault[]> = { alerts: [], token: [], "alerts-api": [], graph: [] };
   return {
     push: (target, faults) => {
       queues[target].push(...faults);

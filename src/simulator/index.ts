@@ -1,26 +1,63 @@
-// The bundled MDE SIEM API simulator: token endpoint + GET /api/alerts on one loopback HTTP server,
-// with realistic generated detections, injectable faults and /_sim control endpoints. It serves the
-// demo, the integration tests, and users who want to see what their SIEM makes of the events.
+// The bundled MDE API simulator, on one loopback HTTP(S) server: the Azure AD token endpoints (v1 and
+// v2, secret or certificate), the legacy SIEM API (GET /api/alerts, detections), and the two APIs that
+// replace it, serving one store of alerts: the MDE Alerts API under /mde and Graph alerts_v2 under
+// /graph. Realistic generated data, injectable faults, optional rate limits and /_sim control
+// endpoints. It serves the demo, the integration tests, and users who want to see what their SIEM
+// makes of the events.
+//
+// URL layout (url = http://127.0.0.1:<port>, or https:// with `tls`):
+//   POST {url}/{tenantId}/oauth2/token               Azure AD v1 (resource=...)
+//   POST {url}/{tenantId}/oauth2/v2.0/token          Azure AD v2 (scope=.../.default)
+//   GET  {url}/api/alerts                            SIEM API (detections)
+//   GET  {url}/mde/api/alerts (and /mde/api/v1.0/alerts)   Alerts API; api_url = {url}/mde
+//   GET  {url}/graph/v1.0/security/alerts_v2         Graph; graph root = {url}/graph
+//   {url}/_sim/...                                   control (see control.ts)
 import { ForwarderError } from "../errors.js";
 import { silentLogger } from "../log.js";
 import type { Detection } from "../record.js";
 import { parseTimestamp, type Ticks, ticksFromMs } from "../timestamp.js";
+import { createAlertService } from "./alert-service.js";
+import { ALERTS_API_PREFIX, createAlertsApiHandler } from "./alerts-api.js";
+import { type RegisteredCertificate, registerCertificate } from "./client-assertion.js";
 import { createControlHandler } from "./control.js";
 import { createDetectionGenerator, type DetectionGenerator } from "./detections.js";
-import { createFaultQueue, faultSchema } from "./faults.js";
+import { createFaultQueue, faultSchema, faultTargetSchema } from "./faults.js";
+import { createGraphHandler, GRAPH_PREFIX } from "./graph-api.js";
 import { hashString } from "./random.js";
+import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
 import { createSimServer } from "./server.js";
 import { createDetectionStore } from "./store.js";
 import { createTokenIssuer } from "./tokens.js";
-import type { Fault, FaultTarget, ServedRequest, SimTenant, Simulator, SimulatorOptions } from "./types.js";
+import type {
+  Fault,
+  FaultTarget,
+  RateLimits,
+  ServedRequest,
+  SimTenant,
+  Simulator,
+  SimulatorOptions,
+} from "./types.js";
 
+export { ALERTS_API_MAX_TOP } from "./alerts-api.js";
+export { ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS } from "./client-assertion.js";
 export { DETECTION_KEYS } from "./detections.js";
+export { GRAPH_MAX_TOP } from "./graph-api.js";
 export type {
+  AddAlertsOptions,
   AddOptions,
+  AlertChange,
+  AlertClassification,
+  AlertDetermination,
+  AlertInput,
+  AlertSeverity,
+  AlertStatus,
+  EvidenceKind,
   Fault,
   FaultTarget,
   GenerateOptions,
+  RateLimits,
   ServedRequest,
+  SimAlert,
   SimTenant,
   Simulator,
   SimulatorOptions,
@@ -33,6 +70,13 @@ export const DEMO_TENANT: SimTenant = Object.freeze({
   clientSecret: "demo-secret",
   // The device group names of Microsoft's own `machinegroups` example.
   machineGroups: ["UKMachines", "FranceMachines"],
+});
+
+/** The documented limits: Alerts API 100/min and 1500/hour, Graph alerts 150/min (per app and tenant). */
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({
+  alertsApiPerMinute: 100,
+  alertsApiPerHour: 1_500,
+  graphPerMinute: 150,
 });
 
 const DEFAULT_GENERATE_SPAN_MS = 3_600_000;
@@ -48,35 +92,43 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const seed = options.seed ?? 1;
   const clock = options.clock ?? Date.now;
   const log = (options.log ?? silentLogger()).child({ module: "simulator" });
-  validateOptions({ port, tenants, lifetime, rate, seed });
+  const alertRate = options.alertRatePerMinute ?? 0;
+  const updateRate = options.updateRatePerMinute ?? 0;
+  const initialAlerts = options.initialAlerts ?? 0;
+  validateOptions({ port, tenants, lifetime, rate, seed, alertRate, updateRate, initialAlerts });
+  const certificates = registerCertificates(tenants);
+  const limits = rateLimits(options.enforceRateLimits);
 
-  const tokens = createTokenIssuer({ tenants, lifetimeSeconds: lifetime, clock });
+  const tokens = createTokenIssuer({ tenants, certificates, lifetimeSeconds: lifetime, clock });
   const store = createDetectionStore();
   const faults = createFaultQueue();
   const served = new Set<string>();
   const requests: ServedRequest[] = [];
-  // One generator per tenant, seeded from (seed, tenantId): a tenant's detections do not depend
-  // on what happens to the other tenants.
-  const generators = new Map<string, DetectionGenerator>(
-    tenants.map((t) => [
-      t.tenantId,
-      createDetectionGenerator({
-        seed: (seed ^ hashString(t.tenantId)) >>> 0,
-        machineGroups: t.machineGroups,
-      }),
-    ]),
-  );
+  const alertService = createAlertService({ tenants, seed, clock, initialAlerts, createdAt: clock() });
+  const byId = new Map(tenants.map((t) => [t.tenantId.toLowerCase(), t]));
+  // One generator per tenant, seeded from (seed, tenantId) and made on first use: a tenant's
+  // detections do not depend on what happens to the other tenants, and many tenants cost nothing.
+  const generators = new Map<string, DetectionGenerator>();
 
-  function tenantOf(tenantId: string | undefined): { id: string; generator: DetectionGenerator } {
-    const tenant =
-      tenantId === undefined
-        ? tenants[0]
-        : tenants.find((t) => t.tenantId.toLowerCase() === tenantId.toLowerCase());
-    const generator = tenant && generators.get(tenant.tenantId);
-    if (tenant === undefined || generator === undefined) {
+  function tenantRecord(tenantId: string | undefined): SimTenant {
+    const tenant = tenantId === undefined ? tenants[0] : byId.get(tenantId.toLowerCase());
+    if (tenant === undefined) {
       throw new ForwarderError("E_CONFIG_INVALID", `The simulator has no tenant ${tenantId}.`, {
         details: { tenantId },
       });
+    }
+    return tenant;
+  }
+
+  function tenantOf(tenantId: string | undefined): { id: string; generator: DetectionGenerator } {
+    const tenant = tenantRecord(tenantId);
+    let generator = generators.get(tenant.tenantId);
+    if (generator === undefined) {
+      generator = createDetectionGenerator({
+        seed: (seed ^ hashString(tenant.tenantId)) >>> 0,
+        machineGroups: tenant.machineGroups,
+      });
+      generators.set(tenant.tenantId, generator);
     }
     return { id: tenant.tenantId, generator };
   }
@@ -141,8 +193,9 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       if (!result.success) throw invalid(`injectFaults: fault ${i} is invalid`, { index: i });
       return result.data;
     });
-    if (target !== "alerts" && target !== "token")
-      throw invalid("injectFaults: target is alerts or token", {});
+    if (!faultTargetSchema.safeParse(target).success) {
+      throw invalid("injectFaults: target is alerts, token, alerts-api or graph", {});
+    }
     faults.push(target, parsed);
   }
 
@@ -164,11 +217,48 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
         tokensIssued: tokens.issued,
         requests: requests.length,
       }),
+      addAlerts: (what, opts) => alertService.add(what, opts),
+      updateAlert: (id, change) => alertService.update(id, change),
     },
     log,
   );
 
-  const server = createSimServer({ log, clock, tokens, store, faults, served, requests, control });
+  let url = "";
+  const baseUrl = (): string => url;
+  const limiter = (windows: Array<{ limit: number; windowMs: number }>): RateLimiter | undefined =>
+    limits === undefined ? undefined : createRateLimiter(windows);
+  const alertsApi = createAlertsApiHandler({
+    tokens,
+    alerts: alertService,
+    clock,
+    baseUrl,
+    limiter: limiter([
+      { limit: limits?.alertsApiPerMinute ?? 0, windowMs: 60_000 },
+      { limit: limits?.alertsApiPerHour ?? 0, windowMs: 3_600_000 },
+    ]),
+  });
+  const graph = createGraphHandler({
+    tokens,
+    alerts: alertService,
+    clock,
+    baseUrl,
+    limiter: limiter([{ limit: limits?.graphPerMinute ?? 0, windowMs: 60_000 }]),
+  });
+
+  const server = createSimServer({
+    log,
+    clock,
+    tokens,
+    store,
+    faults,
+    served,
+    requests,
+    control,
+    alertsApi,
+    graph,
+    baseUrl,
+    tls: options.tls,
+  });
   let address: { port: number };
   try {
     address = await server.listen(host, port);
@@ -179,7 +269,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       details: { host, port },
     });
   }
-  const url = `http://${urlHost(host)}:${address.port}`;
+  url = `${options.tls === undefined ? "http" : "https"}://${urlHost(host)}:${address.port}`;
 
   // Steady arrival: real (unref'd) timers, so a running simulator never keeps a process alive by itself.
   let arrival: NodeJS.Timeout | undefined;
@@ -196,13 +286,37 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     }, intervalMs);
     arrival.unref();
   }
+  let alertArrival: NodeJS.Timeout | undefined;
+  if (alertRate > 0 || updateRate > 0) {
+    const intervalMs = Math.max(MIN_ARRIVAL_INTERVAL_MS, 60_000 / Math.max(alertRate, updateRate));
+    let createCarry = 0;
+    let updateCarry = 0;
+    alertArrival = setInterval(() => {
+      createCarry += (alertRate * intervalMs) / 60_000;
+      updateCarry += (updateRate * intervalMs) / 60_000;
+      const created = Math.floor(createCarry);
+      const updated = Math.floor(updateCarry);
+      createCarry -= created;
+      updateCarry -= updated;
+      if (created > 0 || updated > 0) alertService.tick(created, updated);
+    }, intervalMs);
+    alertArrival.unref();
+  }
 
-  log.info({ url, tenants: tenants.length, ratePerMinute: rate }, "Simulator listening.");
+  log.info(
+    { url, tenants: tenants.length, ratePerMinute: rate, alertRatePerMinute: alertRate, rateLimits: limits },
+    "Simulator listening.",
+  );
 
   let closing: Promise<void> | undefined;
   return {
     url,
     authorityHost: url,
+    alertsApiUrl: `${url}${ALERTS_API_PREFIX}`,
+    graphUrl: `${url}${GRAPH_PREFIX}`,
+    tokenUrl(tenantId) {
+      return `${url}/${tenantRecord(tenantId).tenantId}/oauth2/v2.0/token`;
+    },
     add,
     generate,
     injectFaults,
@@ -215,9 +329,17 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     },
     served,
     detections: store.all,
+    addAlerts: (what, opts) => alertService.add(what, opts),
+    updateAlert: (id, change) => alertService.update(id, change),
+    get alerts() {
+      return alertService.all();
+    },
+    alertsOf: (tenantId) => alertService.of(tenantId),
     close() {
       if (arrival !== undefined) clearInterval(arrival);
       arrival = undefined;
+      if (alertArrival !== undefined) clearInterval(alertArrival);
+      alertArrival = undefined;
       closing ??= server.close().then(() => log.info("Simulator closed."));
       return closing;
     },
@@ -230,6 +352,9 @@ function validateOptions(o: {
   lifetime: number;
   rate: number;
   seed: number;
+  alertRate: number;
+  updateRate: number;
+  initialAlerts: number;
 }): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65_535) throw invalid("port must be 0-65535", {});
   if (o.tenants.length === 0) throw invalid("at least one tenant is needed", {});
@@ -245,6 +370,38 @@ function validateOptions(o: {
   if (!Number.isInteger(o.lifetime) || o.lifetime < 1) throw invalid("tokenLifetimeSeconds must be >= 1", {});
   if (!Number.isFinite(o.rate) || o.rate < 0) throw invalid("ratePerMinute must be >= 0", {});
   if (!Number.isInteger(o.seed)) throw invalid("seed must be a whole number", {});
+  if (!Number.isFinite(o.alertRate) || o.alertRate < 0) throw invalid("alertRatePerMinute must be >= 0", {});
+  if (!Number.isFinite(o.updateRate) || o.updateRate < 0)
+    throw invalid("updateRatePerMinute must be >= 0", {});
+  if (!Number.isInteger(o.initialAlerts) || o.initialAlerts < 0 || o.initialAlerts > 1_000_000) {
+    throw invalid("initialAlerts must be a whole number from 0 to 1000000", {});
+  }
+}
+
+function registerCertificates(tenants: readonly SimTenant[]): Map<string, RegisteredCertificate> {
+  const out = new Map<string, RegisteredCertificate>();
+  for (const t of tenants) {
+    if (t.clientCertificatePem === undefined) continue;
+    try {
+      out.set(t.tenantId.toLowerCase(), registerCertificate(t.clientCertificatePem));
+    } catch (err) {
+      throw new ForwarderError(
+        "E_CONFIG_INVALID",
+        `Simulator: tenant ${t.tenantId}: clientCertificatePem is not a usable certificate.`,
+        { cause: err, details: { tenantId: t.tenantId } },
+      );
+    }
+  }
+  return out;
+}
+
+function rateLimits(option: SimulatorOptions["enforceRateLimits"]): RateLimits | undefined {
+  if (option === undefined || option === false) return undefined;
+  const limits = { ...DEFAULT_RATE_LIMITS, ...(option === true ? {} : option) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw invalid(`enforceRateLimits.${name} must be >= 1`, {});
+  }
+  return limits;
 }
 
 function invalid(message: string, details: Record<string, string | number | undefined>): ForwarderError {

@@ -53,3 +53,19 @@ export function sendJson(
 export function apiError(code: string, message: string): { error: { code: string; message: string } } {
   return { error: { code, message } };
 }
+
+/** What an endpoint answers when no fault is injected. */
+export interface Outcome {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+  /** Items delivered (detections or alerts), for the request log. */
+  count?: number;
+  /** SIEM detections delivered, for the `served` set. */
+  detections?: readonly Record<string, unknown>[];
+}
+
+export function jsonOutcome(status: number, value: unknown, headers?: Record<string, string>): Outcome {
+  return { status, contentType: "application/json; charset=utf-8", body: JSON.stringify(value), headers };
+}

@@ -1,14 +1,25 @@
-// The HTTP server: the emulated API (token endpoint + GET /api/alerts) and, kept apart under
-// /_sim, the control endpoints. Faults are applied here, before the request is otherwise handled.
+// The HTTP(S) server: the emulated APIs (token endpoints v1 and v2, the SIEM API's GET /api/alerts,
+// the Alerts API under /mde, Graph alerts_v2 under /graph) and, kept apart under /_sim, the control
+// endpoints. Faults are applied here, before the request is otherwise handled.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../log.js";
-import type { Detection } from "../record.js";
 import { ticksFromMs } from "../timestamp.js";
+import { ALERTS_API_PATH } from "./alerts-api.js";
 import { CONTROL_PREFIX } from "./control.js";
 import { cutPrefix, type FaultQueue, HTML_ERROR_PAGE, statusFaultBody } from "./faults.js";
+import { GRAPH_ALERTS_PATH } from "./graph-api.js";
 import { parseAlertsQuery, queryRecord } from "./query.js";
-import { apiError, BodyTooLargeError, readBody, send, sendJson } from "./respond.js";
+import {
+  apiError,
+  BodyTooLargeError,
+  jsonOutcome as json,
+  type Outcome,
+  readBody,
+  send,
+  sendJson,
+} from "./respond.js";
 import type { DetectionStore } from "./store.js";
 import type { TokenIssuer } from "./tokens.js";
 import type { FaultTarget, ServedRequest } from "./types.js";
@@ -23,6 +34,12 @@ export interface ServerDeps {
   served: Set<string>;
   requests: ServedRequest[];
   control: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
+  alertsApi: (req: IncomingMessage, url: URL) => Outcome;
+  graph: (req: IncomingMessage, url: URL) => Outcome;
+  /** The simulator's own base URL (known once listening): token audiences are built from it. */
+  baseUrl: () => string;
+  /** Serve HTTPS with this certificate and key. */
+  tls?: { cert: string; key: string } | undefined;
 }
 
 export interface SimServer {
@@ -31,17 +48,9 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
-/** What the API would answer if no fault were injected. */
-interface Outcome {
-  status: number;
-  contentType: string;
-  body: string;
-  headers?: Record<string, string>;
-  detections?: Detection[];
-}
-
 const TOKEN_BODY_LIMIT = 64 * 1024;
 const TOKEN_PATH = /^\/([^/]+)\/oauth2\/token\/?$/i;
+const TOKEN_V2_PATH = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/i;
 // The page's own examples use both /api/alerts and /api/alerts/ (ArcSight appends `/?sinceTimeUtc=`);
 // IIS paths are case-insensitive.
 const ALERTS_PATH = /^\/api\/alerts\/?$/i;
@@ -49,11 +58,22 @@ const ALERTS_PATH = /^\/api\/alerts\/?$/i;
 export function createSimServer(deps: ServerDeps): SimServer {
   const { log, clock } = deps;
   const pending = new Set<() => void>();
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err, path: req.url }, "Simulator request failed.");
       sendJson(res, 500, apiError("InternalServerError", "simulator error"));
     });
+  };
+  const server: Server | HttpsServer =
+    deps.tls === undefined
+      ? createServer(onRequest)
+      : createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, onRequest);
+  // Every raw connection, so that close() can drop those the HTTP layer no longer tracks (a TLS
+  // connection half-closed by a client that never finishes closing it, as some tunnels do).
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -69,11 +89,17 @@ export function createSimServer(deps: ServerDeps): SimServer {
     };
 
     const tokenMatch = TOKEN_PATH.exec(path);
-    const target: FaultTarget | undefined = tokenMatch
-      ? "token"
-      : ALERTS_PATH.test(path)
-        ? "alerts"
-        : undefined;
+    const tokenV2Match = tokenMatch ? null : TOKEN_V2_PATH.exec(path);
+    const target: FaultTarget | undefined =
+      tokenMatch || tokenV2Match
+        ? "token"
+        : ALERTS_PATH.test(path)
+          ? "alerts"
+          : ALERTS_API_PATH.test(path)
+            ? "alerts-api"
+            : GRAPH_ALERTS_PATH.test(path)
+              ? "graph"
+              : undefined;
     if (target === undefined) {
       req.resume();
       sendJson(res, 404, apiError("NotFound", `no such resource: ${path}`));
@@ -105,7 +131,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
       const { contentType, body } = statusFaultBody(fault, target);
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
-      if (fault.status === 401 && target === "alerts")
+      if (fault.status === 401 && target !== "token")
         headers["www-authenticate"] = 'Bearer error="invalid_token"';
       send(res, fault.status, contentType, body, headers);
       record(fault.status, 0);
@@ -123,17 +149,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
     if (fault?.kind === "cut") {
       // The status line and half of a real body go out, then the connection drops: the client sees
       // a 200 and a body shorter than its Content-Length. Nothing counts as served.
-      const outcome = target === "alerts" ? alerts(req, url) : undefined;
-      const body =
-        outcome?.status === 200
-          ? outcome.body
-          : target === "token"
-            ? JSON.stringify({
-                token_type: "Bearer",
-                expires_in: "3599",
-                access_token: "sim.cut".padEnd(60, "x"),
-              })
-            : '[{"AlertTime":"2020-09-30T14:09:20.35743Z","ComputerDnsName":"cut"}]';
+      const outcome = target === "token" ? undefined : api(target, req, url);
+      const body = outcome?.status === 200 ? outcome.body : CUT_BODIES[target];
       res.writeHead(200, {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(body),
@@ -143,14 +160,23 @@ export function createSimServer(deps: ServerDeps): SimServer {
       return;
     }
 
-    const outcome = target === "alerts" ? alerts(req, url) : token(req, tokenMatch?.[1] ?? "", form);
+    const outcome =
+      target === "token"
+        ? token(req, (tokenMatch ?? tokenV2Match)?.[1] ?? "", form, tokenV2Match ? "v2" : "v1")
+        : api(target, req, url);
     if (!send(res, outcome.status, outcome.contentType, outcome.body, outcome.headers)) {
       record(0, 0);
       return;
     }
     // Served = handed to the socket in full; a client that dies mid-transfer still counts.
     for (const d of outcome.detections ?? []) if (typeof d.FullId === "string") deps.served.add(d.FullId);
-    record(outcome.status, outcome.detections?.length ?? 0);
+    record(outcome.status, outcome.count ?? outcome.detections?.length ?? 0);
+  }
+
+  function api(target: Exclude<FaultTarget, "token">, req: IncomingMessage, url: URL): Outcome {
+    if (target === "alerts-api") return deps.alertsApi(req, url);
+    if (target === "graph") return deps.graph(req, url);
+    return alerts(req, url);
   }
 
   function alerts(req: IncomingMessage, url: URL): Outcome {
@@ -172,7 +198,12 @@ export function createSimServer(deps: ServerDeps): SimServer {
     return { ...json(200, detections), detections };
   }
 
-  function token(req: IncomingMessage, rawTenant: string, form: URLSearchParams): Outcome {
+  function token(
+    req: IncomingMessage,
+    rawTenant: string,
+    form: URLSearchParams,
+    version: "v1" | "v2",
+  ): Outcome {
     if (req.method !== "POST") {
       return json(405, { error: "invalid_request", error_description: "The token endpoint takes POST." });
     }
@@ -182,7 +213,9 @@ export function createSimServer(deps: ServerDeps): SimServer {
     } catch {
       // Keep the raw segment: it then matches no tenant and gets Azure AD's "tenant not found".
     }
-    const result = deps.tokens.request(tenantId, form);
+    // A client assertion's aud must name this endpoint, as the client addressed it.
+    const endpointUrl = `${deps.baseUrl()}/${tenantId}/oauth2/${version === "v2" ? "v2.0/" : ""}token`;
+    const result = deps.tokens.request(tenantId, form, { version, endpointUrl });
     // Azure AD forbids caching token responses.
     return json(result.status, result.body, { "cache-control": "no-store, no-cache", pragma: "no-cache" });
   }
@@ -220,16 +253,26 @@ export function createSimServer(deps: ServerDeps): SimServer {
       return new Promise((resolve) => {
         if (!server.listening) {
           server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
           resolve();
           return;
         }
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
     },
   };
 }
 
-function json(status: number, value: unknown, headers?: Record<string, string>): Outcome {
-  return { status, contentType: "application/json; charset=utf-8", body: JSON.stringify(value), headers };
-}
+/** Bodies for a cut response when the real answer is not a 200: whatever it is, it is cut short. */
+const CUT_BODIES: Record<FaultTarget, string> = {
+  token: JSON.stringify({
+    token_type: "Bearer",
+    expires_in: "3599",
+    access_token: "sim.cut".padEnd(60, "x"),
+  }),
+  alerts: '[{"AlertTime":"2020-09-30T14:09:20.35743Z","ComputerDnsName":"cut"}]',
+  "alerts-api": '{"@odata.context":"cut","value":[{"id":"da637291048912199236_1126926584","title":"cut"}]}',
+  graph: '{"@odata.context":"cut","value":[{"id":"da637551227677560813_-961444813","title":"cut"}]}',
+};

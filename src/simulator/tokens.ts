@@ -1,7 +1,16 @@
-// The Azure AD v1 token endpoint (`POST /{tenantId}/oauth2/token`, client credentials) and the
-// bearer tokens it issues. Error bodies copy Azure AD's shape and AADSTS codes so that clients meet
-// what they will meet in production; the client secret is never echoed, not even in part.
+// The Azure AD token endpoints, client-credentials flow: v1 (`POST /{tenantId}/oauth2/token`, with a
+// `resource`) and v2 (`POST /{tenantId}/oauth2/v2.0/token`, with a `scope` ending in `/.default`),
+// each taking a client secret or a signed client assertion. Tokens are opaque and remember their
+// tenant and audience, so that each API accepts only tokens meant for it. Error bodies copy Azure
+// AD's shape and AADSTS codes so that clients meet what they will meet in production; secrets and
+// assertions are never echoed, not even in part.
 import { randomBytes, randomUUID } from "node:crypto";
+import { type Audience, audienceOf } from "./audiences.js";
+import {
+  type AssertionVerifier,
+  createAssertionVerifier,
+  type RegisteredCertificate,
+} from "./client-assertion.js";
 import type { SimTenant } from "./types.js";
 
 export interface TokenResult {
@@ -9,10 +18,25 @@ export interface TokenResult {
   body: Record<string, unknown>;
 }
 
+export interface TokenRequestContext {
+  version: "v1" | "v2";
+  /** The URL the request was sent to: a client assertion's `aud` must name it. */
+  endpointUrl: string;
+}
+
+export type TokenCheck =
+  | { ok: true; tenantId: string; audience: Audience | undefined; version: "v1" | "v2" }
+  | { ok: false; reason: "missing" | "invalid" | "expired" };
+
 export interface TokenIssuer {
-  request(tenantId: string, form: URLSearchParams): TokenResult;
-  /** The tenant a valid `Authorization: Bearer` header belongs to; undefined if missing, unknown or expired. */
+  request(tenantId: string, form: URLSearchParams, context: TokenRequestContext): TokenResult;
+  /**
+   * The tenant of a token the SIEM API accepts: any live v1 token (whatever its resource, as before
+   * the newer APIs existed) or a v2 token for the SIEM API; undefined otherwise.
+   */
   verify(authorization: string | undefined): string | undefined;
+  /** What an `Authorization: Bearer` header holds, for APIs that check the audience. */
+  inspect(authorization: string | undefined): TokenCheck;
   /** Invalidates every token issued so far; returns how many were live. */
   expireAll(): number;
   readonly issued: number;
@@ -20,6 +44,8 @@ export interface TokenIssuer {
 
 export interface TokenIssuerOptions {
   tenants: readonly SimTenant[];
+  /** Registered certificates by tenant id (lower case). */
+  certificates: ReadonlyMap<string, RegisteredCertificate>;
   lifetimeSeconds: number;
   clock: () => number;
 }
@@ -27,15 +53,21 @@ export interface TokenIssuerOptions {
 interface IssuedToken {
   tenantId: string;
   expiresAt: number;
+  audience: Audience | undefined;
+  version: "v1" | "v2";
 }
+
+const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const DEFAULT_SUFFIX = "/.default";
 
 export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
   const { clock, lifetimeSeconds } = options;
   const tenants = new Map(options.tenants.map((t) => [t.tenantId.toLowerCase(), t]));
+  const assertions: AssertionVerifier = createAssertionVerifier(clock);
   const live = new Map<string, IssuedToken>();
   let issued = 0;
 
-  function request(tenantId: string, form: URLSearchParams): TokenResult {
+  function request(tenantId: string, form: URLSearchParams, context: TokenRequestContext): TokenResult {
     // Azure AD treats tenant GUIDs case-insensitively.
     const tenant = tenants.get(tenantId.toLowerCase());
     if (tenant === undefined) {
@@ -61,43 +93,78 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     }
     const clientId = form.get("client_id");
     if (!clientId) return missingParameter("client_id", clock);
-    const secret = form.get("client_secret");
-    if (!secret) {
-      return aadError(
-        401,
-        "invalid_client",
-        7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        clock,
-      );
+
+    let resource: string;
+    if (context.version === "v2") {
+      const scope = form.get("scope");
+      if (!scope) return missingParameter("scope", clock);
+      const scopes = scope.trim().split(/\s+/);
+      // Client credentials get a token for one resource, named by its `/.default` scope.
+      const only = scopes.length === 1 ? scopes[0] : undefined;
+      if (only === undefined) {
+        return aadError(
+          400,
+          "invalid_scope",
+          70011,
+          `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. A client credentials request names exactly one resource.`,
+          clock,
+        );
+      }
+      if (!only.toLowerCase().endsWith(DEFAULT_SUFFIX)) {
+        return aadError(
+          400,
+          "invalid_scope",
+          1002012,
+          `The provided value for scope ${only} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+          clock,
+        );
+      }
+      resource = only.slice(0, -DEFAULT_SUFFIX.length);
+    } else {
+      resource = form.get("resource") ?? "";
     }
-    if (clientId !== tenant.clientId) {
+
+    const refused = checkCredentials(tenant, clientId, form, context);
+    if (refused !== undefined) return refused;
+
+    const audience = audienceOf(resource);
+    if (context.version === "v1") {
+      // The v1 endpoint needs to know which API the token is for; the page sends graph.windows.net.
+      // Any resource is accepted here (as before the newer APIs existed); its audience decides where
+      // the token works.
+      if (!resource) return missingParameter("resource", clock);
+    } else if (audience === undefined) {
       return aadError(
         400,
-        "unauthorized_client",
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory '${tenant.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+        "invalid_resource",
+        500011,
+        `The resource principal named ${resource} was not found in the tenant named ${tenant.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
         clock,
       );
     }
-    if (secret !== tenant.clientSecret) {
-      return aadError(
-        401,
-        "invalid_client",
-        7000215,
-        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
-        clock,
-      );
-    }
-    // The v1 endpoint needs to know which API the token is for; the page sends graph.windows.net.
-    const resource = form.get("resource");
-    if (!resource) return missingParameter("resource", clock);
 
     const now = clock();
     prune(now);
     const token = `sim.${randomBytes(32).toString("base64url")}`;
-    live.set(token, { tenantId: tenant.tenantId, expiresAt: now + lifetimeSeconds * 1000 });
+    live.set(token, {
+      tenantId: tenant.tenantId,
+      expiresAt: now + lifetimeSeconds * 1000,
+      audience,
+      version: context.version,
+    });
     issued++;
+    if (context.version === "v2") {
+      // v2 sends numbers as numbers, and no resource or expires_on.
+      return {
+        status: 200,
+        body: {
+          token_type: "Bearer",
+          expires_in: lifetimeSeconds,
+          ext_expires_in: lifetimeSeconds,
+          access_token: token,
+        },
+      };
+    }
     const nowSeconds = Math.floor(now / 1000);
     return {
       status: 200,
@@ -115,20 +182,97 @@ export function createTokenIssuer(options: TokenIssuerOptions): TokenIssuer {
     };
   }
 
+  /** A refusal, or undefined when the client proved itself with a secret or an assertion. */
+  function checkCredentials(
+    tenant: SimTenant,
+    clientId: string,
+    form: URLSearchParams,
+    context: TokenRequestContext,
+  ): TokenResult | undefined {
+    const secret = form.get("client_secret");
+    const assertion = form.get("client_assertion");
+    if (secret && assertion) {
+      return aadError(
+        400,
+        "invalid_request",
+        9002313,
+        "Invalid request. Request is malformed or invalid. Send either 'client_secret' or 'client_assertion', not both.",
+        clock,
+      );
+    }
+    if (!secret && !assertion) {
+      return aadError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        clock,
+      );
+    }
+    if (clientId !== tenant.clientId) {
+      return aadError(
+        400,
+        "unauthorized_client",
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenant.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+        clock,
+      );
+    }
+    if (assertion) {
+      const type = form.get("client_assertion_type");
+      if (!type) return missingParameter("client_assertion_type", clock);
+      if (type !== JWT_BEARER) {
+        return aadError(
+          400,
+          "invalid_request",
+          9002313,
+          `Invalid request. Request is malformed or invalid. client_assertion_type must be ${JWT_BEARER}.`,
+          clock,
+        );
+      }
+      const result = assertions.verify({
+        certificate: options.certificates.get(tenant.tenantId.toLowerCase()),
+        clientId,
+        assertion,
+        audience: context.endpointUrl,
+        replayScope: tenant.tenantId.toLowerCase(),
+      });
+      return result.ok ? undefined : aadError(result.status, result.error, result.code, result.text, clock);
+    }
+    if (secret !== tenant.clientSecret) {
+      return aadError(
+        401,
+        "invalid_client",
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        clock,
+      );
+    }
+    return undefined;
+  }
+
   function prune(now: number): void {
     for (const [token, t] of live) if (t.expiresAt <= now) live.delete(token);
+  }
+
+  function inspect(authorization: string | undefined): TokenCheck {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+    const token = m?.[1];
+    if (token === undefined) return { ok: false, reason: "missing" };
+    const t = live.get(token);
+    if (t === undefined) return { ok: false, reason: "invalid" };
+    if (t.expiresAt <= clock()) return { ok: false, reason: "expired" };
+    return { ok: true, tenantId: t.tenantId, audience: t.audience, version: t.version };
   }
 
   return {
     request,
     verify(authorization) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-      const token = m?.[1];
-      if (token === undefined) return undefined;
-      const t = live.get(token);
-      if (t === undefined || t.expiresAt <= clock()) return undefined;
-      return t.tenantId;
+      const check = inspect(authorization);
+      if (!check.ok) return undefined;
+      return check.version === "v1" || check.audience === "siem" ? check.tenantId : undefined;
     },
+    inspect,
     expireAll() {
       const n = live.size;
       live.clear();

@@ -101,3 +101,77 @@ export async function until(condition: () => boolean, ms = 5_000): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+export const ALERTS_API_SCOPE = "https://api.securitycenter.microsoft.com/.default";
+export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+
+export function v2TokenRequest(
+  sim: Simulator,
+  fields: Record<string, string>,
+  tenantId = DEMO_TENANT.tenantId,
+): Promise<Response> {
+  return fetch(`${sim.authorityHost}/${tenantId}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+export function v2Credentials(scope: string, tenant: SimTenant = DEMO_TENANT): Record<string, string> {
+  return {
+    grant_type: "client_credentials",
+    client_id: tenant.clientId,
+    client_secret: tenant.clientSecret,
+    scope,
+  };
+}
+
+export async function getV2Token(
+  sim: Simulator,
+  scope: string,
+  tenant: SimTenant = DEMO_TENANT,
+): Promise<string> {
+  const res = await v2TokenRequest(sim, v2Credentials(scope, tenant), tenant.tenantId);
+  if (res.status !== 200) throw new Error(`v2 token request failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** GET {alertsApiUrl}/api/alerts; `query` is appended as is (the caller encodes it). */
+export function mdeRequest(sim: Simulator, token: string | undefined, query = ""): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  return fetch(`${sim.alertsApiUrl}/api/alerts${query === "" ? "" : `?${query}`}`, { headers });
+}
+
+export function graphRequest(sim: Simulator, token: string | undefined, query = ""): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  return fetch(`${sim.graphUrl}/v1.0/security/alerts_v2${query === "" ? "" : `?${query}`}`, { headers });
+}
+
+export type Json = Record<string, unknown>;
+
+/** The `value` of a 200 Alerts API answer. */
+export async function mdeAlerts(sim: Simulator, token: string, query = ""): Promise<Json[]> {
+  const res = await mdeRequest(sim, token, query);
+  if (res.status !== 200) throw new Error(`alerts api request failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { value: Json[] }).value;
+}
+
+/** A whole 200 Graph answer (value, @odata.nextLink, @odata.count). */
+export async function graphPage(
+  sim: Simulator,
+  token: string,
+  query = "",
+): Promise<Json & { value: Json[] }> {
+  const res = await graphRequest(sim, token, query);
+  if (res.status !== 200) throw new Error(`graph request failed: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Json & { value: Json[] };
+}
+
+/** An OData $filter (or any value) for a query string. */
+export function q(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join("&");
+}
