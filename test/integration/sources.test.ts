@@ -221,3 +221,51 @@ test("every call, token requests included, goes through an HTTP CONNECT proxy", 
   assert.ok(targets.has(`localhost:${port}`), "the token request went through the proxy");
   assert.equal(sim.tokensIssued, 1);
 });
+
+test("certificate credentials: a signed client assertion gets the token, the simulator verifies it", {
+  skip: !hasOpenssl(),
+}, async (t) => {
+  const pki = makeTestPki({ rsaClient: true });
+  const cert = pki.rsaClient;
+  assert.ok(cert);
+  const tenant = {
+    tenantId: "22222222-3333-4444-8555-666666666666",
+    clientId: "cert-client",
+    clientSecret: "unused-secret",
+    clientCertificatePem: cert.cert,
+  };
+  const sim = await createSimulator({ seed: 54, tenants: [tenant] });
+  const rx = await startReceiver({ protocol: "tcp" });
+  const dir = mkdtempSync(join(tmpdir(), "mde-cert-"));
+  t.after(async () => {
+    await rx.close();
+    await sim.close();
+    pki.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const raw = rawConfig({ sim, receiverPort: rx.port, stateDir: dir });
+  const tenants = raw.tenants as Array<Record<string, unknown>>;
+  const { client_secret: _secret, ...withoutSecret } = tenants[0] ?? {};
+  const config = configSchema.parse({
+    ...raw,
+    tenants: [
+      {
+        ...withoutSecret,
+        source: "alerts",
+        api_url: sim.alertsApiUrl,
+        tenant_id: tenant.tenantId,
+        client_id: tenant.clientId,
+        client_certificate_file: cert.certFile,
+        client_key_file: cert.keyFile,
+      },
+    ],
+  });
+  sim.addAlerts(4, { tenantId: tenant.tenantId, from: Date.now() - 60_000, to: Date.now() - 1_000 });
+  const forwarder = buildForwarder(config, { log: silentLogger(), confirmAfterMs: 20 });
+  t.after(() => forwarder.close());
+  const polls = await forwarder.pipeline.pollOnce();
+  assert.equal(polls[0]?.result.status, "ok", JSON.stringify(polls[0]?.result));
+  assert.equal(await forwarder.pipeline.drainUntilEmpty(1), true);
+  assert.equal(rx.messages.length, 4);
+  assert.equal(sim.tokensIssued, 1);
+});
