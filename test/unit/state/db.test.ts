@@ -57,7 +57,11 @@ test("creates missing directories and a migrated WAL database", () => {
   const db = openStateDatabase({ path: file }, { log: silentLogger() });
   try {
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(db.pragma("synchronous", { simple: true }), 2, "FULL");
+    assert.equal(
+      db.pragma("synchronous", { simple: true }),
+      1,
+      "NORMAL: atomic, durable across process crashes",
+    );
     assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
     assert.equal(db.pragma("busy_timeout", { simple: true }), 5000);
     assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
