@@ -27,12 +27,14 @@ export async function onceCommand(values: CliValues): Promise<number> {
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   try {
-    const polls = await forwarder.pipeline.pollOnce(abort.signal);
+    // The destinations drain while the tenants are read: a backfill is sent while it arrives.
+    const { polls, delivered: drained } = await forwarder.pipeline.pollAndDrain(
+      MAX_SEND_FAILURES,
+      abort.signal,
+    );
     progress.done();
     const pollsOk = polls.every((p) => p.result.status === "ok");
-    const delivered = abort.signal.aborted
-      ? false
-      : await forwarder.pipeline.drainUntilEmpty(MAX_SEND_FAILURES);
+    const delivered = !abort.signal.aborted && drained;
     const pending = forwarder.store.outboxDepths();
     log.info(
       {

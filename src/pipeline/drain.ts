@@ -42,6 +42,11 @@ export interface Drain {
   run(): Promise<void>;
   /** Sends until the outbox is empty (true) or `maxFailures` sends in a row failed (false). */
   runUntilEmpty(maxFailures: number): Promise<boolean>;
+  /**
+   * Turns a running drain (`run()`) into one that ends when the outbox is empty or `maxFailures` sends in a
+   * row failed; resolves like runUntilEmpty. `once` drains while it polls, then finishes.
+   */
+  finish(maxFailures: number): Promise<boolean>;
   /** Stops taking rows, lets the sends in flight finish and acknowledges them, then returns. */
   stop(): Promise<void>;
 }
@@ -202,7 +207,10 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     }
   }
 
-  async function pump(untilEmpty: boolean, maxFailures: number): Promise<boolean> {
+  /** Whether the pump ends on an empty outbox, and after how many failures; finish() changes it mid-run. */
+  const mode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
+
+  async function pump(): Promise<boolean> {
     const flights: Flight[] = [];
     let inFlight = 0;
     let window = initialInFlight;
@@ -235,7 +243,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       } catch {
         // The state error shows in its own logs; delivery status is best effort.
       }
-      if (untilEmpty && failures >= maxFailures) return false;
+      if (mode.untilEmpty && failures >= mode.maxFailures) return false;
       const delay = retryDelay(failures, error, policy);
       log.debug(
         { code: error.code, failures, delayMs: Math.round(delay) },
@@ -268,7 +276,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           if (!error) failures = 0;
           continue;
         }
-        if (untilEmpty) return true;
+        if (mode.untilEmpty) return true;
         await probe();
         await idle(idleCheckMs);
         continue;
@@ -287,12 +295,20 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     name,
     wake,
     async run() {
-      running = pump(false, Number.POSITIVE_INFINITY);
+      running = pump();
       await running;
     },
     async runUntilEmpty(maxFailures) {
-      running = pump(true, maxFailures);
+      mode.untilEmpty = true;
+      mode.maxFailures = maxFailures;
+      running = pump();
       return running;
+    },
+    async finish(maxFailures) {
+      mode.untilEmpty = true;
+      mode.maxFailures = maxFailures;
+      wake();
+      return running ?? false;
     },
     async stop() {
       stopper.abort();

@@ -1,6 +1,6 @@
 // The pipeline wires source, state, format and sink together: the poll loops (one per tenant) fill the
 // outbox, the drain loops (one per destination) empty it. Nothing else knows about more than one module.
-import type { ForwarderError } from "../errors.js";
+import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { Readiness } from "../metrics/server.js";
@@ -35,6 +35,14 @@ export interface Pipeline {
   pollOnce(signal?: AbortSignal): Promise<Array<{ tenant: string; result: PollResult }>>;
   /** Drains every destination until empty or `maxFailures` failed sends in a row; true if all are empty. */
   drainUntilEmpty(maxFailures: number): Promise<boolean>;
+  /**
+   * `once`: polls every tenant while the destinations drain, then drains until empty (or `maxFailures` failed
+   * sends in a row). A backfill is sent while it is read instead of after.
+   */
+  pollAndDrain(
+    maxFailures: number,
+    signal?: AbortSignal,
+  ): Promise<{ polls: Array<{ tenant: string; result: PollResult }>; delivered: boolean }>;
   readiness(): Readiness;
   /** Graceful stop: no new polls, sends in flight finish and are acknowledged, sinks closed. */
   stop(): Promise<void>;
@@ -103,6 +111,21 @@ export function createPipeline(
     async drainUntilEmpty(maxFailures) {
       const results = await Promise.all(drains.map((d) => d.runUntilEmpty(maxFailures)));
       return results.every(Boolean);
+    },
+    async pollAndDrain(maxFailures, signal) {
+      const running = drains.map((d) => d.run());
+      // A poll reports its failures; anything it throws becomes one too, so the drains always get to finish.
+      const polls = await Promise.all(
+        pollers.map(async (p) => ({
+          tenant: p.tenant,
+          result: await p
+            .poll(signal)
+            .catch((err: unknown): PollResult => ({ status: "failed", error: toForwarderError(err) })),
+        })),
+      );
+      const results = await Promise.all(drains.map((d) => d.finish(maxFailures)));
+      await Promise.allSettled(running);
+      return { polls, delivered: results.every(Boolean) };
     },
     readiness() {
       const reasons: string[] = [];
