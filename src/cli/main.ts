@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mde-forwarder: the composition root. Parses the command line and hands over to one command file.
+import "./heap.js";
 import { EXIT } from "../errors.js";
 import { parse } from "./args.js";
 import { checkConfigCommand } from "./check-config.js";
