@@ -1,16 +1,9 @@
 // CEF (ArcSight Common Event Format) encoder: header + extension, one line, UTF-8.
 import type { Detection } from "../record.js";
 import { escapeCefHeader, escapeCefValue, type TruncationCounter } from "./escape.js";
+import { compileFieldPlan, type FieldTarget, type KeyText } from "./field-plan.js";
 import { fitLevels } from "./fit.js";
-import {
-  CEF_PROFILE,
-  cefSeverity,
-  eventClassId,
-  eventName,
-  type MappedField,
-  type MappingProfile,
-  mapDetection,
-} from "./mapping.js";
+import { CEF_PROFILE, cefSeverity, eventClassId, eventName, type MappingProfile } from "./mapping.js";
 
 /** The product-identifying header fields; vendor + product must stay stable for SIEM content. */
 export interface CefHeaderFields {
@@ -69,17 +62,20 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
     `${escapeCefHeader(eventName(detection), NAME_MAX, counter)}|` +
     `${cefSeverity(detection)}|`;
 
+  const plan = compileFieldPlan(profile, cefKeyText);
+
   /** The header followed by the pairs; an empty value is left out together with its label. */
-  const assemble = (head: string, fields: readonly MappedField[], values: readonly string[]): string => {
+  const assemble = (head: string, targets: readonly FieldTarget[], values: readonly string[]): string => {
     let text = head;
     let first = true;
-    for (let i = 0; i < fields.length; i++) {
+    for (let i = 0; i < targets.length; i++) {
       const value = values[i] ?? "";
       // Whitespace-only values end up empty after trimming: omitted like any empty value.
       if (value === "") continue;
-      const field = fields[i] as MappedField;
-      text += first ? `${field.key}=${value}` : ` ${field.key}=${value}`;
-      if (field.label !== undefined) text += ` ${field.key}Label=${field.label}`;
+      const target = targets[i] as FieldTarget;
+      text += first ? target.first : target.next;
+      text += value;
+      text += target.after;
       first = false;
     }
     return text;
@@ -89,12 +85,15 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
     encode(detection) {
       const counter: TruncationCounter = { truncated: constant.truncated };
       let text = header(detection, counter);
+      const { count, targets, values } = plan.map(detection);
       let first = true;
-      for (const field of mapDetection(detection, profile)) {
-        const value = escapeCefValue(field.value, field.maxBytes, counter);
+      for (let i = 0; i < count; i++) {
+        const target = targets[i] as FieldTarget;
+        const value = escapeCefValue(values[i] as string, target.maxBytes, counter);
         if (value === "") continue;
-        text += first ? `${field.key}=${value}` : ` ${field.key}=${value}`;
-        if (field.label !== undefined) text += ` ${field.key}Label=${field.label}`;
+        text += first ? target.first : target.next;
+        text += value;
+        text += target.after;
         first = false;
       }
       return { text, truncated: counter.truncated };
@@ -103,35 +102,44 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
     fit(detection, maxBytes) {
       const headerCounter: TruncationCounter = { truncated: constant.truncated };
       const head = header(detection, headerCounter);
-      const fields = mapDetection(detection, profile);
-      const escapeOne = (field: MappedField, limit: number) => {
+      const mapped = plan.map(detection);
+      const targets = mapped.targets.slice(0, mapped.count);
+      const raw = mapped.values.slice(0, mapped.count);
+      const escapeOne = (i: number, limit: number) => {
         const counter: TruncationCounter = { truncated: 0 };
-        return { value: escapeCefValue(field.value, limit, counter), cut: counter.truncated > 0 };
+        return { value: escapeCefValue(raw[i] as string, limit, counter), cut: counter.truncated > 0 };
       };
-      const encoded = fields.map((field) => escapeOne(field, field.maxBytes));
+      const encoded = targets.map((target, i) => escapeOne(i, target.maxBytes));
       const values = encoded.map((e) => e.value);
       const cut = encoded.map((e) => e.cut);
       const lengths = values.map((v, i) =>
-        fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
+        targets[i]?.constant === true || targets[i]?.keep === true ? 0 : Buffer.byteLength(v),
       );
-      const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
+      const excess = Buffer.byteLength(assemble(head, targets, values)) - maxBytes;
       const levels = fitLevels(
         lengths,
-        fields.map((f) => f.expendable === true),
+        targets.map((t) => t.expendable),
         excess,
       );
-      fields.forEach((field, i) => {
+      targets.forEach((target, i) => {
         const level = levels[i] ?? Number.POSITIVE_INFINITY;
         if ((lengths[i] ?? 0) <= level) return;
-        const again = escapeOne(field, Math.min(field.maxBytes, level));
+        const again = escapeOne(i, Math.min(target.maxBytes, level));
         values[i] = again.value;
         cut[i] = cut[i] === true || again.cut;
       });
       const truncated = headerCounter.truncated + cut.filter(Boolean).length;
-      return { text: assemble(head, fields, values), truncated };
+      return { text: assemble(head, targets, values), truncated };
     },
   };
 }
+
+/** CEF pairs: `key=value`, a space before every pair but the first, the label pair after its value. */
+const cefKeyText = (key: string, label: string | undefined): KeyText => ({
+  first: `${key}=`,
+  next: ` ${key}=`,
+  after: label === undefined ? "" : ` ${key}Label=${label}`,
+});
 
 const defaultEncoder = createCefEncoder();
 

@@ -4,14 +4,9 @@ import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
 import type { BodyEncoder, EncodedText } from "./cef.js";
 import { sanitizeLeef, type TruncationCounter } from "./escape.js";
+import { compileFieldPlan, type FieldTarget } from "./field-plan.js";
 import { fitLevels } from "./fit.js";
-import {
-  eventClassId,
-  LEEF_PROFILE,
-  type MappedField,
-  type MappingProfile,
-  mapDetection,
-} from "./mapping.js";
+import { eventClassId, LEEF_PROFILE, type MappingProfile } from "./mapping.js";
 
 export type LeefVersion = "1.0" | "2.0";
 
@@ -99,12 +94,20 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
   const delimiterField = version === "2.0" ? `${delimiter.field}|` : "";
   const header = (detection: Detection, counter: TruncationCounter): string =>
     `${prefix}${sanitizeLeef(eventClassId(detection), EVENT_ID_MAX, counter, "header")}|${delimiterField}`;
-  const value = (field: MappedField, max: number, counter: TruncationCounter): string =>
-    sanitizeLeef(field.value, max, counter, "value", separator);
-  const assemble = (head: string, fields: readonly MappedField[], values: readonly string[]): string => {
+  const value = (raw: string, max: number, counter: TruncationCounter): string =>
+    sanitizeLeef(raw, max, counter, "value", separator);
+  // LEEF has no labels: a label a rule may carry is not written.
+  const plan = compileFieldPlan(profile, (key) => ({
+    first: `${key}=`,
+    next: `${separator}${key}=`,
+    after: "",
+  }));
+  const assemble = (head: string, targets: readonly FieldTarget[], values: readonly string[]): string => {
     let text = head;
-    for (let i = 0; i < fields.length; i++) {
-      text += `${i === 0 ? "" : separator}${fields[i]?.key}=${values[i]}`;
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i] as FieldTarget;
+      text += i === 0 ? target.first : target.next;
+      text += values[i];
     }
     return text;
   };
@@ -113,10 +116,11 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
     encode(detection) {
       const counter: TruncationCounter = { truncated: constant.truncated };
       let text = header(detection, counter);
-      let first = true;
-      for (const field of mapDetection(detection, profile)) {
-        text += `${first ? "" : separator}${field.key}=${value(field, field.maxBytes, counter)}`;
-        first = false;
+      const { count, targets, values } = plan.map(detection);
+      for (let i = 0; i < count; i++) {
+        const target = targets[i] as FieldTarget;
+        text += i === 0 ? target.first : target.next;
+        text += value(values[i] as string, target.maxBytes, counter);
       }
       return { text, truncated: counter.truncated };
     },
@@ -124,32 +128,34 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
     fit(detection, maxBytes) {
       const headerCounter: TruncationCounter = { truncated: constant.truncated };
       const head = header(detection, headerCounter);
-      const fields = mapDetection(detection, profile);
+      const mapped = plan.map(detection);
+      const targets = mapped.targets.slice(0, mapped.count);
+      const raw = mapped.values.slice(0, mapped.count);
       const cut: boolean[] = [];
-      const values = fields.map((field, i) => {
+      const values = targets.map((target, i) => {
         const counter: TruncationCounter = { truncated: 0 };
-        const v = value(field, field.maxBytes, counter);
+        const v = value(raw[i] as string, target.maxBytes, counter);
         cut[i] = counter.truncated > 0;
         return v;
       });
       const lengths = values.map((v, i) =>
-        fields[i]?.constant === true || fields[i]?.keep === true ? 0 : Buffer.byteLength(v),
+        targets[i]?.constant === true || targets[i]?.keep === true ? 0 : Buffer.byteLength(v),
       );
-      const excess = Buffer.byteLength(assemble(head, fields, values)) - maxBytes;
+      const excess = Buffer.byteLength(assemble(head, targets, values)) - maxBytes;
       const levels = fitLevels(
         lengths,
-        fields.map((f) => f.expendable === true),
+        targets.map((t) => t.expendable),
         excess,
       );
-      fields.forEach((field, i) => {
+      targets.forEach((target, i) => {
         const level = levels[i] ?? Number.POSITIVE_INFINITY;
         if ((lengths[i] ?? 0) <= level) return;
         const counter: TruncationCounter = { truncated: 0 };
-        values[i] = value(field, Math.min(field.maxBytes, level), counter);
+        values[i] = value(raw[i] as string, Math.min(target.maxBytes, level), counter);
         cut[i] = cut[i] === true || counter.truncated > 0;
       });
       const truncated = headerCounter.truncated + cut.filter(Boolean).length;
-      return { text: assemble(head, fields, values), truncated };
+      return { text: assemble(head, targets, values), truncated };
     },
   };
 }

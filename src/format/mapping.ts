@@ -1,14 +1,13 @@
 // Detection -> ordered (key, value) fields, before any escaping. The tables implement the default
 // mapping (CEF: Microsoft's ArcSight mapping plus our decisions; LEEF: our decisions). Keys are
 // fixed here and never copied raw from input; every non-empty field lands somewhere, each key once.
-import { isIPv4, isIPv6 } from "node:net";
+// field-plan.ts compiles a profile and applies it to each detection.
 import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
-import { parseTimestamp, ticksToMs } from "../timestamp.js";
 import { ALERT_EXTRA_FIELDS } from "./normalized-fields.js";
 
 /**
- * One key/value pair, unescaped. `label` asks the CEF encoder to add `<key>Label=<label>` after it; it is
+ * One key/value pair, unescaped (a configured constant). `label` asks the CEF encoder to add `<key>Label=<label>` after it; it is
  * written as it is (default labels are plain words, configured ones are escaped once at start-up).
  */
 export interface MappedField {
@@ -162,6 +161,14 @@ export type SeverityLevel = "Informational" | "Low" | "Medium" | "High";
 /** Severity of the detection, case-insensitive; undefined for anything else. */
 export function severityLevel(value: unknown): SeverityLevel | undefined {
   if (typeof value !== "string") return undefined;
+  // As the API writes them first: no trimmed or lower-cased copy for the usual values.
+  switch (value) {
+    case "High":
+    case "Medium":
+    case "Low":
+    case "Informational":
+      return value;
+  }
   switch (value.trim().toLowerCase()) {
     case "informational":
       return "Informational";
@@ -176,7 +183,7 @@ export function severityLevel(value: unknown): SeverityLevel | undefined {
   }
 }
 
-const SEVERITY_SCORE: Readonly<Record<SeverityLevel, number>> = {
+export const SEVERITY_SCORE: Readonly<Record<SeverityLevel, number>> = {
   Informational: 1,
   Low: 3,
   Medium: 5,
@@ -213,7 +220,7 @@ export function eventName(detection: Detection): string {
   return fieldText(detection.AlertTitle) ?? "Unknown";
 }
 
-function flagValue(value: unknown): "1" | "0" | undefined {
+export function flagValue(value: unknown): "1" | "0" | undefined {
   if (value === true) return "1";
   if (value === false) return "0";
   if (typeof value === "string") {
@@ -224,140 +231,15 @@ function flagValue(value: unknown): "1" | "0" | undefined {
   return undefined;
 }
 
-function epochMs(value: unknown): string | undefined {
-  const ticks = parseTimestamp(value);
-  return ticks === undefined ? undefined : String(ticksToMs(ticks));
-}
-
 const INTEGER = /^\s*-?\d+\s*$/;
 const DECIMAL = /^\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
-function integerValue(value: unknown): string | undefined {
+export function integerValue(value: unknown): string | undefined {
   if (typeof value === "number") return Number.isSafeInteger(value) ? String(value) : undefined;
   return typeof value === "string" && INTEGER.test(value) ? value.trim() : undefined;
 }
 
-function decimalValue(value: unknown): string | undefined {
+export function decimalValue(value: unknown): string | undefined {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : undefined;
   return typeof value === "string" && DECIMAL.test(value) ? value.trim() : undefined;
-}
-
-interface CompiledProfile {
-  /** Fields handled by a rule: never repeated as extras. */
-  readonly consumed: ReadonlySet<string>;
-  /** Every key a rule or constant can emit, so an extra field never takes one (even when unused). */
-  readonly reserved: ReadonlySet<string>;
-  /** Field name -> extra key. Detections share the same few dozen names; bounded against odd ones. */
-  readonly extraKeys: Map<string, string>;
-}
-
-const EXTRA_KEY_CACHE_LIMIT = 1024;
-const compiled = new WeakMap<MappingProfile, CompiledProfile>();
-
-function compile(profile: MappingProfile): CompiledProfile {
-  let c = compiled.get(profile);
-  if (c === undefined) {
-    const reserved = new Set<string>();
-    const reserve = (key: string | undefined, label: string | undefined): void => {
-      if (key === undefined) return;
-      reserved.add(key);
-      if (label !== undefined) reserved.add(`${key}Label`);
-    };
-    for (const rule of profile.rules) {
-      reserve(rule.key, rule.label);
-      reserve(rule.ipv6Key, rule.ipv6Label);
-    }
-    for (const constant of profile.constants ?? []) reserve(constant.key, constant.label);
-    c = { consumed: new Set(profile.rules.map((r) => r.field)), reserved, extraKeys: new Map() };
-    compiled.set(profile, c);
-  }
-  return c;
-}
-
-/**
- * Maps a detection to its ordered fields: the rules in table order, then the constants, then every
- * other field in input order.
- */
-export function mapDetection(detection: Detection, profile: MappingProfile): MappedField[] {
-  const { consumed, reserved, extraKeys } = compile(profile);
-  const taken = new Set<string>();
-  const out: MappedField[] = [];
-  const extra = (name: string, value: string): void => {
-    let base = extraKeys.get(name);
-    if (base === undefined) {
-      base = profile.extraKey(name);
-      if (extraKeys.size >= EXTRA_KEY_CACHE_LIMIT) extraKeys.clear();
-      extraKeys.set(name, base);
-    }
-    // Two names can reduce to the same key (`A-B`, `AB`): the later one gets `2`, `3`...
-    let key = base;
-    for (let n = 2; reserved.has(key) || taken.has(key); n++) key = `${base}${n}`;
-    taken.add(key);
-    out.push({
-      key,
-      value,
-      maxBytes: profile.extraMaxBytes,
-      keep: KEEP_WHOLE.has(name),
-      expendable: EXPENDABLE.has(name),
-    });
-  };
-
-  for (const rule of profile.rules) {
-    const kind = rule.kind;
-    if (kind === "header" || kind === "drop") continue;
-    const raw = detection[rule.field];
-    const maxBytes = rule.maxBytes ?? Number.POSITIVE_INFINITY;
-    const key = rule.key;
-    if (kind === "text") {
-      const value = fieldText(raw);
-      if (value !== undefined && key !== undefined) {
-        out.push({
-          key,
-          value,
-          maxBytes,
-          label: rule.label,
-          keep: KEEP_WHOLE.has(rule.field),
-          expendable: EXPENDABLE.has(rule.field),
-        });
-      }
-      continue;
-    }
-    let mapped: MappedField | undefined;
-    if (kind === "flag" || kind === "integer" || kind === "decimal") {
-      const value =
-        kind === "flag" ? flagValue(raw) : kind === "integer" ? integerValue(raw) : decimalValue(raw);
-      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes, label: rule.label };
-    } else if (kind === "time") {
-      const value = epochMs(raw);
-      if (value !== undefined && key !== undefined) mapped = { key, value, maxBytes, label: rule.label };
-    } else if (kind === "ip") {
-      if (typeof raw === "string") {
-        if (key !== undefined && isIPv4(raw)) mapped = { key, value: raw, maxBytes, label: rule.label };
-        else if (rule.ipv6Key !== undefined && isIPv6(raw)) {
-          mapped = { key: rule.ipv6Key, value: raw, maxBytes, label: rule.ipv6Label };
-        }
-      }
-    } else {
-      const level = severityLevel(raw);
-      if (level !== undefined) {
-        if (key !== undefined) out.push({ key, value: String(SEVERITY_SCORE[level]), maxBytes });
-        continue;
-      }
-    }
-    if (mapped !== undefined) {
-      out.push(mapped);
-      continue;
-    }
-    const text = fieldText(raw);
-    if (text !== undefined) extra(rule.field, text);
-  }
-
-  if (profile.constants !== undefined) for (const constant of profile.constants) out.push(constant);
-
-  for (const name of Object.keys(detection)) {
-    if (consumed.has(name)) continue;
-    const value = fieldText(detection[name]);
-    if (value !== undefined) extra(name, value);
-  }
-  return out;
 }

@@ -99,18 +99,34 @@ export function createSyslogHeader(options: SyslogHeaderOptions): SyslogHeaderBu
     if (value === undefined) throw new ForwarderError("E_INTERNAL", `syslog severity ${severity} is not 0-7`);
     return value;
   };
-  const checkTime = (time: Date): void => {
-    if (Number.isNaN(time.getTime()))
-      throw new ForwarderError("E_INTERNAL", "the clock returned an invalid date");
+  /**
+   * Messages come many per millisecond (RFC 5424) or per second (RFC 3164): the header of each
+   * severity is built once per time step and reused until the clock moves on.
+   */
+  const cached = (step: number, build: (pri: string, time: Date) => string): SyslogHeaderBuilder => {
+    let last = Number.NaN;
+    const lines: (string | undefined)[] = [];
+    return (severity, time) => {
+      const ms = time.getTime();
+      if (Number.isNaN(ms)) throw new ForwarderError("E_INTERNAL", "the clock returned an invalid date");
+      const at = Math.floor(ms / step);
+      if (at !== last) {
+        last = at;
+        lines.length = 0;
+      }
+      let line = lines[severity];
+      if (line === undefined) {
+        line = build(priOf(severity), time);
+        lines[severity] = line;
+      }
+      return line;
+    };
   };
 
   if (style === "rfc5424") {
     const rest = ` ${sanitizeHostname(options.hostname)} ${printableAscii(options.appName, APP_NAME_MAX)} - - - `;
     // No BOM before MSG: RFC 5424 allows one, but CEF and LEEF parsers expect the message to start at `CEF:`.
-    return (severity, time) => {
-      checkTime(time);
-      return `${priOf(severity)}1 ${time.toISOString()}${rest}`;
-    };
+    return cached(1, (pri, time) => `${pri}1 ${time.toISOString()}${rest}`);
   }
 
   const tag = rfc3164Tag(options.appName);
@@ -121,10 +137,7 @@ export function createSyslogHeader(options: SyslogHeaderOptions): SyslogHeaderBu
     );
   }
   const rest = ` ${shortHostname(options.hostname)} ${tag}: `;
-  return (severity, time) => {
-    checkTime(time);
-    return `${priOf(severity)}${rfc3164Timestamp(time)}${rest}`;
-  };
+  return cached(1000, (pri, time) => `${pri}${rfc3164Timestamp(time)}${rest}`);
 }
 
 export interface SyslogHeaderFields {
