@@ -275,6 +275,11 @@ function setDurability(db: Db, file: string, log: Logger): void {
   // a lost ingest loses its checkpoint move with it (the API is read again), and a lost ack means a resend.
   // FULL would fsync every commit: measured 2.4x slower acks and 2.4x slower ingest on this machine's disk.
   db.pragma("synchronous = NORMAL");
+  // Checkpoint every 16,000 pages (64 MB) instead of 1,000: during a backlog most events are inserted and
+  // acknowledged (deleted) between two checkpoints, so their pages reach the database file once, with
+  // fewer syncs. Measured on 100,000 events (ingest parts of 3,500, drain batches of 500): 5.3 s -> 4.0 s,
+  // disk writes 1.0 GB -> 0.67 GB.
+  db.pragma("wal_autocheckpoint = 16000");
   // Keeps the -wal file from staying at its high-water mark after a large backlog.
   db.pragma("journal_size_limit = 67108864");
 }
