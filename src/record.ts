@@ -39,7 +39,13 @@ export interface OutboxEvent {
  * is forwarded again, while the same version seen twice is not; an item split per evidence adds its index.
  */
 export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
-  const body = JSON.stringify(detection);
+  // The body is encoded when first read: the store reads it only for new detections, and most of a
+  // steady-state poll is the overlap read again (duplicates).
+  let body: string | undefined;
+  const encode = () => {
+    body ??= JSON.stringify(detection);
+    return body;
+  };
   if (kind === "siem") {
     const fullId = detection.FullId;
     const hasFullId = typeof fullId === "string" && fullId.length > 0;
@@ -47,7 +53,9 @@ export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem
     return {
       key: hasFullId ? fullId : `sha256:${contentHash(detection)}`,
       lastProcessed,
-      body,
+      get body() {
+        return encode();
+      },
       malformed: !hasFullId || lastProcessed === undefined,
     };
   }
@@ -60,7 +68,15 @@ export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem
     hasId && lastProcessed !== undefined
       ? alertVersionKey(id, lastProcessed, detection[EVIDENCE_INDEX_FIELD])
       : `sha256:${contentHash(detection)}`;
-  return { key, lastProcessed, body, malformed: !hasId || lastProcessed === undefined, kind };
+  return {
+    key,
+    lastProcessed,
+    get body() {
+      return encode();
+    },
+    malformed: !hasId || lastProcessed === undefined,
+    kind,
+  };
 }
 
 /** Field the evidence splitter adds to an item made of one evidence entity of an alert. */

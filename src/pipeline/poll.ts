@@ -101,7 +101,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       const { router } = options;
       const records: RoutedRecord[] = part.detections.map((d) =>
         router
-          ? { ...toDetectionRecord(d, part.kind), destinations: router(d, part.kind) }
+          ? routed(toDetectionRecord(d, part.kind), router(d, part.kind))
           : toDetectionRecord(d, part.kind),
       );
       // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
@@ -210,6 +210,11 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       log.error({ err: toForwarderError(err).message }, "Could not record the poll outcome in the state.");
     }
   }
+}
+
+/** Adds the destinations without a spread, which would read (and so encode) the record's lazy body. */
+function routed(record: DetectionRecord, destinations: readonly string[]): RoutedRecord {
+  return Object.defineProperty(record, "destinations", { value: destinations, enumerable: true });
 }
 
 function byLastProcessed(a: DetectionRecord, b: DetectionRecord): number {

@@ -536,3 +536,18 @@ test("a record routed to some destinations gets outbox rows only for those", (t)
   );
   assert.equal(store.getCheckpoint("contoso"), ts(4));
 });
+
+test("a duplicate's body is never read, so re-reading the overlap encodes nothing", (t) => {
+  const store = storeFor(t);
+  store.ingest("contoso", [detection("a")], undefined);
+  const duplicate = {
+    key: detection("a").key,
+    lastProcessed: detection("a").lastProcessed,
+    malformed: false,
+    get body(): string {
+      throw new Error("the body of a duplicate was read");
+    },
+  };
+  const result = store.ingest("contoso", [duplicate], undefined);
+  assert.equal(result.duplicates, 1);
+});
