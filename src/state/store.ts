@@ -163,16 +163,17 @@ export const STORE_SQL = {
     "DELETE FROM event WHERE id = @id AND NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = @id)",
   depths: "SELECT destination, events FROM outbox_depth",
   deleteDepth: "DELETE FROM outbox_depth WHERE destination = ?",
+  // A pending event's seen row has seen_at = its received_at: nothing at or after the oldest pending event goes.
   pruneSeen:
-    "DELETE FROM seen WHERE seen_at < ? AND NOT EXISTS " +
-    "(SELECT 1 FROM event WHERE event.tenant = seen.tenant AND event.key = seen.key)",
+    "DELETE FROM seen WHERE seen_at < ? AND seen_at < (SELECT coalesce(min(received_at), 9223372036854775807) FROM event)",
   setCheckpoint:
     "INSERT INTO checkpoint (tenant, last_processed, updated_at) VALUES (?, ?, ?) " +
     "ON CONFLICT (tenant) DO UPDATE SET last_processed = excluded.last_processed, updated_at = excluded.updated_at",
   deleteCheckpoint: "DELETE FROM checkpoint WHERE tenant = ?",
+  // The keys of pending events recorded since then are read once (event_by_age), not looked up per seen row.
   forgetSeen:
-    "DELETE FROM seen WHERE tenant = ? AND seen_at >= ? AND NOT EXISTS " +
-    "(SELECT 1 FROM event WHERE event.tenant = seen.tenant AND event.key = seen.key)",
+    "DELETE FROM seen WHERE tenant = ? AND seen_at >= ? AND key NOT IN " +
+    "(SELECT key FROM event WHERE tenant = ? AND received_at >= ?)",
   pollOk:
     "INSERT INTO tenant_status (tenant, last_poll_at, last_success_at) VALUES (?, ?, ?) " +
     "ON CONFLICT (tenant) DO UPDATE SET last_poll_at = excluded.last_poll_at, last_success_at = excluded.last_success_at",
@@ -243,7 +244,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     pruneSeen: db.prepare<[number]>(STORE_SQL.pruneSeen),
     setCheckpoint: db.prepare<[string, string, number]>(STORE_SQL.setCheckpoint),
     deleteCheckpoint: db.prepare<[string]>(STORE_SQL.deleteCheckpoint),
-    forgetSeen: db.prepare<[string, number]>(STORE_SQL.forgetSeen),
+    forgetSeen: db.prepare<[string, number, string, number]>(STORE_SQL.forgetSeen),
     pollOk: db.prepare<[string, number, number]>(STORE_SQL.pollOk),
     pollFailed: db.prepare<[string, number, number, string, string]>(STORE_SQL.pollFailed),
     deliveryOk: db.prepare<[string, number]>(STORE_SQL.deliveryOk),
@@ -327,7 +328,10 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       if (checkpoint === undefined) s.deleteCheckpoint.run(tenant);
       else s.setCheckpoint.run(tenant, checkpoint, clock());
       const forgotten =
-        forgetSeenSince === undefined ? 0 : s.forgetSeen.run(tenant, Math.floor(forgetSeenSince)).changes;
+        forgetSeenSince === undefined
+          ? 0
+          : s.forgetSeen.run(tenant, Math.floor(forgetSeenSince), tenant, Math.floor(forgetSeenSince))
+              .changes;
       return { previous, forgotten };
     },
   );

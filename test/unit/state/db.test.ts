@@ -79,6 +79,39 @@ test("creates missing directories and a migrated WAL database", () => {
   }
 });
 
+test("a version 2 state is migrated to event_by_age and keeps its checkpoint, outbox and dedupe", () => {
+  const file = path.join(newDir(), "state.db");
+  makeState(file, 3);
+  // Back to version 2's indexes, as a file written by the previous release.
+  const raw = new Database(file);
+  raw.exec(
+    "DROP INDEX event_by_age; CREATE INDEX event_by_key ON event (tenant, key); PRAGMA user_version = 2;",
+  );
+  raw.close();
+
+  const store = openStore(file);
+  try {
+    assert.equal(store.getCheckpoint("contoso"), ts(1));
+    assert.equal(store.next("siem-a", 0, 10).length, 3);
+    const again = store.ingest("contoso", [detection("d0", 1), detection("d3", 1)], undefined);
+    assert.deepEqual([again.inserted, again.duplicates], [1, 1]);
+  } finally {
+    store.close();
+  }
+  assert.equal(pragma(file, "user_version"), SCHEMA_VERSION);
+  const db = new Database(file, { readonly: true });
+  try {
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event'")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    assert.ok(indexes.includes("event_by_age"), indexes.join(", "));
+    assert.ok(!indexes.includes("event_by_key"), indexes.join(", "));
+  } finally {
+    db.close();
+  }
+});
+
 test("a path under a regular file is E_STATE_OPEN naming the path and errno", () => {
   const dir = newDir();
   const blocker = path.join(dir, "not-a-dir");

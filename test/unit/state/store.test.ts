@@ -308,29 +308,46 @@ test("checkpoint, seen keys, outbox and status survive a close and reopen", () =
 test("pruneSeen forgets old keys but never those of events still in the outbox", (t) => {
   const clock = fakeClock();
   const store = storeFor(t, newFile(), { clock: clock.now, retention: 7 * DAY });
+  const deliver = (ids: number[]) => {
+    store.ack("siem-a", ids);
+    store.ack("siem-b", ids);
+  };
 
-  store.ingest("contoso", [detection("old-delivered"), detection("old-pending")], undefined);
-  const delivered = store.next("siem-a", 0, 1).map((e) => e.id);
-  store.ack("siem-a", delivered);
-  store.ack("siem-b", delivered);
+  store.ingest("contoso", [detection("old-delivered")], undefined);
+  deliver(store.next("siem-a", 0, 10).map((e) => e.id));
+  clock.advance(3_600_000);
+  store.ingest("contoso", [detection("old-pending"), detection("old-delivered-later")], undefined);
+  const [pendingId, laterId] = store.next("siem-a", 0, 10).map((e) => e.id);
+  assert.ok(pendingId !== undefined && laterId !== undefined);
+  deliver([laterId]);
   clock.advance(5 * DAY);
   store.ingest("contoso", [detection("recent")], undefined);
-  clock.advance(3 * DAY); // the first two are 8 days old now, "recent" 3 days
+  clock.advance(3 * DAY); // the first three are 8 days old now, "recent" 3 days
 
+  // Pending events are protected by time: nothing recorded at or after the oldest pending one goes, so
+  // "old-delivered-later" (same ingest as "old-pending") stays until "old-pending" is delivered.
   assert.equal(store.pruneSeen(), 1);
   assert.equal(store.pruneSeen(), 0);
 
   const again = store.ingest(
     "contoso",
-    [detection("old-delivered"), detection("old-pending"), detection("recent")],
+    [
+      detection("old-delivered"),
+      detection("old-pending"),
+      detection("old-delivered-later"),
+      detection("recent"),
+    ],
     undefined,
   );
-  assert.deepEqual([again.inserted, again.duplicates], [1, 2], "only the pruned key is new again");
+  assert.deepEqual([again.inserted, again.duplicates], [1, 3], "only the pruned key is new again");
   assert.deepEqual(
     store.next("siem-b", 0, 10).map((e) => JSON.parse(e.body).FullId),
     ["old-pending", "recent", "old-delivered"],
     "the pending event was kept by retention",
   );
+
+  deliver([pendingId]);
+  assert.equal(store.pruneSeen(), 2, "once delivered, the old keys go");
 });
 
 test("outboxDepths covers every configured destination; maxOutboxDepth is the largest", (t) => {
