@@ -2,7 +2,7 @@
 import type { Detection } from "../record.js";
 import { escapeCefHeader, escapeCefValue, type TruncationCounter } from "./escape.js";
 import { compileFieldPlan, type FieldTarget, type KeyText } from "./field-plan.js";
-import { fitLevels } from "./fit.js";
+import { fitValues } from "./fit.js";
 import { CEF_PROFILE, cefSeverity, eventClassId, eventName, type MappingProfile } from "./mapping.js";
 
 /** The product-identifying header fields; vendor + product must stay stable for SIEM content. */
@@ -105,31 +105,17 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
       const mapped = plan.map(detection);
       const targets = mapped.targets.slice(0, mapped.count);
       const raw = mapped.values.slice(0, mapped.count);
-      const escapeOne = (i: number, limit: number) => {
-        const counter: TruncationCounter = { truncated: 0 };
-        return { value: escapeCefValue(raw[i] as string, limit, counter), cut: counter.truncated > 0 };
+      const fitted = fitValues(
+        targets,
+        raw,
+        escapeCefValue,
+        (values) => Buffer.byteLength(assemble(head, targets, values)),
+        maxBytes,
+      );
+      return {
+        text: assemble(head, targets, fitted.values),
+        truncated: headerCounter.truncated + fitted.truncated,
       };
-      const encoded = targets.map((target, i) => escapeOne(i, target.maxBytes));
-      const values = encoded.map((e) => e.value);
-      const cut = encoded.map((e) => e.cut);
-      const lengths = values.map((v, i) =>
-        targets[i]?.constant === true || targets[i]?.keep === true ? 0 : Buffer.byteLength(v),
-      );
-      const excess = Buffer.byteLength(assemble(head, targets, values)) - maxBytes;
-      const levels = fitLevels(
-        lengths,
-        targets.map((t) => t.expendable),
-        excess,
-      );
-      targets.forEach((target, i) => {
-        const level = levels[i] ?? Number.POSITIVE_INFINITY;
-        if ((lengths[i] ?? 0) <= level) return;
-        const again = escapeOne(i, Math.min(target.maxBytes, level));
-        values[i] = again.value;
-        cut[i] = cut[i] === true || again.cut;
-      });
-      const truncated = headerCounter.truncated + cut.filter(Boolean).length;
-      return { text: assemble(head, targets, values), truncated };
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Detection } from "../record.js";
 import type { BodyEncoder, EncodedText } from "./cef.js";
 import { sanitizeLeef, type TruncationCounter } from "./escape.js";
 import { compileFieldPlan, type FieldTarget } from "./field-plan.js";
-import { fitLevels } from "./fit.js";
+import { fitValues } from "./fit.js";
 import { eventClassId, LEEF_PROFILE, type MappingProfile } from "./mapping.js";
 
 export type LeefVersion = "1.0" | "2.0";
@@ -131,31 +131,17 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
       const mapped = plan.map(detection);
       const targets = mapped.targets.slice(0, mapped.count);
       const raw = mapped.values.slice(0, mapped.count);
-      const cut: boolean[] = [];
-      const values = targets.map((target, i) => {
-        const counter: TruncationCounter = { truncated: 0 };
-        const v = value(raw[i] as string, target.maxBytes, counter);
-        cut[i] = counter.truncated > 0;
-        return v;
-      });
-      const lengths = values.map((v, i) =>
-        targets[i]?.constant === true || targets[i]?.keep === true ? 0 : Buffer.byteLength(v),
+      const fitted = fitValues(
+        targets,
+        raw,
+        value,
+        (values) => Buffer.byteLength(assemble(head, targets, values)),
+        maxBytes,
       );
-      const excess = Buffer.byteLength(assemble(head, targets, values)) - maxBytes;
-      const levels = fitLevels(
-        lengths,
-        targets.map((t) => t.expendable),
-        excess,
-      );
-      targets.forEach((target, i) => {
-        const level = levels[i] ?? Number.POSITIVE_INFINITY;
-        if ((lengths[i] ?? 0) <= level) return;
-        const counter: TruncationCounter = { truncated: 0 };
-        values[i] = value(raw[i] as string, Math.min(target.maxBytes, level), counter);
-        cut[i] = cut[i] === true || counter.truncated > 0;
-      });
-      const truncated = headerCounter.truncated + cut.filter(Boolean).length;
-      return { text: assemble(head, targets, values), truncated };
+      return {
+        text: assemble(head, targets, fitted.values),
+        truncated: headerCounter.truncated + fitted.truncated,
+      };
     },
   };
 }
