@@ -215,3 +215,6 @@ export function firstWith(
 export function hasAny(o: JsonObject, keys: readonly string[]): boolean {
   return keys.some((k) => isPresent(o[k]));
 }
+
+/** Keys that make an evidence entity a file (or a process image) worth mapping to the file fields. */
+export const FILE_KEYS = ["fileName", "filePath", "sha1", "sha256", "md5"];

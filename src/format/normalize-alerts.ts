@@ -10,6 +10,7 @@ import {
   EVIDENCE_INDEX_KEY,
   evidenceEntities,
   evidenceIndexOf,
+  FILE_KEYS,
   firstPresent,
   firstWith,
   hasAny,
@@ -20,8 +21,6 @@ import {
   splitDnsName,
   wasExecuting,
 } from "./alert-fields.js";
-
-const FILE_KEYS = ["fileName", "filePath", "sha1", "sha256", "md5"];
 
 /** `Process` → `process`; undefined when not a string. */
 export function alertsEvidenceType(entity: JsonObject): string | undefined {

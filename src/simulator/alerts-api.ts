@@ -18,6 +18,7 @@ export const ALERTS_API_PREFIX = "/mde";
 export const ALERTS_API_PATH = /^\/mde\/api(?:\/v1\.0)?\/alerts\/?$/i;
 export const ALERTS_API_MAX_TOP = 10_000;
 
+/** What the Alerts API and Graph handlers need: both serve the same alert service. */
 export interface AlertsApiDeps {
   tokens: TokenIssuer;
   alerts: AlertService;

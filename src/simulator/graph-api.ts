@@ -7,24 +7,14 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { AlertModel } from "./alert-model.js";
-import type { AlertService } from "./alert-service.js";
+import type { AlertsApiDeps } from "./alerts-api.js";
 import { encodeSkiptoken, type ODataDialect, parseODataQuery } from "./odata.js";
-import type { RateLimiter } from "./rate-limit.js";
 import { graphClassification, graphDetermination, graphSeverity, graphStatus } from "./render-graph.js";
 import { jsonOutcome, type Outcome } from "./respond.js";
-import type { TokenIssuer } from "./tokens.js";
 
 export const GRAPH_PREFIX = "/graph";
 export const GRAPH_ALERTS_PATH = /^\/graph\/v1\.0\/security\/alerts_v2\/?$/i;
 export const GRAPH_MAX_TOP = 2_000;
-
-export interface GraphApiDeps {
-  tokens: TokenIssuer;
-  alerts: AlertService;
-  clock: () => number;
-  baseUrl: () => string;
-  limiter: RateLimiter | undefined;
-}
 
 const DIALECT: ODataDialect<AlertModel> = {
   fields: {
@@ -47,7 +37,7 @@ const DIALECT: ODataDialect<AlertModel> = {
   defaultOrder: "desc",
 };
 
-export function createGraphHandler(deps: GraphApiDeps): (req: IncomingMessage, url: URL) => Outcome {
+export function createGraphHandler(deps: AlertsApiDeps): (req: IncomingMessage, url: URL) => Outcome {
   return (req, url) => {
     const requestId = randomUUID();
     const clientRequestId = headerValue(req.headers["client-request-id"]) ?? requestId;
