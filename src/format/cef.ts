@@ -2,7 +2,7 @@
 import type { Detection } from "../record.js";
 import { escapeCefHeader, escapeCefValue, type TruncationCounter } from "./escape.js";
 import { compileFieldPlan, type FieldTarget, type KeyText } from "./field-plan.js";
-import { fitValues } from "./fit.js";
+import { fitFields } from "./fit.js";
 import { CEF_PROFILE, cefSeverity, eventClassId, eventName, type MappingProfile } from "./mapping.js";
 
 /** The product-identifying header fields; vendor + product must stay stable for SIEM content. */
@@ -102,20 +102,13 @@ export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
     fit(detection, maxBytes) {
       const headerCounter: TruncationCounter = { truncated: constant.truncated };
       const head = header(detection, headerCounter);
-      const mapped = plan.map(detection);
-      const targets = mapped.targets.slice(0, mapped.count);
-      const raw = mapped.values.slice(0, mapped.count);
-      const fitted = fitValues(
-        targets,
-        raw,
+      const fitted = fitFields(
+        plan.map(detection),
         escapeCefValue,
-        (values) => Buffer.byteLength(assemble(head, targets, values)),
+        (targets, values) => assemble(head, targets, values),
         maxBytes,
       );
-      return {
-        text: assemble(head, targets, fitted.values),
-        truncated: headerCounter.truncated + fitted.truncated,
-      };
+      return { text: fitted.text, truncated: headerCounter.truncated + fitted.truncated };
     },
   };
 }

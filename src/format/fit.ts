@@ -1,7 +1,7 @@
 // Fitting a message into max_message_bytes by water-filling: the longest values are cut first, down
 // toward the next longest, until the message fits; no value is cut below a small floor.
 import type { TruncationCounter } from "./escape.js";
-import type { FieldTarget } from "./field-plan.js";
+import type { FieldTarget, MappedFields } from "./field-plan.js";
 
 /** No value is cut below this many bytes to make a message fit: a 16-byte prefix still identifies it. */
 export const FIT_FLOOR_BYTES = 16;
@@ -49,36 +49,37 @@ export function fitLevels(
 }
 
 /**
- * The values of a message cut to fit `maxBytes` (CEF and LEEF alike): each escaped within its own limit,
- * then the ones over their fitLevels level escaped again within it. `size` measures the assembled message;
- * `truncated` counts the values cut (each once).
+ * A message's fields cut to fit `maxBytes` (CEF and LEEF alike): each value encoded within its own limit,
+ * then the ones over their fitLevels level encoded again within it. `assemble` builds the whole message
+ * from the targets and their values; `truncated` counts the values cut (each once).
  */
-export function fitValues(
-  targets: readonly FieldTarget[],
-  raw: readonly string[],
+export function fitFields(
+  mapped: MappedFields,
   encode: (value: string, maxBytes: number, counter: TruncationCounter) => string,
-  size: (values: readonly string[]) => number,
+  assemble: (targets: readonly FieldTarget[], values: readonly string[]) => string,
   maxBytes: number,
-): { values: string[]; truncated: number } {
+): { text: string; truncated: number } {
+  const targets = mapped.targets.slice(0, mapped.count);
+  const raw = mapped.values.slice(0, mapped.count);
   const cut: boolean[] = [];
-  const escapeOne = (i: number, limit: number): string => {
+  const encodeOne = (i: number, limit: number): string => {
     const counter: TruncationCounter = { truncated: 0 };
     const value = encode(raw[i] as string, limit, counter);
     cut[i] = cut[i] === true || counter.truncated > 0;
     return value;
   };
-  const values = targets.map((target, i) => escapeOne(i, target.maxBytes));
+  const values = targets.map((target, i) => encodeOne(i, target.maxBytes));
   const lengths = values.map((v, i) =>
     targets[i]?.constant === true || targets[i]?.keep === true ? 0 : Buffer.byteLength(v),
   );
   const levels = fitLevels(
     lengths,
     targets.map((t) => t.expendable),
-    size(values) - maxBytes,
+    Buffer.byteLength(assemble(targets, values)) - maxBytes,
   );
   targets.forEach((target, i) => {
     const level = levels[i] ?? Number.POSITIVE_INFINITY;
-    if ((lengths[i] ?? 0) > level) values[i] = escapeOne(i, Math.min(target.maxBytes, level));
+    if ((lengths[i] ?? 0) > level) values[i] = encodeOne(i, Math.min(target.maxBytes, level));
   });
-  return { values, truncated: cut.filter(Boolean).length };
+  return { text: assemble(targets, values), truncated: cut.filter(Boolean).length };
 }

@@ -5,7 +5,7 @@ import type { Detection } from "../record.js";
 import type { BodyEncoder, EncodedText } from "./cef.js";
 import { sanitizeLeef, type TruncationCounter } from "./escape.js";
 import { compileFieldPlan, type FieldTarget } from "./field-plan.js";
-import { fitValues } from "./fit.js";
+import { fitFields } from "./fit.js";
 import { eventClassId, LEEF_PROFILE, type MappingProfile } from "./mapping.js";
 
 export type LeefVersion = "1.0" | "2.0";
@@ -128,20 +128,13 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
     fit(detection, maxBytes) {
       const headerCounter: TruncationCounter = { truncated: constant.truncated };
       const head = header(detection, headerCounter);
-      const mapped = plan.map(detection);
-      const targets = mapped.targets.slice(0, mapped.count);
-      const raw = mapped.values.slice(0, mapped.count);
-      const fitted = fitValues(
-        targets,
-        raw,
+      const fitted = fitFields(
+        plan.map(detection),
         value,
-        (values) => Buffer.byteLength(assemble(head, targets, values)),
+        (targets, values) => assemble(head, targets, values),
         maxBytes,
       );
-      return {
-        text: assemble(head, targets, fitted.values),
-        truncated: headerCounter.truncated + fitted.truncated,
-      };
+      return { text: fitted.text, truncated: headerCounter.truncated + fitted.truncated };
     },
   };
 }
