@@ -48,15 +48,18 @@ const instant = z.union([
     .transform((s) => Date.parse(s)),
 ]);
 
+/** "Generate `count` of them", for detections and alerts alike. */
+const generateBody = z.strictObject({
+  count: z.int().min(0).max(1_000_000),
+  tenantId: z.string().optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  sameTime: z.boolean().optional(),
+  visibleAt: instant.optional(),
+});
+
 const detectionsBody = z.union([
-  z.strictObject({
-    count: z.int().min(0).max(1_000_000),
-    tenantId: z.string().optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    sameTime: z.boolean().optional(),
-    visibleAt: instant.optional(),
-  }),
+  generateBody,
   z.strictObject({
     detections: z.array(z.record(z.string(), z.unknown())),
     tenantId: z.string().optional(),
@@ -86,14 +89,7 @@ const alertInput = z.strictObject({
 });
 
 const alertsBody = z.union([
-  z.strictObject({
-    count: z.int().min(0).max(1_000_000),
-    tenantId: z.string().optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    sameTime: z.boolean().optional(),
-    visibleAt: instant.optional(),
-  }),
+  generateBody,
   z.strictObject({
     alerts: z.array(alertInput),
     tenantId: z.string().optional(),
