@@ -23,6 +23,8 @@ Commands:
                  set a tenant's checkpoint (backward too: re-read history); refused while a forwarder runs
   state export-outbox [--destination NAME]
                  every undelivered event as a JSON line on stdout, oldest first; refused while a forwarder runs
+  state export-quarantine [--tenant NAME]
+                 every quarantined detection (raw body, tenant, reason, time) as a JSON line on stdout
   send-test      send one synthetic detection to each destination (--destination NAME)
   simulate       run the bundled MDE SIEM API simulator (--port, --rate, --fault)
   demo           simulator + forwarder + a local receiver that prints what arrives
