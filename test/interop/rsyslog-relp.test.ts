@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { parse } from "yaml";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { sampleDetection } from "../../src/cli/sample-detection.js";
 import { configSchema } from "../../src/config/schema.js";
@@ -19,7 +20,8 @@ import type { Detection } from "../../src/record.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
 import { createSink } from "../../src/sink/index.js";
 import { parseCef } from "../support/cef-parser.js";
-import { rawConfig } from "../support/forwarder.js";
+import { ROOT, rawConfig } from "../support/forwarder.js";
+import { startReceiver } from "../support/receiver.js";
 import { hasOpenssl, makeTestPki, type TestPki } from "../support/tls-certs.js";
 import {
   findRsyslogd,
@@ -236,4 +238,71 @@ test("imrelp over TLS refuses a client without a certificate; we refuse a receiv
     return true;
   });
   assert.ok(!linesOf("tls").some((l) => l.endsWith(" refused")), "nothing got through");
+});
+
+test("the README's relay recipe, as written: forwarder -> rsyslog (imrelp, disk-assisted queue, omfwd) -> the SIEM", {
+  skip,
+}, async (t) => {
+  assert.ok(rsyslogd && sim);
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const start = readme.indexOf("### Acknowledged delivery to an rsyslog relay (RELP)");
+  assert.ok(start !== -1, "the README has the relay recipe");
+  const section = readme.slice(start, readme.indexOf("\n## ", start));
+  const blocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
+  const yamlBlock = blocks.find((b) => b[1] === "yaml")?.[2];
+  const relayBlock = blocks.find((b) => b[1] === "")?.[2];
+  assert.ok(yamlBlock && relayBlock, "the recipe has the forwarder's YAML and the relay's rsyslog config");
+
+  // The stand-in for ArcSight: a plain TCP syslog receiver (LF framing, as omfwd sends).
+  const siem = await startReceiver({ protocol: "tcp" });
+  t.after(() => siem.close());
+  const relayDir = mkdtempSync(join(dir, "relay-"));
+  const relayPort = await freeTcpPort();
+  let relayConfig = relayBlock;
+  for (const [from, to] of [
+    ['workDirectory="/var/spool/rsyslog"', `workDirectory="${relayDir}"`],
+    ['target="arcsight-connector.example.com" port="514"', `target="127.0.0.1" port="${siem.port}"`],
+    ['input(type="imrelp" port="2514"', `input(type="imrelp" port="${relayPort}"`],
+  ] as const) {
+    assert.ok(relayConfig.includes(from), `the recipe still has ${from}`);
+    relayConfig = relayConfig.replace(from, to);
+  }
+  writeFileSync(join(relayDir, "relay.conf"), relayConfig);
+  const relay = rsyslogProcess(rsyslogd, relayDir, join(relayDir, "relay.conf"), [relayPort]);
+  t.after(() => relay.stop());
+  await relay.start();
+
+  const recipe = parse(yamlBlock) as { destinations: Array<{ protocol?: unknown }> };
+  const destination = { ...recipe.destinations[0], host: "127.0.0.1", port: relayPort, hostname: HOSTNAME };
+  assert.equal(destination.protocol, "relp");
+  const config = configSchema.parse(
+    rawConfig({ sim, receiverPort: relayPort, stateDir: mkdtempSync(join(dir, "state-")), destination }),
+  );
+  const forwarder = buildForwarder(config, { log: silentLogger() });
+  t.after(() => forwarder.close());
+  await forwarder.pipeline.pollOnce();
+  assert.equal(await forwarder.pipeline.drainUntilEmpty(2), true);
+
+  await siem.waitForMessages(detections.length, 15_000);
+  const formatter = createFormatter(config.destinations[0] ?? assert.fail("no destination"));
+  const expected = new Map(
+    detections.map((d) => {
+      const text = formatter.format(d).bytes.toString("utf8");
+      return [String(d.FullId), text];
+    }),
+  );
+  const seen = new Set<string>();
+  for (const message of siem.messages) {
+    const cef = message.slice(message.indexOf("CEF:"));
+    const fullId = parseCef(cef).extension.get("cs3") ?? "";
+    const sent = expected.get(fullId);
+    assert.ok(sent, `unknown FullId ${fullId}`);
+    seen.add(fullId);
+    // RSYSLOG_SyslogProtocol23Format rebuilds the RFC 5424 header from what rsyslog parsed out of ours.
+    const [head, , host, app, procid, msgid, sd] = message.split(" ");
+    assert.equal(head, sent.split(" ")[0], "PRI and version passed on");
+    assert.deepEqual([host, app, procid, msgid, sd], [HOSTNAME, "mde-forwarder", "-", "-", "-"]);
+    assert.equal(cef, sent.slice(sent.indexOf("CEF:")), "the CEF message passed on byte for byte");
+  }
+  assert.equal(seen.size, expected.size, "every detection reached the SIEM through the relay");
 });
