@@ -150,6 +150,15 @@ export function answerTimeoutError(options: SinkOptions, unanswered: number): Fo
   );
 }
 
+/** RELP: the receiver dropped the connection before it answered `open`. */
+export function notOpenedError(options: SinkOptions, original: ForwarderError): ForwarderError {
+  return new ForwarderError(
+    "E_SINK_CONNECT",
+    `connection to ${where(options)} was dropped before the RELP session opened (a receiver going down, or not a RELP listener)`,
+    { cause: original, details: detailsOf(options) },
+  );
+}
+
 /** RELP: the connection opened but the session did not (no answer to `open`). */
 export function openTimeoutError(options: SinkOptions): ForwarderError {
   return new ForwarderError(

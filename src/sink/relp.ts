@@ -28,6 +28,7 @@ import { DEFAULT_RELP_WINDOW, usesTls } from "./config.js";
 import {
   answerTimeoutError,
   closedError,
+  notOpenedError,
   openTimeoutError,
   PartialSendError,
   protocolError,
@@ -389,10 +390,17 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   /** The connection broke under us (not a decision of ours). */
   function lost(conn: Connection, error: ForwarderError): void {
     if (conn.dead) return;
-    // A TLS receiver that checks the client certificate after the handshake (rsyslog's GnuTLS driver)
-    // refuses by dropping the connection before the session opens.
-    const refused = conn.certRequested && conn.session.state === "opening" && error.code === "E_SINK_WRITE";
-    fail(conn, refused ? refusedAfterHandshakeError(options, error) : error);
+    if (conn.session.state !== "opening" || error.code !== "E_SINK_WRITE") {
+      fail(conn, error);
+      return;
+    }
+    // Dropped before the session opened. A TLS receiver that checks the client certificate after the
+    // handshake (rsyslog's GnuTLS driver) refuses that way; otherwise it is a refused connection (a
+    // receiver shutting down, or not a RELP listener), not a failed write.
+    fail(
+      conn,
+      conn.certRequested ? refusedAfterHandshakeError(options, error) : notOpenedError(options, error),
+    );
   }
 
   function fail(conn: Connection, error: ForwarderError): void {

@@ -3,6 +3,7 @@
 // the rest resent on a new session from transaction 1), refusals (rsp 500), serverclose, protocol errors,
 // timeouts, close, sessions replaced when their transaction numbers run out, TLS.
 import assert from "node:assert/strict";
+import net from "node:net";
 import { test } from "node:test";
 import { createLogger } from "../../../src/log.js";
 import { createSink, PartialSendError, type Sink, type SinkOptions } from "../../../src/sink/index.js";
@@ -217,6 +218,16 @@ test("a refused or incomplete open, a server that never answers it, and garbage:
     return isCode("E_SINK_TIMEOUT")(err);
   });
 
+  // A listener that hangs up at once (going down, or not RELP): a refused connection, not a failed write.
+  const hangUp = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => hangUp.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => hangUp.close(() => resolve())));
+  const dropped = sinkFor(t, relpOptions((hangUp.address() as net.AddressInfo).port), sinkDeps());
+  await assert.rejects(dropped.send([message(1)]), (err: unknown) => {
+    assert.match(String(err), /dropped before the RELP session opened/);
+    return isCode("E_SINK_CONNECT")(err);
+  });
+
   relp.ignoreOpen = false;
   const garbage = sinkFor(t, relpOptions(relp.port), sinkDeps());
   await garbage.send([message(1)]);
@@ -339,7 +350,9 @@ test("RELP over TLS, with a client certificate; the receiver's certificate is ve
   // The same server without TLS on our side is not a RELP answer: the session never opens.
   const plain = sinkFor(t, relpOptions(relp.port, { connect_timeout: 300 }), sinkDeps());
   await assert.rejects(plain.send([message(1)]), (err: unknown) =>
-    ["E_SINK_TIMEOUT", "E_SINK_WRITE", "E_SINK_PROTOCOL"].includes(String((err as { code?: unknown }).code)),
+    ["E_SINK_TIMEOUT", "E_SINK_CONNECT", "E_SINK_PROTOCOL"].includes(
+      String((err as { code?: unknown }).code),
+    ),
   );
   // A server name the certificate does not cover is refused by our side.
   const wrongName = sinkFor(
