@@ -12,6 +12,7 @@ import { effectiveConfig } from "../../../src/cli/check-config.js";
 import { loadConfigFile, parseConfig } from "../../../src/config/load.js";
 import { MAX_FILE_BYTES, readSmallFile, readSmallFileAsync } from "../../../src/config/read-file.js";
 import { ConfigError } from "../../../src/errors.js";
+import { createLogger } from "../../../src/log.js";
 import { resolveProxy } from "../../../src/source/proxy.js";
 import { maskUrlCredentials } from "../../../src/url-credentials.js";
 
@@ -184,7 +185,7 @@ test("finding 8: $$ is a literal $, a malformed ${ is an error, and values from 
   }
 });
 
-test("finding 8: URL credentials are masked in check-config output and config errors", () => {
+test("finding 8: URL credentials are masked in check-config output, config errors and log lines", () => {
   const loaded = parseConfig(
     yaml(
       "client_secret: s\n    api_url: https://svc:Zq9-url-pw@mde.example.com/api\n    authority_host: https://u:p%40ss@login.example.com",
@@ -202,6 +203,25 @@ test("finding 8: URL credentials are masked in check-config output and config er
   );
   assert.ok(!err.message.includes("Zq9-url-pw"), err.message);
   assert.match(err.message, /https:\/\/\*\*\*@mde example\.com/);
+
+  // Log lines, JSON and pretty alike, whatever field or message holds the URL.
+  for (const format of ["json", "pretty"] as const) {
+    const lines: string[] = [];
+    const log = createLogger({
+      level: "info",
+      format,
+      tty: false,
+      destination: { write: (l) => lines.push(l) },
+    });
+    log.warn(
+      { url: "https://svc:Zq9-url-pw@mde.example.com/api" },
+      "Calling http://u:Zq9-url-pw@127.0.0.1:1/x.",
+    );
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0]?.includes("Zq9-url-pw"), lines[0]);
+    assert.match(lines[0] ?? "", /https:\/\/\*\*\*@mde\.example\.com\/api/);
+    assert.match(lines[0] ?? "", /http:\/\/\*\*\*@127\.0\.0\.1:1\/x/);
+  }
 
   assert.equal(maskUrlCredentials("x https://a:b@c@host/p?q=1 y"), "x https://***@host/p?q=1 y");
   assert.equal(maskUrlCredentials('{"url":"http://u:p@h:1"}'), '{"url":"http://***@h:1"}');
