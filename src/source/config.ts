@@ -170,8 +170,27 @@ export const proxySchema = z
       )
       .optional(),
     ca_file: nonEmpty().optional(),
+    // The credentials apart from the URL, so that the password can be a secret file (`password_file`).
+    username: nonEmpty().optional(),
+    password: z.string().min(1, "must not be empty").optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.password !== undefined && p.username === undefined) {
+      ctx.addIssue({ code: "custom", path: ["username"], message: "is required with password" });
+    }
+    if ((p.username !== undefined || p.password !== undefined) && p.url !== undefined && hasUserInfo(p.url)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: "carries credentials and username/password are set too; keep one of them",
+      });
+    }
   })
   .optional();
+
+function hasUserInfo(url: string): boolean {
+  return /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.test(url.trim());
+}
 
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type PollConfig = z.infer<typeof pollSchema>;
