@@ -48,8 +48,8 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   if (faults.length > 0) sim.injectFaults(faults);
   process.stdout.write(
     [
-      `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API and`,
-      `Graph alerts_v2 (${alertRate} new and ${updateRate} updated alerts per minute).`,
+      `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API,`,
+      `Graph alerts_v2 and incidents (${alertRate} new and ${updateRate} updated alerts per minute).`,
       "Tenant block for the forwarder config (source: siem; for the others, see the api_url lines):",
       "  tenants:",
       "    - name: simulator",
@@ -61,6 +61,7 @@ export async function simulateCommand(values: CliValues): Promise<number> {
       `      api_url: ${sim.url}`,
       `      # source: alerts  with  api_url: ${sim.alertsApiUrl}`,
       `      # source: graph   with  api_url: ${sim.graphUrl}`,
+      `      # source: incidents  with  api_url: ${sim.graphUrl}`,
       "Stop with Ctrl-C.",
       "",
     ].join("\n"),
