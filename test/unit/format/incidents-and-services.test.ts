@@ -1,6 +1,7 @@
 // Graph incidents as events (normalize-incident.ts, the incident profiles) and the header product of a Graph
 // alert by the product that raised it (service-products.ts, mapping.product_per_service).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
@@ -252,4 +253,16 @@ test("incidents, any shape: CEF, LEEF and JSON one line that reads back; within 
     }),
     { numRuns: Number(process.env.FC_RUNS ?? 150) },
   );
+});
+
+test("the README's serviceSource table names every service and its header product", () => {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  for (const service of GRAPH_SERVICE_SOURCES) {
+    const product = SERVICE_PRODUCTS[service] ?? "`header.product`";
+    const row = new RegExp(
+      `^\\s*\\| \`${service}\`\\s*\\|[^|]*\\|\\s*\`?${product.replace(/[.`]/g, "\\$&")}`,
+      "m",
+    );
+    assert.match(readme, row, service);
+  }
 });

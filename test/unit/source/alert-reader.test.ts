@@ -4,7 +4,7 @@ import { ForwarderError } from "../../../src/errors.js";
 import { type Detection, EVIDENCE_INDEX_FIELD, toDetectionRecord } from "../../../src/record.js";
 import { readByKeyset, readGraph, splitEvidence } from "../../../src/source/alert-reader.js";
 import type { AlertsPageQuery } from "../../../src/source/alerts-api.js";
-import type { GraphApi, GraphPage } from "../../../src/source/graph-api.js";
+import { type GraphApi, type GraphPage, serviceFilter } from "../../../src/source/graph-api.js";
 import { formatTimestamp, parseTimestamp, type Ticks } from "../../../src/timestamp.js";
 
 const T0 = parseTimestamp("2026-11-30T00:00:00Z") ?? 0n;
@@ -259,4 +259,14 @@ test("split per evidence (Graph): items about a file or user keep the device ent
   assert.deepEqual(items[0]?.evidence, [device], "the device item alone");
   assert.deepEqual(items[1]?.evidence, [file, device], "the file item names its machine");
   assert.equal(toDetectionRecord(items[1] ?? {}, "graph").key, "g@2026-11-30T00:00:00.0000000Z#1");
+});
+
+test("service_sources as Graph's $filter: one eq, or several joined by or in parentheses", () => {
+  assert.equal(serviceFilter(undefined), undefined);
+  assert.equal(serviceFilter(["microsoftSentinel"]), "serviceSource eq 'microsoftSentinel'");
+  assert.equal(
+    serviceFilter(["microsoftSentinel", "microsoftDefenderForCloud", "microsoftSentinel"]),
+    "(serviceSource eq 'microsoftSentinel' or serviceSource eq 'microsoftDefenderForCloud')",
+  );
+  assert.equal(serviceFilter(["o'brien"]), "serviceSource eq 'o''brien'");
 });
