@@ -23,6 +23,11 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   ) {
     return EXIT.USAGE;
   }
+  const serviceMix = values["service-mix"] === undefined ? 0 : Number(values["service-mix"]);
+  if (!Number.isFinite(serviceMix) || serviceMix < 0 || serviceMix > 1) {
+    process.stderr.write(`--service-mix must be a share from 0 to 1, got "${values["service-mix"]}"\n`);
+    return EXIT.USAGE;
+  }
   const faults: Fault[] = [];
   for (const spec of values.fault ?? []) {
     const fault = parseFault(spec);
@@ -41,6 +46,7 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     ratePerMinute: rate,
     alertRatePerMinute: alertRate,
     updateRatePerMinute: updateRate,
+    serviceMix,
     tokenLifetimeSeconds: tokenLifetime,
     seed,
     log,
