@@ -1,6 +1,5 @@
-// The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API, Graph alerts or
-// Graph incidents),
-// the tenant's rate limit and the shared concurrency limit, and reading with retries.
+// The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API, Graph alerts
+// or Graph incidents), the tenant's rate limit and the shared concurrency limit, and reading with retries.
 import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
