@@ -2,6 +2,7 @@
 // the first is that no module ever puts a secret into a log field.
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
 import { createPrettyDestination } from "./log-pretty.js";
+import { maskUrlCredentials } from "./url-credentials.js";
 
 export type { Logger };
 
@@ -55,6 +56,8 @@ export function createLogger(options: LogOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // The last step before a line is written: a URL with credentials in any field or message is masked.
+      hooks: { streamWrite: maskUrlCredentials },
     },
     pretty ? createPrettyDestination(raw, { color }) : raw,
   );

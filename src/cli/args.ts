@@ -11,6 +11,7 @@ const OPTIONS = {
   rate: { type: "string" },
   "alert-rate": { type: "string" },
   "update-rate": { type: "string" },
+  "service-mix": { type: "string" },
   fault: { type: "string", multiple: true },
   "token-lifetime": { type: "string" },
   seed: { type: "string" },

@@ -6,6 +6,7 @@ import { type Config, SECRET_KEYS } from "../config/schema.js";
 import { EXIT } from "../errors.js";
 import { usesTls } from "../sink/config.js";
 import { redactUrlCredentials } from "../source/proxy.js";
+import { maskUrlCredentials } from "../url-credentials.js";
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport } from "./common.js";
 
@@ -17,6 +18,7 @@ const DURATION_KEYS = new Set([
   "retention",
   "connect_timeout",
   "write_timeout",
+  "header_timeout",
 ]);
 
 export async function checkConfigCommand(values: CliValues): Promise<number> {
@@ -48,6 +50,8 @@ export function configWarnings(config: Config): string[] {
 }
 
 function mask(value: unknown, path: string, secretFiles: ReadonlyMap<string, string>): unknown {
+  // Any URL (api_url, authority_host...) may carry credentials: never printed.
+  if (typeof value === "string") return maskUrlCredentials(value);
   if (Array.isArray(value)) return value.map((v, i) => mask(v, `${path}[${i}]`, secretFiles));
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};

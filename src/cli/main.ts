@@ -26,7 +26,7 @@ Commands:
   send-test      send one synthetic detection to each destination (--destination NAME)
   simulate       run the bundled MDE SIEM API simulator (--port, --rate, --fault)
   demo           simulator + forwarder + a local receiver that prints what arrives
-                 (--duration 30s, --source siem|alerts|graph)
+                 (--duration 30s, --source siem|alerts|graph|incidents)
 
 Options:
   -c, --config FILE   config file (default: $MDE_FORWARDER_CONFIG, else ./config/forwarder.yaml)

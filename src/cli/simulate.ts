@@ -23,6 +23,11 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   ) {
     return EXIT.USAGE;
   }
+  const serviceMix = values["service-mix"] === undefined ? 0 : Number(values["service-mix"]);
+  if (!Number.isFinite(serviceMix) || serviceMix < 0 || serviceMix > 1) {
+    process.stderr.write(`--service-mix must be a share from 0 to 1, got "${values["service-mix"]}"\n`);
+    return EXIT.USAGE;
+  }
   const faults: Fault[] = [];
   for (const spec of values.fault ?? []) {
     const fault = parseFault(spec);
@@ -41,6 +46,7 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     ratePerMinute: rate,
     alertRatePerMinute: alertRate,
     updateRatePerMinute: updateRate,
+    serviceMix,
     tokenLifetimeSeconds: tokenLifetime,
     seed,
     log,
@@ -48,8 +54,8 @@ export async function simulateCommand(values: CliValues): Promise<number> {
   if (faults.length > 0) sim.injectFaults(faults);
   process.stdout.write(
     [
-      `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API and`,
-      `Graph alerts_v2 (${alertRate} new and ${updateRate} updated alerts per minute).`,
+      `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API,`,
+      `Graph alerts_v2 and incidents (${alertRate} new and ${updateRate} updated alerts per minute).`,
       "Tenant block for the forwarder config (source: siem; for the others, see the api_url lines):",
       "  tenants:",
       "    - name: simulator",
@@ -61,6 +67,7 @@ export async function simulateCommand(values: CliValues): Promise<number> {
       `      api_url: ${sim.url}`,
       `      # source: alerts  with  api_url: ${sim.alertsApiUrl}`,
       `      # source: graph   with  api_url: ${sim.graphUrl}`,
+      `      # source: incidents  with  api_url: ${sim.graphUrl}`,
       "Stop with Ctrl-C.",
       "",
     ].join("\n"),

@@ -86,4 +86,4 @@ export type DestinationConfig = z.infer<typeof destinationSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 
 /** Keys whose values are secrets: masked in check-config, accepted as `<key>_file`. */
-export const SECRET_KEYS = ["client_secret"] as const;
+export const SECRET_KEYS = ["client_secret", "password"] as const;

@@ -5,6 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { type ErrorCode, ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { createPrivateDirectory, createPrivateFile } from "./private-files.js";
 
 export type Db = Database.Database;
 
@@ -118,6 +119,8 @@ export function openStateDatabase(options: OpenStateOptions, deps: { log: Logger
 
   let db: Db;
   try {
+    // Created 0600 before SQLite sees it: SQLite gives -wal and -shm the mode of the database.
+    if (!readonly) createPrivateFile(file);
     db = new Database(file, { readonly, fileMustExist: readonly });
   } catch (err) {
     throw toStateError(err, file, "open");
@@ -182,7 +185,7 @@ export function checkWritable(file: string): boolean {
   const dir = path.dirname(file);
   try {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      createPrivateDirectory(dir);
     } catch (err) {
       // EEXIST means a non-directory is in the way: reported below as ENOTDIR, which says what is wrong.
       if (errnoOf(err) !== "EEXIST") throw err;
