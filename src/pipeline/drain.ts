@@ -1,7 +1,8 @@
 // The drain loop of one destination: read outbox rows, encode, send, and acknowledge each row only after
-// the sink confirmed its send (or, for a failed RELP send, the rows the receiver acknowledged before it failed). Sends are pipelined (several batches in flight) because the sink confirms a
-// write only after it stayed on a healthy connection for a while; when a send fails, everything not yet
-// acknowledged is read again from the outbox and resent after a backoff.
+// the sink confirmed its send (of a failed RELP send, the rows the receiver acknowledged before it failed).
+// Sends are pipelined (several batches in flight) because the sink confirms a write only after it stayed
+// on a healthy connection for a while; when a send fails, everything not yet acknowledged is read again
+// from the outbox and resent after a backoff.
 import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
