@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import type { LoadedConfig } from "../config/load.js";
 import { type Config, SECRET_KEYS } from "../config/schema.js";
 import { EXIT } from "../errors.js";
+import { usesTls } from "../sink/config.js";
 import { redactUrlCredentials } from "../source/proxy.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import type { CliValues } from "./args.js";
@@ -36,7 +37,7 @@ export function effectiveConfig(loaded: LoadedConfig): unknown {
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const d of config.destinations) {
-    if (d.protocol === "tls" && !d.tls.reject_unauthorized) {
+    if (usesTls(d) && !d.tls.reject_unauthorized) {
       warnings.push(
         `destination ${d.name}: tls.reject_unauthorized is false; the server certificate is NOT verified and anyone on the path can read and alter events`,
       );

@@ -11,7 +11,8 @@ export interface ProgressLine {
 export function createProgressLine(stream: NodeJS.WriteStream = process.stderr): ProgressLine {
   if (!stream.isTTY) return { update() {}, done() {} };
   const latest = new Map<string, PollProgress>();
-  let lastPrint = 0;
+  // Not 0: performance.now() starts at the process start, and the first update must always print.
+  let lastPrint = Number.NEGATIVE_INFINITY;
   let printed = false;
   const print = () => {
     const parts = [...latest.values()].map((p) => {

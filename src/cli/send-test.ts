@@ -1,6 +1,7 @@
 // `send-test`: one synthetic detection with hostile values to each destination (or `--destination`),
 // printing exactly what was sent so a SIEM admin can compare with what their parser made of it.
 import { hostname } from "node:os";
+import type { DestinationConfig } from "../config/schema.js";
 import { EXIT, toForwarderError } from "../errors.js";
 import { createFormatter } from "../format/index.js";
 import { createLogger } from "../log.js";
@@ -27,7 +28,7 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
   let failed = 0;
   for (const d of targets) {
     const message = createFormatter(d, { hostname: hostname() }).format(detection);
-    const where = `${d.name} (${d.protocol}://${d.host}:${d.port}${d.protocol === "udp" ? "" : `, ${d.framing}`})`;
+    const where = `${d.name} (${d.protocol}://${d.host}:${d.port}${transportNote(d)})`;
     if (message.tooLarge) {
       failed++;
       process.stdout.write(
@@ -42,8 +43,10 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
         failed++;
         process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
       } else {
+        // RELP: the send resolved on the receiver's own acknowledgement, which is worth saying.
+        const acknowledged = d.protocol === "relp" ? ", acknowledged by the receiver (rsp 200)" : "";
         process.stdout.write(
-          `sent to ${where}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.bytes.toString("utf8")}\n`,
+          `sent to ${where}${acknowledged}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.bytes.toString("utf8")}\n`,
         );
       }
     } catch (err) {
@@ -55,4 +58,11 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
     }
   }
   return failed === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+/** What else identifies the transport: the framing of tcp and tls, TLS for relp. */
+function transportNote(d: DestinationConfig): string {
+  if (d.protocol === "udp") return "";
+  if (d.protocol === "relp") return d.tls_enabled ? ", TLS" : "";
+  return `, ${d.framing}`;
 }
