@@ -27,9 +27,9 @@ export async function demoCommand(values: CliValues): Promise<number> {
     process.stderr.write(`--duration: "${values.duration}" is not a duration (use 30s, 5m)\n`);
     return EXIT.USAGE;
   }
-  const source = values.source ?? "siem";
+  const source = values.source ?? "graph";
   if (source !== "siem" && source !== "alerts" && source !== "graph" && source !== "incidents") {
-    process.stderr.write(`--source: "${source}" is not one of siem, alerts, graph, incidents\n`);
+    process.stderr.write(`--source: "${source}" is not one of graph, incidents, alerts, siem\n`);
     return EXIT.USAGE;
   }
   const level = values["log-level"] ?? "warn";

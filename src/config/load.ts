@@ -8,6 +8,7 @@
 //   a `${` that starts neither form is an error (write `$${`); any other `$` is kept as is. The value of a
 //   variable and the content of a `*_file` are used exactly as they are, never expanded.
 import type { z } from "zod";
+import { didYouMean } from "../did-you-mean.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import {
@@ -60,29 +61,68 @@ export function parseConfig(text: string, file = "config", env: Env = process.en
   });
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map((iss) => toIssue(iss, locate)),
+      result.error.issues.flatMap((iss) => toIssues(iss, locate)),
       file,
     );
   }
   return { config: result.data, file, secretFiles };
 }
 
-function toIssue(
+function toIssues(
   iss: z.core.$ZodIssue,
   locate: (p: readonly PropertyKey[]) => number | undefined,
-): ConfigIssue {
+): ConfigIssue[] {
   const path = iss.path as PropertyKey[];
   if (iss.code === "unrecognized_keys") {
-    const keys = iss.keys;
-    const first = keys[0];
-    return {
+    // One issue per key, on its own line, with the allowed key it most looks like.
+    const allowed = keysAt(configSchema, path);
+    return iss.keys.map((key) => ({
       path: formatPath(path),
-      line: locate(first === undefined ? path : [...path, first]),
-      message: `unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}`,
-    };
+      line: locate([...path, key]),
+      message: `unknown key "${key}"${didYouMean(key, allowed)}`,
+    }));
   }
   // A message may quote the value (`"..." is not a URL`): never with the URL's credentials.
-  return { path: formatPath(path), line: locate(path), message: maskUrlCredentials(iss.message) };
+  return [{ path: formatPath(path), line: locate(path), message: maskUrlCredentials(iss.message) }];
+}
+
+/** The keys a strict object of the schema allows at `path` (for "did you mean"); [] if none is known. */
+export function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  let i = 0;
+  while (node !== undefined) {
+    const def: z.core.$ZodTypeDef = node._zod.def;
+    switch (def.type) {
+      case "object": {
+        const { shape } = def as z.core.$ZodObjectDef;
+        if (i === path.length) return Object.keys(shape);
+        node = shape[String(path[i++])];
+        break;
+      }
+      case "array":
+        if (typeof path[i] !== "number") return [];
+        i++;
+        node = (def as z.core.$ZodArrayDef).element;
+        break;
+      case "pipe":
+        node = (def as z.core.$ZodPipeDef).in;
+        break;
+      case "default":
+      case "prefault":
+      case "optional":
+      case "nullable":
+      case "readonly":
+        node = (def as z.core.$ZodOptionalDef).innerType;
+        break;
+      case "union": {
+        const rest = path.slice(i);
+        return [...new Set((def as z.core.$ZodUnionDef).options.flatMap((o) => keysAt(o, rest)))];
+      }
+      default:
+        return [];
+    }
+  }
+  return [];
 }
 
 // `$$`, a well-formed `${VAR}` / `${VAR:-default}`, or a `${` that is neither (an error).
