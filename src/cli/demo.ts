@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
-import { EXIT } from "../errors.js";
+import { EXIT, isForwarderError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createSimulator, DEMO_TENANT } from "../simulator/index.js";
 import type { CliValues } from "./args.js";
@@ -77,7 +77,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
       daemon = await startDaemon(config, { log });
     } catch (err) {
       // Port 9464 taken (a real forwarder running?): any free port will do for a demo.
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      if (!(isForwarderError(err) && err.details.errno === "EADDRINUSE")) throw err;
       daemon = await startDaemon({ ...config, metrics: { ...config.metrics, port: 0 } }, { log });
     }
     process.stdout.write(

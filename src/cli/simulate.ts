@@ -1,5 +1,7 @@
-// `simulate`: the bundled MDE SIEM API simulator as a process, for users who want to see what their SIEM
-// makes of the events without a tenant. Faults given with --fault are served to the first requests.
+// `simulate`: the bundled API simulator as a process (SIEM API, Alerts API, Graph alerts_v2 and incidents,
+// their token endpoint), for users who want to see what their SIEM makes of the events without a tenant.
+// Faults given with --fault are served to the first SIEM API requests. The banner goes to stdout, the log
+// lines to stderr, so that piped output is the banner alone.
 import { EXIT } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createSimulator, DEMO_TENANT, type Fault } from "../simulator/index.js";
@@ -39,7 +41,13 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     }
     faults.push(fault);
   }
-  const log = createLogger({ level: values["log-level"] === undefined ? "info" : "debug" });
+  const level = values["log-level"] ?? "info";
+  if (!isLevel(level)) {
+    process.stderr.write(`--log-level must be one of ${LEVELS.join(", ")}, got "${level}"\n`);
+    return EXIT.USAGE;
+  }
+  // stdout carries the banner (a script may read the URLs from it); log lines go to stderr.
+  const log = createLogger({ level, output: "stderr" });
   const sim = await createSimulator({
     host: values.host ?? "127.0.0.1",
     port,
@@ -73,6 +81,12 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     ].join("\n"),
   );
   return waitForStop(() => sim.close(), log);
+}
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function isLevel(value: string): value is (typeof LEVELS)[number] {
+  return (LEVELS as readonly string[]).includes(value);
 }
 
 export function parseFault(spec: string): Fault | undefined {

@@ -34,31 +34,71 @@ export interface LoadedConfig {
 }
 
 export function loadConfigFile(file: string, env: Env = process.env): LoadedConfig {
-  let text: string;
+  return parseConfig(readConfigText(file), file, env);
+}
+
+/** The part of the config that `send-test` needs: what it sends to, and how it logs. */
+export type DestinationsConfig = Pick<Config, "destinations" | "log">;
+
+export interface LoadedDestinations {
+  config: DestinationsConfig;
+  file: string;
+  /** Problems in the other sections (tenants without credentials yet, say): not errors for this use. */
+  notes: readonly ConfigIssue[];
+}
+
+const DESTINATION_KEYS = ["destinations", "log"] as const;
+const destinationsSchema = configSchema.pick({ destinations: true, log: true });
+
+/**
+ * Loads only `destinations` and `log`, for commands that never touch a tenant: a SIEM engineer tests the
+ * receiver before the Azure app exists. Problems there throw a ConfigError as usual; problems anywhere
+ * else (an unset ${MDE_CLIENT_SECRET}, a tenant not filled in yet) are returned as notes.
+ */
+export function loadDestinationsFile(file: string, env: Env = process.env): LoadedDestinations {
+  const text = readConfigText(file);
+  const { value: raw, locate } = parseYaml(text, file);
+  const { expanded, issues } = prepare(raw, locate, env);
+  const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
+  const all = result.success
+    ? issues
+    : [...issues, ...result.error.issues.flatMap((iss) => toIssues(iss, locate))];
+  const inScope = (i: ConfigIssue) => (DESTINATION_KEYS as readonly string[]).includes(topKey(i.path));
+  const errors = all.filter(inScope);
+  if (errors.length > 0) throw new ConfigError(errors, file);
+  // An unset variable also fails its key's check: one note per key.
+  const notes = all.filter((i, index) => !inScope(i) && all.findIndex((j) => j.path === i.path) === index);
+  // The other sections are left out rather than checked again (strip, not strict).
+  const own = destinationsSchema.safeParse(pick(expanded, DESTINATION_KEYS), PARSE_OPTIONS);
+  if (!own.success)
+    throw new ConfigError(
+      own.error.issues.flatMap((iss) => toIssues(iss, locate)),
+      file,
+    );
+  return { config: own.data, file, notes };
+}
+
+function readConfigText(file: string): string {
   try {
-    text = readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
+    return readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
   } catch (err) {
     const refused = err instanceof FileRefusedError ? err : undefined;
     const reason = refused?.errno === "ENOENT" ? "file not found" : (refused?.reason ?? "cannot read");
     throw new ConfigError([{ path: "", message: reason }], file, "E_CONFIG_READ");
   }
-  return parseConfig(text, file, env);
 }
+
+const PARSE_OPTIONS = {
+  error: (iss: z.core.$ZodRawIssue) =>
+    iss.input === undefined && iss.code === "invalid_type" ? "is required" : undefined,
+};
 
 export function parseConfig(text: string, file = "config", env: Env = process.env): LoadedConfig {
   const { value: raw, locate } = parseYaml(text, file);
-  const issues: ConfigIssue[] = [];
-  const report = (path: PropertyKey[], message: string) =>
-    issues.push({ path: formatPath(path), line: locate(path), message });
-
-  const expanded = expandEnv(raw, [], env, report);
-  const secretFiles = new Map<string, string>();
-  resolveFiles(expanded, [], secretFiles, report);
+  const { expanded, issues, secretFiles } = prepare(raw, locate, env);
   if (issues.length > 0) throw new ConfigError(issues, file);
 
-  const result = configSchema.safeParse(expanded, {
-    error: (iss) => (iss.input === undefined && iss.code === "invalid_type" ? "is required" : undefined),
-  });
+  const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.flatMap((iss) => toIssues(iss, locate)),
@@ -66,6 +106,28 @@ export function parseConfig(text: string, file = "config", env: Env = process.en
     );
   }
   return { config: result.data, file, secretFiles };
+}
+
+/** Expands variables and reads `*_file` secrets, collecting every problem with its path and line. */
+function prepare(raw: unknown, locate: (p: readonly PropertyKey[]) => number | undefined, env: Env) {
+  const issues: ConfigIssue[] = [];
+  const report = (path: PropertyKey[], message: string) =>
+    issues.push({ path: formatPath(path), line: locate(path), message });
+  const expanded = expandEnv(raw, [], env, report);
+  const secretFiles = new Map<string, string>();
+  resolveFiles(expanded, [], secretFiles, report);
+  return { expanded, issues, secretFiles };
+}
+
+/** `tenants` of `tenants[0].client_id`; `` for the root. */
+function topKey(path: string): string {
+  return /^[^.[]*/.exec(path)?.[0] ?? "";
+}
+
+function pick(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
 }
 
 function toIssues(

@@ -17,7 +17,7 @@ function capture(options: Omit<LogOptions, "destination" | "level"> & { level?: 
   return { log, writes };
 }
 
-const TIME = /^\d{2}:\d{2}:\d{2}\.\d{3} /;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z /;
 
 test("pretty: one line per entry with time, level, module, message and fields", () => {
   const { log, writes } = capture({ format: "pretty", color: false });
@@ -112,7 +112,7 @@ test("json is the default; auto chooses pretty only for a terminal", () => {
   }
   const { log, writes } = capture({ format: "auto", tty: true, color: false });
   log.info("Started.");
-  assert.match(writes[0] ?? "", /^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}Started\.\n$/);
+  assert.match(writes[0] ?? "", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z INFO {2}Started\.\n$/);
 });
 
 test("formatLine passes a line that is not JSON through, made safe", () => {
