@@ -27,6 +27,14 @@ export async function runCommand(values: CliValues): Promise<number> {
   } catch (err) {
     return reportFatal(err);
   }
+  const running = daemon;
+  // Signals are handled from before the start is announced: a supervisor (or a test) may signal at once.
+  const stopped = waitForStop(daemon.stop, log, fatal);
+  // SIGHUP: re-read the same file. A broken or restart-only change is refused and the old config runs on.
+  const onHup = () => {
+    reloadConfig(file, running, log).catch(() => undefined);
+  };
+  process.on("SIGHUP", onHup);
   log.info(
     {
       config: file,
@@ -36,14 +44,8 @@ export async function runCommand(values: CliValues): Promise<number> {
     },
     "Forwarder started.",
   );
-  const running = daemon;
-  // SIGHUP: re-read the same file. A broken or restart-only change is refused and the old config runs on.
-  const onHup = () => {
-    reloadConfig(file, running, log).catch(() => undefined);
-  };
-  process.on("SIGHUP", onHup);
   try {
-    return await waitForStop(daemon.stop, log, fatal);
+    return await stopped;
   } finally {
     process.off("SIGHUP", onHup);
   }

@@ -60,27 +60,31 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     log,
   });
   if (faults.length > 0) sim.injectFaults(faults);
+  // Ctrl-C is handled from before the banner on: a script that signals as soon as it reads it must
+  // get a clean stop, not the default signal death.
+  const stopped = waitForStop(() => sim.close(), log);
   process.stdout.write(
     [
       `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API,`,
       `Graph alerts_v2 and incidents (${alertRate} new and ${updateRate} updated alerts per minute).`,
-      "Tenant block for the forwarder config (source: siem; for the others, see the api_url lines):",
+      "Tenant block for the forwarder config (Microsoft Graph; the other APIs on the lines below):",
       "  tenants:",
       "    - name: simulator",
+      "      source: graph",
       `      tenant_id: ${DEMO_TENANT.tenantId}`,
       `      client_id: ${DEMO_TENANT.clientId}`,
       `      client_secret: ${DEMO_TENANT.clientSecret}`,
       `      authority_host: ${sim.authorityHost}`,
-      "      source: siem",
-      `      api_url: ${sim.url}`,
-      `      # source: alerts  with  api_url: ${sim.alertsApiUrl}`,
-      `      # source: graph   with  api_url: ${sim.graphUrl}`,
+      `      api_url: ${sim.graphUrl}`,
       `      # source: incidents  with  api_url: ${sim.graphUrl}`,
+      `      # source: alerts     with  api_url: ${sim.alertsApiUrl}`,
+      `      # source: siem       with  api_url: ${sim.url}   (the legacy SIEM API)`,
+      `Seed a backlog: curl -X POST ${sim.url}/_sim/alerts -d '{"count": 1000}'   (docs/simulator.md)`,
       "Stop with Ctrl-C.",
       "",
     ].join("\n"),
   );
-  return waitForStop(() => sim.close(), log);
+  return stopped;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -91,20 +91,25 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     return resolving;
   }
 
+  /** The kernel's report of an ICMP port unreachable (on a later send, or on the socket). */
+  function refusal(err: unknown): ForwarderError {
+    refused = new ForwarderError(
+      "E_SINK_CONNECT",
+      `nothing listens at udp://${where}: its host answered "port unreachable" (ECONNREFUSED); the datagrams not yet confirmed are sent again`,
+      { cause: err, details: { ...details, errno: "ECONNREFUSED" } },
+    );
+    return refused;
+  }
+
   function onSocketError(target: Endpoint, err: Error): void {
     const errno = errnoOf(err);
     const error =
       errno === "ECONNREFUSED"
-        ? new ForwarderError(
-            "E_SINK_CONNECT",
-            `nothing listens at udp://${where}: its host answered "port unreachable" (ECONNREFUSED); the datagrams not yet confirmed are sent again`,
-            { cause: err, details: { ...details, errno } },
-          )
+        ? refusal(err)
         : new ForwarderError("E_SINK_WRITE", `UDP socket to ${where} failed: ${errno}`, {
             cause: err,
             details: { ...details, errno },
           });
-    if (errno === "ECONNREFUSED") refused = error;
     const waiting = [...pending.values()].some((owner) => owner === target);
     discard(target, error);
     // No send to fail (the refusal came after their confirmation time): the outage is still not silent.
@@ -148,11 +153,15 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
         else failure ??= err;
       });
       if (failure !== undefined) {
-        discard(target);
-        throw new ForwarderError("E_SINK_WRITE", `UDP send to ${where} failed: ${errnoOf(failure)}`, {
-          cause: failure,
-          details: { ...details, errno: errnoOf(failure) },
-        });
+        const error =
+          errnoOf(failure) === "ECONNREFUSED"
+            ? refusal(failure)
+            : new ForwarderError("E_SINK_WRITE", `UDP send to ${where} failed: ${errnoOf(failure)}`, {
+                cause: failure,
+                details: { ...details, errno: errnoOf(failure) },
+              });
+        discard(target, error);
+        throw error;
       }
       if (sent > 0) {
         refused = undefined;

@@ -119,3 +119,20 @@ test("formatLine passes a line that is not JSON through, made safe", () => {
   assert.equal(formatLine("not json \u001b[0m\n", { color: false }), "not json \\u001b[0m");
   assert.equal(formatLine('"a string"', { color: false }), '"a string"');
 });
+
+test("issue 14, finding 10: pretty lines show the time in UTC with the date, as the JSON lines and the demo do", () => {
+  const json = '{"level":"info","time":"2024-12-31T23:59:58.007Z","module":"poll","msg":"Poll finished."}';
+  // Whatever the machine's time zone (Node applies a TZ set at run time): the JSON line's instant.
+  const zone = process.env.TZ;
+  process.env.TZ = "America/New_York";
+  try {
+    assert.equal(formatLine(json, { color: false }), "2024-12-31T23:59:58.007Z INFO  [poll] Poll finished.");
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+  assert.match(
+    formatLine('{"level":"info","msg":"no time"}', { color: false }),
+    /^-{10}T--:--:--\.---Z INFO {2}no time$/,
+  );
+});
