@@ -85,7 +85,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
         "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
         source === "siem"
           ? `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`
-          : `  ${apiName} simulator  ${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
+          : `  ${`${apiName} simulator`.padEnd(24)}${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
         `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
         `  metrics                 ${daemon.metricsServer?.url}/metrics`,
         durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,

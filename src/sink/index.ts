@@ -51,7 +51,7 @@ export interface SinkDeps {
   onUpChange?: (up: boolean, error?: ForwarderError) => void;
   /**
    * tcp, tls: how long a written frame must stay on a healthy connection before it counts as confirmed;
-   * udp: how long after sending a "port unreachable" still fails the send (default 1000 ms).
+   * udp: how long after sending a "port unreachable" still fails the send (at most 250 ms).
    */
   confirmAfterMs?: number;
   /**
@@ -76,6 +76,13 @@ export interface UpTracker {
 }
 
 export const DEFAULT_CONFIRM_AFTER_MS = 1000;
+/**
+ * udp: a "port unreachable" comes back within one round trip, so a quarter of a second covers any LAN
+ * and most WANs; longer would only slow a backfill (the drain's in-flight window grows per confirmation).
+ * Measured: `once` of 30,000 detections to UDP on loopback took 4.4-4.6 s without waiting, 8.1 s with
+ * 1 s, 5.0-5.2 s with 250 ms.
+ */
+export const UDP_REFUSAL_WINDOW_MS = 250;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
@@ -85,7 +92,7 @@ export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
     return createUdpSink(options, {
       log,
       tracker,
-      confirmAfterMs: deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS,
+      confirmAfterMs: Math.min(deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS, UDP_REFUSAL_WINDOW_MS),
     });
   }
   if (usesTls(options) && !options.tls.reject_unauthorized) {

@@ -195,6 +195,8 @@ test("finding 5: UDP to a closed port: send-test fails, run marks it down and co
   const warned = await p.waitForLog((l) => l.msg === "Config warning.", "the UDP warning");
   assert.match(String(warned.warning), /UDP cannot confirm delivery/);
   const started = await p.waitForLog((l) => l.msg === "Forwarder started.", "the start");
+  // Finding 2: the start-up notice of a siem tenant, which runs all the same.
+  assert.match(String(p.logs.find((l) => l.msg === "Config notice.")?.notice), /^tenant demo: the SIEM API/);
   const down = await p.waitForLog((l) => l.msg === "Destination is down.", "the destination down");
   assert.equal(down.code, "E_SINK_CONNECT");
   assert.ok(!p.logs.some((l) => /reachable/.test(l.msg)), "never called reachable");
@@ -229,6 +231,15 @@ test("finding 5: UDP to a closed port: send-test fails, run marks it down and co
   const once = await run(["once", "-c", file]);
   assert.equal(once.code, 0, once.stderr);
   await udp.waitForMessages(17);
+  // send-test over UDP says "sent", never "reachable", and that delivery cannot be confirmed.
+  const sent = await run(["send-test", "-c", exampleConfig(port, "udp")], { ...NO_CREDENTIALS });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(
+    sent.stdout,
+    /^sent to arcsight \(udp:\/\/127\.0\.0\.1:\d+\) \(UDP cannot confirm delivery: check that it arrived\), \d+ bytes:$/m,
+  );
+  assert.doesNotMatch(sent.stdout + sent.stderr, /reachable/);
+  await udp.waitForMessages(18);
 });
 
 test("finding 8: an unknown key in the config names the nearest allowed key", async () => {
