@@ -85,7 +85,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: [
       "Sends one made-up detection with awkward values (line breaks, pipes, equals signs, non-ASCII) and",
       "prints exactly what was sent, to compare with what the SIEM made of it. Only the destinations part",
-      "of the config must be valid: tenants are not used (problems there are shown as a note).",
+      "of the config must be valid: tenants are not used (problems there are shown as a note). Over UDP",
+      "only a refusal (nothing listens) can be seen: delivery itself cannot be confirmed.",
       "Exit: 0 sent; 1 a send failed; 2 no such destination; 78 invalid destinations.",
     ],
     config: true,

@@ -70,11 +70,12 @@ export function loadDestinationsFile(file: string, env: Env = process.env): Load
   const notes = all.filter((i, index) => !inScope(i) && all.findIndex((j) => j.path === i.path) === index);
   // The other sections are left out rather than checked again (strip, not strict).
   const own = destinationsSchema.safeParse(pick(expanded, DESTINATION_KEYS), PARSE_OPTIONS);
-  if (!own.success)
+  if (!own.success) {
     throw new ConfigError(
       own.error.issues.flatMap((iss) => toIssues(iss, locate)),
       file,
     );
+  }
   return { config: own.data, file, notes };
 }
 
