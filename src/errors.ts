@@ -28,7 +28,10 @@ export const ERROR_CODES = {
   E_SINK_WRITE: "retryable",
   E_SINK_TLS: "retryable",
   E_SINK_TIMEOUT: "retryable",
+  E_SINK_PROTOCOL: "retryable",
+  E_SINK_REJECTED: "retryable",
   E_SINK_TOO_LARGE: "permanent",
+  E_METRICS_LISTEN: "permanent",
   E_SHUTDOWN: "permanent",
   E_INTERNAL: "permanent",
 } as const;

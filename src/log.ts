@@ -2,6 +2,7 @@
 // the first is that no module ever puts a secret into a log field.
 import { type DestinationStream, type Level, type Logger, pino } from "pino";
 import { createPrettyDestination } from "./log-pretty.js";
+import { maskUrlCredentials } from "./url-credentials.js";
 
 export type { Logger };
 
@@ -36,6 +37,8 @@ export interface LogOptions {
   tty?: boolean;
   /** ANSI colours in pretty lines; default: on a terminal unless NO_COLOR is set. */
   color?: boolean;
+  /** Wraps the output, e.g. to keep log lines off a progress line on the same terminal. */
+  wrap?: (out: DestinationStream) => DestinationStream;
 }
 
 export function createLogger(options: LogOptions): Logger {
@@ -45,7 +48,8 @@ export function createLogger(options: LogOptions): Logger {
     (options.destination === undefined && (fd === 2 ? process.stderr.isTTY : process.stdout.isTTY) === true);
   const format = options.format ?? "auto";
   const pretty = format === "pretty" || (format === "auto" && tty);
-  const raw = options.destination ?? pino.destination({ dest: fd, sync: true });
+  const output = options.destination ?? pino.destination({ dest: fd, sync: true });
+  const raw = options.wrap ? options.wrap(output) : output;
   const color = options.color ?? (tty && !process.env.NO_COLOR);
   return pino(
     {
@@ -55,6 +59,8 @@ export function createLogger(options: LogOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // The last step before a line is written: a URL with credentials in any field or message is masked.
+      hooks: { streamWrite: maskUrlCredentials },
     },
     pretty ? createPrettyDestination(raw, { color }) : raw,
   );

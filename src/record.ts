@@ -3,13 +3,13 @@ import { createHash } from "node:crypto";
 import { canonicalTimestamp } from "./timestamp.js";
 
 /**
- * One detection (SIEM API) or alert (Alerts API, Graph alerts_v2) as the API returned it. SIEM detections
- * are flat objects with PascalCase keys; the other two are camelCase alerts with nested evidence.
+ * One detection (SIEM API), alert (Alerts API, Graph alerts_v2) or incident (Graph incidents) as the API
+ * returned it. SIEM detections are flat objects with PascalCase keys; the others are camelCase objects.
  */
 export type Detection = Readonly<Record<string, unknown>>;
 
 /** Which API (and so which schema) a stored detection comes from. */
-export type SourceKind = "siem" | "alerts" | "graph";
+export type SourceKind = "siem" | "alerts" | "graph" | "incidents";
 
 /** A detection ready to be stored: its dedupe key, its canonical time and its JSON body. */
 export interface DetectionRecord {
@@ -37,6 +37,7 @@ export interface OutboxEvent {
  * Key and time per schema. SIEM API: FullId and LastProcessedTimeUtc. Alerts API and Graph: the alert's id
  * and its last update time, so an updated alert (status, classification, new evidence) is a new version that
  * is forwarded again, while the same version seen twice is not; an item split per evidence adds its index.
+ * Incidents: `incident:<id>@<lastUpdateDateTime>`, one version per change of the incident.
  */
 export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
   // The body is encoded when first read: the store reads it only for new detections, and most of a
@@ -66,7 +67,9 @@ export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem
   );
   const key =
     hasId && lastProcessed !== undefined
-      ? alertVersionKey(id, lastProcessed, detection[EVIDENCE_INDEX_FIELD])
+      ? kind === "incidents"
+        ? incidentVersionKey(id, lastProcessed)
+        : alertVersionKey(id, lastProcessed, detection[EVIDENCE_INDEX_FIELD])
       : `sha256:${contentHash(detection)}`;
   return {
     key,
@@ -88,6 +91,11 @@ export function alertVersionKey(id: string, lastUpdate: string, evidenceIndex?: 
   return `${id}@${lastUpdate}${suffix}`;
 }
 
+/** `incident:<id>@<canonical last update>`: one version of an incident (the FullId of its events). */
+export function incidentVersionKey(id: string, lastUpdate: string): string {
+  return `incident:${id}@${lastUpdate}`;
+}
+
 export function isDetection(value: unknown): value is Detection {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -107,6 +115,28 @@ function stableStringify(value: unknown): string {
   }
   return JSON.stringify(value) ?? "null";
 }
+
+/**
+ * Graph's `serviceSource` members (microsoft.graph.security.serviceSource, v1.0), `unknown` and the
+ * `unknownFutureValue` sentinel left out: the products whose alerts alerts_v2 returns. The members after
+ * the sentinel (Defender for Cloud, Sentinel, Insider Risk Management) come only with the header
+ * `Prefer: include-unknown-enum-members`, which every Graph call sends.
+ */
+export const GRAPH_SERVICE_SOURCES = [
+  "microsoftDefenderForEndpoint",
+  "microsoftDefenderForIdentity",
+  "microsoftDefenderForCloudApps",
+  "microsoftDefenderForOffice365",
+  "microsoft365Defender",
+  "azureAdIdentityProtection",
+  "microsoftAppGovernance",
+  "dataLossPrevention",
+  "microsoftDefenderForCloud",
+  "microsoftSentinel",
+  "microsoftInsiderRiskManagement",
+] as const;
+
+export type GraphServiceSource = (typeof GRAPH_SERVICE_SOURCES)[number];
 
 /**
  * Why a detection went to the state's quarantine instead of the outbox: nested deeper than the forwarder

@@ -1,5 +1,7 @@
-// A minimal syslog receiver in its own process for the sink, end-to-end and idle benchmarks: TCP on
-// 127.0.0.1, LF framing, counts messages and bytes without parsing them.
+// A minimal syslog receiver in its own process for the sink, RELP, end-to-end and idle benchmarks: TCP on
+// 127.0.0.1, LF framing, counts messages and bytes without parsing them; or (`protocol: "relp"`) a RELP
+// receiver that answers `open` and `close` and each `syslog` command with `rsp 200` at once, one write of
+// answers per chunk read, the way librelp's server answers.
 //   node --import tsx bench/support/receiver-process.ts '{"expect":100000,"mode":"count"}'
 // Prints {"port"} once listening, then an Arrival {"reply": "done", ...} as soon as `expect` messages
 // arrived, and one {"reply": "stats", ...} for each "stats" line on stdin. stdin closed: it exits.
@@ -9,10 +11,13 @@
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { encodeFrame, RelpFrameParser } from "../../src/sink/relp-frame.js";
 
 export interface ReceiverArgs {
   expect: number;
   mode: "count" | "arrival" | "latency";
+  /** Default "tcp" (LF framing). "relp" counts syslog commands (mode "count" only). */
+  protocol?: "tcp" | "relp";
 }
 
 export interface Quantiles {
@@ -74,8 +79,46 @@ function readRt(buf: Buffer, start: number, end: number): number {
   return i === at + RT.length ? Number.NaN : value;
 }
 
+const OPEN_ANSWER = Buffer.from("200 OK\nrelp_version=0\nrelp_software=bench\ncommands=syslog");
+const OK = Buffer.from("200 OK");
+
+/** RELP: every frame of a chunk handled, the answers written at once. */
+function serveRelp(socket: net.Socket): void {
+  const parser = new RelpFrameParser(16 * 1024 * 1024);
+  socket.on("data", (chunk: Buffer) => {
+    const now = performance.timeOrigin + performance.now();
+    bytes += chunk.length;
+    const answers: Buffer[] = [];
+    let any = false;
+    for (const frame of parser.push(chunk)) {
+      if (frame.command === "open") answers.push(encodeFrame(frame.txnr, "rsp", OPEN_ANSWER));
+      else if (frame.command === "close")
+        answers.push(encodeFrame(frame.txnr, "rsp"), encodeFrame(0, "serverclose"));
+      else if (frame.command === "syslog") {
+        answers.push(encodeFrame(frame.txnr, "rsp", OK));
+        messages++;
+        any = true;
+      }
+    }
+    if (answers.length > 0) socket.write(Buffer.concat(answers));
+    if (any) {
+      if (firstAt === 0) firstAt = now;
+      lastAt = now;
+      if (!reported && messages >= args.expect) {
+        reported = true;
+        report("done");
+      }
+    }
+  });
+}
+
 const server = net.createServer((socket) => {
   connections++;
+  if (args.protocol === "relp") {
+    socket.on("error", () => undefined);
+    serveRelp(socket);
+    return;
+  }
   let carry: Buffer | undefined;
   socket.on("data", (chunk: Buffer) => {
     const now = performance.timeOrigin + performance.now();

@@ -239,7 +239,7 @@ function restartOnly(active: Config, next: Config): ConfigIssue[] {
   if (next.log.format !== active.log.format) {
     issues.push({ path: "log.format", message: "cannot change on reload; restart the forwarder" });
   }
-  const m = (c: Config) => `${c.metrics.enabled} ${c.metrics.host}:${c.metrics.port}`;
+  const m = (c: Config) => JSON.stringify(c.metrics);
   if (m(next) !== m(active)) {
     issues.push({
       path: "metrics",

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
-import { EXIT } from "../errors.js";
+import { EXIT, isForwarderError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createSimulator, DEMO_TENANT } from "../simulator/index.js";
 import type { CliValues } from "./args.js";
@@ -27,9 +27,9 @@ export async function demoCommand(values: CliValues): Promise<number> {
     process.stderr.write(`--duration: "${values.duration}" is not a duration (use 30s, 5m)\n`);
     return EXIT.USAGE;
   }
-  const source = values.source ?? "siem";
-  if (source !== "siem" && source !== "alerts" && source !== "graph") {
-    process.stderr.write(`--source: "${source}" is not one of siem, alerts, graph\n`);
+  const source = values.source ?? "graph";
+  if (source !== "siem" && source !== "alerts" && source !== "graph" && source !== "incidents") {
+    process.stderr.write(`--source: "${source}" is not one of graph, incidents, alerts, siem\n`);
     return EXIT.USAGE;
   }
   const level = values["log-level"] ?? "warn";
@@ -39,6 +39,8 @@ export async function demoCommand(values: CliValues): Promise<number> {
     ratePerMinute: source === "siem" ? 12 : 0,
     alertRatePerMinute: source === "siem" ? 0 : 6,
     updateRatePerMinute: source === "siem" ? 0 : 6,
+    // Graph returns every Defender product's alerts: show some, each under its own CEF product.
+    serviceMix: source === "graph" || source === "incidents" ? 0.3 : 0,
     seed: Date.now() % 100_000,
   });
   // A backlog from the last half hour, so the first poll already has something to show.
@@ -46,6 +48,8 @@ export async function demoCommand(values: CliValues): Promise<number> {
   if (source === "siem") sim.generate(12, { from: now - 30 * 60_000, to: now - 60_000 });
   else sim.addAlerts(8, { from: now - 30 * 60_000, to: now - 60_000 });
   const apiUrl = source === "siem" ? sim.url : source === "alerts" ? sim.alertsApiUrl : sim.graphUrl;
+  const apiName =
+    source === "alerts" ? "Alerts API" : source === "graph" ? "Graph alerts_v2" : "Graph incidents";
   const receiver = await startDemoReceiver((event) => process.stdout.write(`${describe(event)}\n`));
   let daemon: RunningDaemon | undefined;
   try {
@@ -73,7 +77,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
       daemon = await startDaemon(config, { log });
     } catch (err) {
       // Port 9464 taken (a real forwarder running?): any free port will do for a demo.
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      if (!(isForwarderError(err) && err.details.errno === "EADDRINUSE")) throw err;
       daemon = await startDaemon({ ...config, metrics: { ...config.metrics, port: 0 } }, { log });
     }
     process.stdout.write(
@@ -81,7 +85,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
         "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
         source === "siem"
           ? `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`
-          : `  ${source === "alerts" ? "Alerts API" : "Graph alerts_v2"} simulator  ${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
+          : `  ${`${apiName} simulator`.padEnd(24)}${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
         `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
         `  metrics                 ${daemon.metricsServer?.url}/metrics`,
         durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,
@@ -119,5 +123,7 @@ function describe(event: ReceivedEvent): string {
   const sev = (SEVERITY_NAMES.get(event.cef.severity) ?? event.cef.severity).padEnd(6);
   const host = (ext.shost ?? "-").padEnd(16);
   const cat = (ext.cat ?? "-").padEnd(20);
-  return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.externalId ?? ""}]`;
+  // Only for events of another product than Defender for Endpoint (Graph: Office 365, Sentinel, XDR...).
+  const product = event.cef.product === "Microsoft Defender ATP" ? "" : `  (${event.cef.product})`;
+  return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.externalId ?? ""}]${product}`;
 }

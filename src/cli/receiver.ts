@@ -5,7 +5,13 @@ import { createServer, type Server, type Socket } from "node:net";
 export interface ReceivedEvent {
   raw: string;
   /** CEF header and extension fields, when the message is CEF. */
-  cef?: { name: string; severity: string; classId: string; extension: Record<string, string> };
+  cef?: {
+    product: string;
+    name: string;
+    severity: string;
+    classId: string;
+    extension: Record<string, string>;
+  };
 }
 
 export interface DemoReceiver {
@@ -101,6 +107,12 @@ export function parseEvent(raw: string): ReceivedEvent {
   });
   return {
     raw,
-    cef: { classId: fields[4] ?? "", name: fields[5] ?? "", severity: fields[6] ?? "", extension },
+    cef: {
+      product: fields[2] ?? "",
+      classId: fields[4] ?? "",
+      name: fields[5] ?? "",
+      severity: fields[6] ?? "",
+      extension,
+    },
   };
 }

@@ -18,11 +18,15 @@ export const destinationSchema = z
   })
   .superRefine((d, ctx) => {
     refineFormatOptions(d, ctx);
-    if (d.protocol === "udp" && d.framing !== undefined) {
+    if ((d.protocol === "udp" || d.protocol === "relp") && d.framing !== undefined) {
       ctx.addIssue({ code: "custom", path: ["framing"], message: "applies to tcp and tls only" });
     }
-    if (d.protocol !== "tls" && (d.tls.ca_file || d.tls.cert_file || d.tls.key_file || d.tls.server_name)) {
-      ctx.addIssue({ code: "custom", path: ["tls"], message: "is set but protocol is not tls" });
+    const tlsSet = d.tls?.ca_file || d.tls?.cert_file || d.tls?.key_file || d.tls?.server_name;
+    if ((d.protocol === "udp" || d.protocol === "tcp") && tlsSet) {
+      ctx.addIssue({ code: "custom", path: ["tls"], message: "is set but protocol is not tls or relp" });
+    }
+    if (d.protocol !== "relp" && d.window_size !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["window_size"], message: "applies to relp only" });
     }
   })
   .transform((d) => ({
@@ -82,4 +86,4 @@ export type DestinationConfig = z.infer<typeof destinationSchema>;
 export type LogConfig = z.infer<typeof logSchema>;
 
 /** Keys whose values are secrets: masked in check-config, accepted as `<key>_file`. */
-export const SECRET_KEYS = ["client_secret"] as const;
+export const SECRET_KEYS = ["client_secret", "password"] as const;

@@ -46,20 +46,45 @@ export const CEF_HEADER_LIMITS = { vendor: 63, product: 63, version: 31 } as con
 const CLASS_ID_MAX = 1023;
 const NAME_MAX = 512;
 
-/** Builds an encoder with the constant part of the header escaped once. */
+/** Builds an encoder with the constant part of the header escaped once (once per product). */
 export function createCefEncoder(options: CefEncoderOptions = {}): BodyEncoder {
   const profile = options.profile ?? CEF_PROFILE;
   const constant: TruncationCounter = { truncated: 0 };
-  const prefix =
-    "CEF:0|" +
-    `${escapeCefHeader(options.vendor ?? CEF_DEFAULT_HEADER.vendor, CEF_HEADER_LIMITS.vendor, constant)}|` +
-    `${escapeCefHeader(options.product ?? CEF_DEFAULT_HEADER.product, CEF_HEADER_LIMITS.product, constant)}|` +
-    `${escapeCefHeader(options.version ?? CEF_DEFAULT_HEADER.version, CEF_HEADER_LIMITS.version, constant)}|`;
+  const vendor = escapeCefHeader(
+    options.vendor ?? CEF_DEFAULT_HEADER.vendor,
+    CEF_HEADER_LIMITS.vendor,
+    constant,
+  );
+  const version = escapeCefHeader(
+    options.version ?? CEF_DEFAULT_HEADER.version,
+    CEF_HEADER_LIMITS.version,
+    constant,
+  );
+  const prefixOf = (product: string, counter: TruncationCounter): string =>
+    `CEF:0|${vendor}|${escapeCefHeader(product, CEF_HEADER_LIMITS.product, counter)}|${version}|`;
+  const prefix = prefixOf(options.product ?? CEF_DEFAULT_HEADER.product, constant);
+  const { productOf } = profile;
+  // A product per service: a handful of them, each escaped once (a product cut to fit counts each time).
+  const prefixes = new Map<string, { text: string; truncated: number }>();
+  const prefixFor = (detection: Detection, counter: TruncationCounter): string => {
+    const product = productOf?.(detection);
+    if (product === undefined) return prefix;
+    let found = prefixes.get(product);
+    if (found === undefined) {
+      const cut: TruncationCounter = { truncated: 0 };
+      found = { text: prefixOf(product, cut), truncated: cut.truncated };
+      if (prefixes.size < 64) prefixes.set(product, found);
+    }
+    counter.truncated += found.truncated;
+    return found.text;
+  };
+  const classIdOf = profile.eventClassId ?? eventClassId;
+  const nameOf = profile.eventName ?? eventName;
 
   const header = (detection: Detection, counter: TruncationCounter): string =>
-    prefix +
-    `${escapeCefHeader(eventClassId(detection), CLASS_ID_MAX, counter)}|` +
-    `${escapeCefHeader(eventName(detection), NAME_MAX, counter)}|` +
+    prefixFor(detection, counter) +
+    `${escapeCefHeader(classIdOf(detection), CLASS_ID_MAX, counter)}|` +
+    `${escapeCefHeader(nameOf(detection), NAME_MAX, counter)}|` +
     `${cefSeverity(detection)}|`;
 
   const plan = compileFieldPlan(profile, cefKeyText);

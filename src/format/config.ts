@@ -93,6 +93,8 @@ const mappingSchema = z.strictObject({
   ).default({}),
   /** CEF: keys outside the dictionary allowed as targets. */
   user_defined_keys: z.array(z.string().regex(KEY, "must be a key of letters and digits")).default([]),
+  /** false: header.product on every event, whatever product raised it (see service-products.ts). */
+  product_per_service: z.boolean({ error: "must be true or false" }).default(true),
 });
 
 export const formatOptionsShape = {
@@ -162,10 +164,16 @@ function headerIssues(options: FormatOptions): FormatIssue[] {
   return issues;
 }
 
+/** The resolved mappings of a cef or leef destination: detections and alerts, and incident events. */
+export interface Profiles {
+  readonly alerts: MappingProfile;
+  readonly incidents: MappingProfile;
+}
+
 interface Checked {
   readonly issues: FormatIssue[];
-  /** The resolved mapping for cef and leef; undefined for json or when there are issues. */
-  readonly profile: MappingProfile | undefined;
+  /** The resolved mappings for cef and leef; undefined for json or when there are issues. */
+  readonly profiles: Profiles | undefined;
 }
 
 function check(options: FormatOptions): Checked {
@@ -188,7 +196,7 @@ function check(options: FormatOptions): Checked {
     }
   }
   issues.push(...headerIssues(options));
-  let profile: MappingProfile | undefined;
+  let profiles: Profiles | undefined;
   if (options.format === "json") {
     if (options.mapping !== undefined) {
       issues.push({
@@ -197,11 +205,15 @@ function check(options: FormatOptions): Checked {
       });
     }
   } else {
-    const resolved = resolveMapping(options.format, options.mapping, delimiter);
-    issues.push(...resolved.issues);
-    profile = resolved.profile;
+    // One mapping block for both kinds of event. A key with a problem for alerts is reported for them
+    // (fixing it usually fixes both); one that only incident events trip on says so.
+    const alerts = resolveMapping(options.format, options.mapping, delimiter, "alerts");
+    const incidents = resolveMapping(options.format, options.mapping, delimiter, "incidents");
+    const reported = new Set(alerts.issues.map((i) => i.path.join(".")));
+    issues.push(...alerts.issues, ...incidents.issues.filter((i) => !reported.has(i.path.join("."))));
+    profiles = { alerts: alerts.profile, incidents: incidents.profile };
   }
-  return { issues, profile: issues.length === 0 ? profile : undefined };
+  return { issues, profiles: issues.length === 0 ? profiles : undefined };
 }
 
 /**
@@ -236,18 +248,18 @@ function formatPath(path: readonly PropertyKey[]): string {
 interface Resolved {
   readonly options: FormatOptions;
   readonly issues: ConfigIssue[];
-  readonly profile: MappingProfile | undefined;
+  readonly profiles: Profiles | undefined;
 }
 
 function resolve(input: FormatOptionsInput): Resolved {
   const parsed = formatOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    return { options: input as FormatOptions, issues, profile: undefined };
+    return { options: input as FormatOptions, issues, profiles: undefined };
   }
   const checked = check(parsed.data);
   const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  return { options: parsed.data, issues, profile: checked.profile };
+  return { options: parsed.data, issues, profiles: checked.profiles };
 }
 
 /**
@@ -264,9 +276,9 @@ export function validateFormatOptions(options: FormatOptionsInput): ConfigIssue[
  */
 export function parseFormatOptions(input: FormatOptionsInput): {
   options: FormatOptions;
-  profile: MappingProfile | undefined;
+  profiles: Profiles | undefined;
 } {
-  const { options, issues, profile } = resolve(input);
+  const { options, issues, profiles } = resolve(input);
   if (issues.length > 0) throw new ConfigError(issues);
-  return { options, profile };
+  return { options, profiles };
 }

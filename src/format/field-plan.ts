@@ -123,6 +123,8 @@ export function compileFieldPlan(profile: MappingProfile, writer: KeyWriter): Fi
     };
   };
 
+  const keepWhole = profile.keepWhole ?? KEEP_WHOLE;
+  const expendable = profile.expendable ?? EXPENDABLE;
   // Every key a rule or constant can emit, so an extra field never takes one (even when unused).
   const reserved = new Set<string>();
   const reserve = (key: string | undefined, label: string | undefined): void => {
@@ -143,7 +145,7 @@ export function compileFieldPlan(profile: MappingProfile, writer: KeyWriter): Fi
     const { kind, field } = rule;
     if (kind === "header" || kind === "drop") continue;
     const maxBytes = rule.maxBytes ?? Number.POSITIVE_INFINITY;
-    const flags = kind === "text" ? { keep: KEEP_WHOLE.has(field), expendable: EXPENDABLE.has(field) } : {};
+    const flags = kind === "text" ? { keep: keepWhole.has(field), expendable: expendable.has(field) } : {};
     const label = kind === "severity" ? undefined : rule.label;
     rules.push({
       field,
@@ -173,12 +175,12 @@ export function compileFieldPlan(profile: MappingProfile, writer: KeyWriter): Fi
   // Keyed by key and by whether the field is kept whole or expendable: all a target depends on.
   const extraTargets = new Map<string, FieldTarget>();
   const extraTarget = (key: string, name: string): FieldTarget => {
-    const keep = KEEP_WHOLE.has(name);
-    const expendable = EXPENDABLE.has(name);
-    const id = `${keep ? 1 : 0}${expendable ? 1 : 0}${key}`;
+    const keep = keepWhole.has(name);
+    const cutFirst = expendable.has(name);
+    const id = `${keep ? 1 : 0}${cutFirst ? 1 : 0}${key}`;
     let t = extraTargets.get(id);
     if (t === undefined) {
-      t = target(key, profile.extraMaxBytes, undefined, { keep, expendable });
+      t = target(key, profile.extraMaxBytes, undefined, { keep, expendable: cutFirst });
       if (extraTargets.size >= EXTRA_KEY_CACHE_LIMIT) extraTargets.clear();
       extraTargets.set(id, t);
     }

@@ -6,7 +6,9 @@ import { type BodyEncoder, createCefEncoder } from "./cef.js";
 import { FACILITIES, type FormatOptionsInput, parseFormatOptions } from "./config.js";
 import { alertJsonEncoder, jsonEncoder } from "./json.js";
 import { createLeefEncoder } from "./leef.js";
+import type { MappingProfile } from "./mapping.js";
 import { normalizeDetection, selectionFieldsOf } from "./normalize.js";
+import { INCIDENT_PRODUCT, serviceProduct } from "./service-products.js";
 import { createSyslogHeader, syslogSeverity, syslogSeverityOf } from "./syslog-header.js";
 
 export { EVIDENCE_INDEX_KEY } from "./alert-fields.js";
@@ -41,10 +43,12 @@ export { type MappingOverrides, resolveMapping } from "./mapping-overrides.js";
 export { normalizeDetection, type SelectionFields, selectionFieldsOf } from "./normalize.js";
 export {
   ALERT_EXTRA_FIELDS,
+  INCIDENT_FIELDS,
   NORMALIZED_FIELDS,
   type NormalizedField,
   SIEM_FIELDS,
 } from "./normalized-fields.js";
+export { INCIDENT_PRODUCT, SERVICE_PRODUCTS, serviceProduct } from "./service-products.js";
 export {
   createSyslogHeader,
   type SyslogHeaderFields,
@@ -71,8 +75,10 @@ export interface Formatter {
   /**
    * `kind`: the schema of `detection` (SIEM API detection by default). CEF and LEEF encode an alert
    * ("alerts", "graph") normalized to the SIEM schema (see normalize.ts), so the mapping and its
-   * overrides apply to SIEM field names for every kind; JSON sends it as received. The syslog and
-   * CEF/LEEF severities come from the normalized Severity.
+   * overrides apply to SIEM field names for every kind, and an incident ("incidents") normalized to the
+   * incident fields; JSON sends it as received. The syslog and CEF/LEEF severities come from the
+   * normalized Severity. A Graph alert's header product follows its serviceSource, an incident's is
+   * Defender XDR's, unless `mapping.product_per_service` is false.
    */
   format(detection: Detection, kind?: SourceKind): FormattedMessage;
 }
@@ -90,9 +96,9 @@ export interface FormatterDeps {
  * only for a detection that cannot be serialised.
  */
 export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps = {}): Formatter {
-  const { options, profile } = parseFormatOptions(input);
+  const { options, profiles } = parseFormatOptions(input);
   const { header: names } = options;
-  const encoder: BodyEncoder =
+  const make = (profile: MappingProfile | undefined): BodyEncoder =>
     options.format === "cef"
       ? createCefEncoder({ ...names, profile })
       : options.format === "leef"
@@ -105,6 +111,27 @@ export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps =
             profile,
           })
         : jsonEncoder;
+  const encoder = make(profiles?.alerts);
+  const perService = options.mapping?.product_per_service !== false;
+  // Made on first use: most destinations only ever see one source.
+  let graphEncoder: BodyEncoder | undefined;
+  let incidentEncoder: BodyEncoder | undefined;
+  const graph = (): BodyEncoder => {
+    graphEncoder ??=
+      perService && profiles !== undefined
+        ? make({ ...profiles.alerts, productOf: (d) => serviceProduct(d.ServiceSource) })
+        : encoder;
+    return graphEncoder;
+  };
+  const incidents = (): BodyEncoder => {
+    if (incidentEncoder === undefined) {
+      const profile = profiles?.incidents;
+      incidentEncoder = make(
+        perService && profile !== undefined ? { ...profile, productOf: () => INCIDENT_PRODUCT } : profile,
+      );
+    }
+    return incidentEncoder;
+  };
   const header = createSyslogHeader({
     style: options.syslog_header,
     facility: FACILITIES[options.facility],
@@ -138,7 +165,8 @@ export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps =
         );
       }
       const normalized = normalizeDetection(detection, kind);
-      return emit(encoder, normalized, syslogSeverity(normalized));
+      const body = kind === "graph" ? graph() : kind === "incidents" ? incidents() : encoder;
+      return emit(body, normalized, syslogSeverity(normalized));
     },
   };
 }

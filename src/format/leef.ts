@@ -84,16 +84,34 @@ export function createLeefEncoder(options: LeefOptions = {}): BodyEncoder {
   }
   const separator = delimiter.char;
   const constant: TruncationCounter = { truncated: 0 };
-  const h = (value: string, max: number) => sanitizeLeef(value, max, constant, "header");
-  const prefix =
-    `LEEF:${version}|` +
-    `${h(options.vendor ?? LEEF_DEFAULT_HEADER.vendor, LEEF_HEADER_LIMITS.vendor)}|` +
-    `${h(options.product ?? LEEF_DEFAULT_HEADER.product, LEEF_HEADER_LIMITS.product)}|` +
-    `${h(options.productVersion ?? LEEF_DEFAULT_HEADER.productVersion, LEEF_HEADER_LIMITS.version)}|`;
+  const h = (value: string, max: number, counter = constant) => sanitizeLeef(value, max, counter, "header");
+  const vendor = h(options.vendor ?? LEEF_DEFAULT_HEADER.vendor, LEEF_HEADER_LIMITS.vendor);
+  const productVersion = h(
+    options.productVersion ?? LEEF_DEFAULT_HEADER.productVersion,
+    LEEF_HEADER_LIMITS.version,
+  );
+  const prefixOf = (product: string, counter: TruncationCounter): string =>
+    `LEEF:${version}|${vendor}|${h(product, LEEF_HEADER_LIMITS.product, counter)}|${productVersion}|`;
+  const prefix = prefixOf(options.product ?? LEEF_DEFAULT_HEADER.product, constant);
+  const { productOf } = profile;
+  const prefixes = new Map<string, { text: string; truncated: number }>();
+  const prefixFor = (detection: Detection, counter: TruncationCounter): string => {
+    const product = productOf?.(detection);
+    if (product === undefined) return prefix;
+    let found = prefixes.get(product);
+    if (found === undefined) {
+      const cut: TruncationCounter = { truncated: 0 };
+      found = { text: prefixOf(product, cut), truncated: cut.truncated };
+      if (prefixes.size < 64) prefixes.set(product, found);
+    }
+    counter.truncated += found.truncated;
+    return found.text;
+  };
+  const classIdOf = profile.eventClassId ?? eventClassId;
   // 2.0 names its delimiter in a sixth header field; 1.0 ends the header after the EventID.
   const delimiterField = version === "2.0" ? `${delimiter.field}|` : "";
   const header = (detection: Detection, counter: TruncationCounter): string =>
-    `${prefix}${sanitizeLeef(eventClassId(detection), EVENT_ID_MAX, counter, "header")}|${delimiterField}`;
+    `${prefixFor(detection, counter)}${sanitizeLeef(classIdOf(detection), EVENT_ID_MAX, counter, "header")}|${delimiterField}`;
   const value = (raw: string, max: number, counter: TruncationCounter): string =>
     sanitizeLeef(raw, max, counter, "value", separator);
   // LEEF has no labels: a label a rule may carry is not written.

@@ -8,10 +8,13 @@ import {
   CEF_EXTRA_MAX_BYTES,
   CEF_PROFILE,
   type FieldRule,
+  INCIDENT_CEF_PROFILE,
+  INCIDENT_LEEF_PROFILE,
   LEEF_PROFILE,
   type MappedField,
   type MappingProfile,
 } from "./mapping.js";
+import { INCIDENT_FIELDS } from "./normalized-fields.js";
 
 /** The `mapping` block of a destination, as the schema gives it. */
 export interface MappingOverrides {
@@ -23,6 +26,8 @@ export interface MappingOverrides {
   readonly constants?: Readonly<Record<string, string>>;
   /** CEF keys outside the dictionary allowed as targets and constants. */
   readonly user_defined_keys?: readonly string[];
+  /** false: every event carries header.product, whatever product raised it (default true). */
+  readonly product_per_service?: boolean;
 }
 
 /** A problem in the format options, its path relative to the destination (`["mapping", "fields", "Actor"]`). */
@@ -45,6 +50,7 @@ const TIME_FIELDS = [
   "LastActivityTime",
   "ResolvedTime",
   "LastUpdateTime",
+  "CreatedTime",
 ];
 const IP_FIELDS = ["IpAddress"];
 const FLAG_FIELDS = ["RemediationIsSuccess", "WasExecutingWhileDetected"];
@@ -55,10 +61,11 @@ const NUMBER_FIELDS = [
   "InvestigationId",
   "EvidenceIndex",
   "EvidenceCount",
+  "AlertCount",
 ];
 const SEVERITY_FIELDS = ["Severity"];
 /** CEF fields carried by the header (Name, Severity): never in the extension, so not mappable. */
-const CEF_HEADER_FIELDS = new Set(["AlertTitle", "Severity"]);
+const CEF_HEADER_FIELDS = new Set(["AlertTitle", "IncidentName", "Severity"]);
 
 /** What a key holds, and so which fields may go there and how their value is written. */
 type KeyType = "string" | "timestamp" | "ipv4" | "ipv6" | "ip" | "integer" | "double" | "mac" | "severity";
@@ -132,6 +139,8 @@ function leefTarget(key: string): Target | string {
 }
 
 const list = (fields: readonly string[]): string => fields.join(", ");
+
+const INCIDENT_FIELD_SET: ReadonlySet<string> = new Set(INCIDENT_FIELDS);
 
 /** The rule that sends `field` under `target`, or why the field cannot go there. */
 function ruleFor(field: string, target: Target, label: string | undefined): FieldRule | string {
@@ -220,16 +229,29 @@ interface Entry {
 }
 
 /**
- * Applies `overrides` to the default mapping of `format`. Returns the default profile itself when
- * there is nothing to apply. `delimiter` is the LEEF attribute delimiter (constants must not hold it).
+ * Applies `overrides` to the default mapping of `format` for detections and alerts, or (`events:
+ * "incidents"`) for incident events. Returns the default profile itself when there is nothing to apply.
+ * `delimiter` is the LEEF attribute delimiter (constants must not hold it).
  */
 export function resolveMapping(
   format: "cef" | "leef",
   overrides: MappingOverrides | undefined,
   delimiter = "\t",
+  events: "alerts" | "incidents" = "alerts",
 ): ResolvedMapping {
-  const base = format === "cef" ? CEF_PROFILE : LEEF_PROFILE;
-  const fields = Object.entries(overrides?.fields ?? {});
+  const base =
+    events === "incidents"
+      ? format === "cef"
+        ? INCIDENT_CEF_PROFILE
+        : INCIDENT_LEEF_PROFILE
+      : format === "cef"
+        ? CEF_PROFILE
+        : LEEF_PROFILE;
+  // Incident events have their own fields: an override of a field they lack (Md5, AlertTime) is the
+  // alert mapping's business and leaves the incident mapping alone.
+  const fields = Object.entries(overrides?.fields ?? {}).filter(
+    ([field]) => events === "alerts" || INCIDENT_FIELD_SET.has(field),
+  );
   const labels = Object.entries(overrides?.labels ?? {});
   const constants = Object.entries(overrides?.constants ?? {});
   const userDefinedKeys = overrides?.user_defined_keys ?? [];
@@ -312,10 +334,11 @@ export function resolveMapping(
 
   // 2. One key per field and one field per key, constants included.
   const owner = new Map<string, Entry>();
+  const of = events === "incidents" ? "default mapping of incident events" : "default mapping";
   const clash = (key: string, other: Entry): string =>
     other.override
       ? `"${key}" is also the target of mapping.fields.${other.rule.field}`
-      : `"${key}" is already the key of ${other.rule.field} (default mapping): map ${other.rule.field} elsewhere or drop it (${other.rule.field}: null)`;
+      : `"${key}" is already the key of ${other.rule.field} (${of}): map ${other.rule.field} elsewhere or drop it (${other.rule.field}: null)`;
   const ordered = [...entries.filter((e) => !e.override), ...entries.filter((e) => e.override)];
   for (const entry of ordered) {
     const keys = new Set([entry.rule.key, entry.rule.ipv6Key].filter((k) => k !== undefined));
@@ -370,7 +393,8 @@ export function resolveMapping(
       continue;
     }
     if (!owner.has(key) && !named.has(key)) {
-      issue(path, `no field or constant is mapped to "${key}"`);
+      // A label for a key of the alert mapping (cs6 for Sha256) is simply unused by incident events.
+      if (events === "alerts") issue(path, `no field or constant is mapped to "${key}"`);
       continue;
     }
     const problem = constantTextProblem(label, labelEntry.maxBytes ?? CEF_STRING_DEFAULT_MAX, true);

@@ -61,6 +61,19 @@ export interface MappingProfile {
   /** Key for a field without a rule, or whose value its rule cannot map. Alphanumeric. */
   readonly extraKey: (fieldName: string) => string;
   readonly extraMaxBytes: number;
+  /** The CEF Name; default eventName (AlertTitle). */
+  readonly eventName?: (detection: Detection) => string;
+  /** The CEF Device Event Class ID and LEEF EventID; default eventClassId. */
+  readonly eventClassId?: (detection: Detection) => string;
+  /**
+   * The header product of an event; undefined (or no function) keeps the configured one. Set by the
+   * formatter for Graph alerts and incidents (service-products.ts) unless `mapping.product_per_service` is false.
+   */
+  readonly productOf?: (detection: Detection) => string | undefined;
+  /** Fields never cut to fit max_message_bytes; default KEEP_WHOLE. */
+  readonly keepWhole?: ReadonlySet<string>;
+  /** Fields cut first to fit max_message_bytes; default EXPENDABLE. */
+  readonly expendable?: ReadonlySet<string>;
 }
 
 /** CEF user-defined keys: limit decided here (the standard sets none; cs1-cs6 allow 4000). */
@@ -122,6 +135,60 @@ export const LEEF_PROFILE: MappingProfile = {
   rules: LEEF_RULES,
   extraKey: alphanumericName,
   extraMaxBytes: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * Incident events (a Graph incident normalized by normalize-incident.ts): Name from IncidentName, the
+ * incident id as externalId, its creation and last update as start and rt, its version key as cs3 (as for
+ * alerts), its description as msg; every other field under `MicrosoftDefender<Field>` (the same keys
+ * as the alert extras: Status, Classification, AssignedTo...), so SIEM content joins alerts and incidents.
+ */
+export const INCIDENT_CEF_RULES: readonly FieldRule[] = [
+  { field: "IncidentId", kind: "text", key: "externalId", maxBytes: 40 },
+  { field: "LastUpdateTime", kind: "time", key: "rt" },
+  { field: "CreatedTime", kind: "time", key: "start" },
+  { field: "FullId", kind: "text", key: "cs3", label: "FullId", maxBytes: 4000 },
+  { field: "Description", kind: "text", key: "msg", maxBytes: 1023 },
+  { field: "IncidentName", kind: "header" },
+  { field: "Severity", kind: "severity" },
+];
+
+export const INCIDENT_LEEF_RULES: readonly FieldRule[] = [
+  { field: "LastUpdateTime", kind: "time", key: "devTime" },
+  { field: "Severity", kind: "severity", key: "sev" },
+];
+
+/** The class id (and LEEF EventID) of every incident event: one kind of event, whatever the incident. */
+export const INCIDENT_CLASS_ID = "MDE:Incident";
+
+/** Incidents: the summary fields go before the incident's own when a message must be cut. */
+const INCIDENT_EXPENDABLE: ReadonlySet<string> = new Set([
+  "AlertIds",
+  "Description",
+  "Categories",
+  "DetectionSources",
+  "ServiceSources",
+  "SystemTags",
+  "Tags",
+]);
+const INCIDENT_KEEP_WHOLE: ReadonlySet<string> = new Set(["FullId", "IncidentId"]);
+
+const incidentHeader = {
+  eventName: (detection: Detection) => fieldText(detection.IncidentName) ?? "Unknown",
+  eventClassId: () => INCIDENT_CLASS_ID,
+  keepWhole: INCIDENT_KEEP_WHOLE,
+  expendable: INCIDENT_EXPENDABLE,
+};
+
+export const INCIDENT_CEF_PROFILE: MappingProfile = {
+  ...CEF_PROFILE,
+  rules: INCIDENT_CEF_RULES,
+  ...incidentHeader,
+};
+export const INCIDENT_LEEF_PROFILE: MappingProfile = {
+  ...LEEF_PROFILE,
+  rules: INCIDENT_LEEF_RULES,
+  ...incidentHeader,
 };
 
 const NON_ALPHANUMERIC = /[^A-Za-z0-9]/g;

@@ -6,6 +6,7 @@ import type { Detection, SourceKind } from "../record.js";
 import { evidenceEntities, normalizeSeverity } from "./alert-fields.js";
 import { normalizeAlertsApiAlert } from "./normalize-alerts.js";
 import { graphDevice, normalizeGraphAlert } from "./normalize-graph.js";
+import { normalizeIncident } from "./normalize-incident.js";
 
 /** What a destination's selection (min_severity, include, exclude) looks at, for any kind. */
 export interface SelectionFields {
@@ -21,14 +22,15 @@ function unknownKind(kind: unknown): ForwarderError {
 
 /**
  * `detection` in the SIEM API schema: the detection itself for kind "siem" (or none), a new object
- * for "alerts" and "graph". Throws ForwarderError E_FORMAT only when the alert cannot be serialised
- * (or the kind is unknown).
+ * for "alerts" and "graph"; an incident ("incidents") in the incident fields (normalize-incident.ts).
+ * Throws ForwarderError E_FORMAT only when the item cannot be serialised (or the kind is unknown).
  */
 export function normalizeDetection(detection: Detection, kind: SourceKind = "siem"): Detection {
   if (kind === "siem") return detection;
   try {
     if (kind === "alerts") return normalizeAlertsApiAlert(detection);
     if (kind === "graph") return normalizeGraphAlert(detection);
+    if (kind === "incidents") return normalizeIncident(detection);
   } catch (err) {
     if (err instanceof ForwarderError) throw err;
     // Stored alerts come from JSON: nothing else should throw, but a bug must not stop a drain loop.
@@ -60,6 +62,9 @@ export function selectionFieldsOf(detection: Detection, kind: SourceKind = "siem
       const device = graphDevice(evidenceEntities(detection.evidence));
       return selection(normalizeSeverity(detection.severity), detection.category, device?.rbacGroupName);
     }
+    // An incident has neither category nor machine group: only min_severity selects it.
+    case "incidents":
+      return selection(normalizeSeverity(detection.severity), undefined, undefined);
     default:
       throw unknownKind(kind);
   }

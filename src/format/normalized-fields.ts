@@ -70,3 +70,35 @@ export const ALERT_EXTRA_FIELDS = [
 export const NORMALIZED_FIELDS = [...SIEM_FIELDS, ...ALERT_EXTRA_FIELDS] as const;
 
 export type NormalizedField = (typeof NORMALIZED_FIELDS)[number];
+
+/**
+ * The keys of a normalized incident (a Graph incident as one event), in message order. A contract like
+ * the alert keys: CEF sends IncidentName as the Name, IncidentId as externalId, CreatedTime as start,
+ * LastUpdateTime as rt, FullId as cs3 and Description as msg, the rest as `MicrosoftDefender<Key>`; LEEF
+ * sends LastUpdateTime as devTime, Severity as sev and every other key under its own name.
+ */
+export const INCIDENT_FIELDS = [
+  "IncidentName",
+  "Severity",
+  "IncidentId",
+  "Status",
+  "Classification",
+  "Determination",
+  "AssignedTo",
+  "AlertCount",
+  "AlertIds",
+  "IncidentLinkToMTP",
+  "CreatedTime",
+  "LastUpdateTime",
+  "FullId",
+  "Tags",
+  "SystemTags",
+  "Description",
+  "RedirectIncidentId",
+  "ServiceSources",
+  "DetectionSources",
+  "Categories",
+  "TenantId",
+] as const;
+
+export type IncidentField = (typeof INCIDENT_FIELDS)[number];

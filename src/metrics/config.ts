@@ -1,11 +1,15 @@
 import { z } from "zod";
-import { bool, int } from "../config/types.js";
+import { bool, duration, int } from "../config/types.js";
 
 export const metricsSchema = z
   .strictObject({
     enabled: bool().default(true),
     host: z.string().trim().min(1).default("0.0.0.0"),
     port: int({ min: 0, max: 65535 }).default(9464),
+    /** Open connections at once; past it the oldest one that has no request in progress is closed. */
+    max_connections: int({ min: 2, max: 10_000 }).default(64),
+    /** A client must send its whole request within this from connecting (slow clients are dropped). */
+    header_timeout: duration({ min: 100 }).default(5_000),
   })
   .prefault({});
 

@@ -24,6 +24,7 @@ export interface Metrics {
   readonly checkpointTimestamp: Gauge<"tenant">;
   readonly lastSuccessfulPoll: Gauge<"tenant">;
   readonly destinationUp: Gauge<"destination">;
+  readonly httpConnectionsDropped: Counter<"reason">;
   /** Sets where `mde_outbox_events` reads its values at scrape time. */
   setOutboxSource(read: () => ReadonlyMap<string, number>): void;
 }
@@ -136,6 +137,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     destinationUp: gauge("mde_destination_up", "1 when the destination's last connect or send succeeded.", [
       "destination",
     ]),
+    httpConnectionsDropped: counter(
+      "mde_http_connections_dropped_total",
+      "Connections to /metrics, /healthz, /readyz closed before an answer: limit (over metrics.max_connections), timeout (no complete request within metrics.header_timeout), bad_request.",
+      ["reason"],
+    ),
     setOutboxSource(read) {
       readOutbox = read;
     },

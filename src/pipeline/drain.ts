@@ -1,13 +1,14 @@
 // The drain loop of one destination: read outbox rows, encode, send, and acknowledge each row only after
-// the sink confirmed its send. Sends are pipelined (several batches in flight) because the sink confirms a
-// write only after it stayed on a healthy connection for a while; when a send fails, everything not yet
-// acknowledged is read again from the outbox and resent after a backoff.
+// the sink confirmed its send (of a failed RELP send, the rows the receiver acknowledged before it failed).
+// Sends are pipelined (several batches in flight) because the sink confirms a write only after it stayed
+// on a healthy connection for a while; when a send fails, everything not yet acknowledged is read again
+// from the outbox and resent after a backoff.
 import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { DEFAULT_POLICY, type RetryPolicy, retryDelay } from "../retry.js";
-import type { Sink } from "../sink/index.js";
+import { PartialSendError, type Sink } from "../sink/index.js";
 import type { Store, StoredEvent } from "../state/index.js";
 
 export interface DrainTarget {
@@ -167,7 +168,17 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         }
         return undefined;
       },
-      (err: unknown) => toForwarderError(err, "E_SINK_WRITE"),
+      (err: unknown) => {
+        if (err instanceof PartialSendError) {
+          // RELP: the receiver acknowledged these before the send failed; only the others are sent again.
+          try {
+            acknowledgePart(ids, err);
+          } catch (stateErr) {
+            return toForwarderError(stateErr, "E_STATE_WRITE");
+          }
+        }
+        return toForwarderError(err, "E_SINK_WRITE");
+      },
     );
     return { events: rows.length, done };
   }
@@ -183,6 +194,15 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         return;
       }
     }
+  }
+
+  /** The confirmed part of a failed send: acknowledged and counted as sent; each refusal counted as an error. */
+  function acknowledgePart(ids: readonly number[], failure: PartialSendError): void {
+    if (failure.refused > 0) metrics.errors.inc({ stage: "send", code: "E_SINK_REJECTED" }, failure.refused);
+    const confirmed = failure.confirmed.flatMap((i) => (ids[i] === undefined ? [] : [ids[i]]));
+    if (confirmed.length === 0) return;
+    store.ack(name, confirmed);
+    metrics.eventsSent.inc(labels, confirmed.length);
   }
 
   /** Acknowledges events that can never be sent, counting them: dropped, never silently. */
@@ -250,7 +270,8 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       cursor = 0;
       failures++;
       lastRecordedOk = 0;
-      metrics.errors.inc({ stage: "send", code: error.code });
+      // Refusals were counted one per refused event when their send settled.
+      if (error.code !== "E_SINK_REJECTED") metrics.errors.inc({ stage: "send", code: error.code });
       try {
         store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
       } catch {

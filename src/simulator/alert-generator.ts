@@ -42,6 +42,8 @@ import {
   USERS,
 } from "./catalog.js";
 import { createRandom, hashString, type Random } from "./random.js";
+import { graphDetectionSource } from "./render-graph.js";
+import { MDE_SERVICE, OTHER_SERVICES, SERVICE_SCENARIOS, type ServiceScenario } from "./services.js";
 import type { AlertChange, AlertInput } from "./types.js";
 
 /** .NET DateTime ticks at the Unix epoch: alert ids start with .NET ticks, as the real ones do. */
@@ -54,6 +56,8 @@ export interface AlertGeneratorOptions {
   seed: number;
   tenantId: string;
   machineGroups?: readonly string[];
+  /** Share (0-1) of generated alerts from products other than Defender for Endpoint; default 0. */
+  serviceMix?: number;
 }
 
 export interface AlertGenerator {
@@ -63,6 +67,8 @@ export interface AlertGenerator {
   apply(alert: AlertModel, change: AlertChange, now: Ticks): AlertModel;
   /** n ascending times in [from, to]; all equal to `to` when `sameTime`. */
   spread(n: number, from: Ticks, to: Ticks, sameTime?: boolean): Ticks[];
+  /** The tenant's domain (user principal names, analysts). */
+  readonly domain: string;
 }
 
 interface Fleet {
@@ -206,6 +212,42 @@ export function createAlertGenerator(options: AlertGeneratorOptions): AlertGener
   }
 
   function create(lastUpdateTicks: Ticks, input: AlertInput = {}): AlertModel {
+    // No draw at all without a mix: a seed gives the same Defender for Endpoint alerts as it always did.
+    const mix = options.serviceMix ?? 0;
+    const service =
+      input.serviceSource ?? (mix > 0 && rng.chance(mix) ? rng.pick(OTHER_SERVICES) : MDE_SERVICE);
+    const endpoint = createEndpoint(lastUpdateTicks, input);
+    if (service === MDE_SERVICE) return endpoint;
+    const scenarios =
+      SERVICE_SCENARIOS[service as keyof typeof SERVICE_SCENARIOS] ?? SERVICE_SCENARIOS.unknown;
+    const scenario: ServiceScenario = rng.pick(scenarios);
+    const at = endpoint.created.text;
+    return {
+      ...endpoint,
+      serviceSource: service,
+      detectionSource: input.detectionSource ?? scenario.detectionSource,
+      onDevice: scenario.onDevice,
+      investigationId: null,
+      investigationState: "UnsupportedAlertType",
+      detectorId: detectorIdOf(scenario.title),
+      category: input.category ?? scenario.category,
+      title: input.title ?? scenario.title,
+      description: input.description ?? scenario.description,
+      severity: input.severity ?? scenario.severity,
+      recommendedActions:
+        "Review the activity in the product's portal and contain the affected accounts or resources.",
+      threatFamilyName: null,
+      threatName: null,
+      actorName: null,
+      mitreTechniques: MITRE_BY_CATEGORY[input.category ?? scenario.category] ?? [],
+      evidence:
+        input.evidence === undefined
+          ? scenario.evidence.map((kind) => extraEvidence(kind, endpoint, at))
+          : endpoint.evidence,
+    };
+  }
+
+  function createEndpoint(lastUpdateTicks: Ticks, input: AlertInput): AlertModel {
     const scenario = rng.pick(SCENARIOS);
     const device = rng.pick(fleet.devices);
     const user = rng.pick(device.users);
@@ -250,6 +292,9 @@ export function createAlertGenerator(options: AlertGeneratorOptions): AlertGener
       classification,
       determination: input.determination !== undefined ? input.determination : triage.determination,
       source: scenario.source as AlertSource,
+      serviceSource: MDE_SERVICE,
+      detectionSource: input.detectionSource ?? graphDetectionSource(scenario.source as AlertSource),
+      onDevice: true,
       detectorId: scenario.ioaDefinitionId || detectorIdOf(scenario.title),
       category: input.category ?? scenario.category,
       title: input.title ?? scenario.title,
@@ -377,6 +422,7 @@ export function createAlertGenerator(options: AlertGeneratorOptions): AlertGener
   return {
     create,
     apply,
+    domain: fleet.domain,
     spread(n, from, to, sameTime = false) {
       if (sameTime) return Array.from({ length: n }, () => to);
       const span = Number(to - from);

@@ -149,7 +149,14 @@ export interface AlertModel {
   readonly status: AlertStatus;
   readonly classification: AlertClassification | null;
   readonly determination: AlertDetermination | null;
+  /** The catalog's source of a Defender for Endpoint alert (the Alerts API's detectionSource). */
   readonly source: AlertSource;
+  /** Graph's serviceSource: the product that raised the alert (see services.ts). */
+  readonly serviceSource: string;
+  /** Graph's detectionSource. */
+  readonly detectionSource: string;
+  /** Whether the alert is about a device (Defender for Endpoint's always; a mail or sign-in alert is not). */
+  readonly onDevice: boolean;
   readonly detectorId: string;
   readonly category: string;
   readonly title: string;

@@ -1,7 +1,9 @@
 // The MDE Alerts API, `GET /api/alerts` ("List alerts"), served under /mde so that it shares the
 // port with the SIEM API. OData as documented: $filter, $orderby, $top (at most 10,000, which is also
-// the default), $skip and $expand=evidence; no server-driven paging. Errors are the documented
-// `{"error":{"code","message","target"}}`.
+// the default), $skip and $expand=evidence; no server-driven paging. $orderby takes lastUpdateTime, then
+// id (`id` alone within one instant), and `id` compares with gt/ge/lt/le (ordinally), as an OData service
+// does. Errors are the documented `{"error":{"code","message","target"}}`. It serves the Defender for
+// Endpoint alerts of the store; Graph serves every product's.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { parseTimestamp } from "../timestamp.js";
@@ -11,6 +13,7 @@ import { type ODataDialect, parseODataQuery } from "./odata.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { alertsApiDetectionSource } from "./render-alerts-api.js";
 import { jsonOutcome, type Outcome } from "./respond.js";
+import { MDE_SERVICE } from "./services.js";
 import type { TokenIssuer } from "./tokens.js";
 
 export const ALERTS_API_PREFIX = "/mde";
@@ -35,7 +38,7 @@ const DIALECT: ODataDialect<AlertModel> = {
     lastEventTime: { kind: "time", get: (a) => parseTimestamp(a.lastEvent) ?? null },
     incidentId: { kind: "number", get: (a) => a.incidentId },
     investigationId: { kind: "number", get: (a) => a.investigationId },
-    id: { kind: "string", get: (a) => a.id },
+    id: { kind: "string", get: (a) => a.id, ordered: true },
     assignedTo: { kind: "string", get: (a) => a.assignedTo },
     detectionSource: { kind: "string", get: (a) => alertsApiDetectionSource(a.source) },
     status: { kind: "string", get: (a) => a.status },
@@ -43,6 +46,7 @@ const DIALECT: ODataDialect<AlertModel> = {
     category: { kind: "string", get: (a) => a.category },
   },
   cursorField: "lastUpdateTime",
+  tieField: "id",
   maxTop: ALERTS_API_MAX_TOP,
   defaultTop: ALERTS_API_MAX_TOP,
   expand: ["evidence"],
@@ -83,7 +87,10 @@ export function createAlertsApiHandler(deps: AlertsApiDeps): (req: IncomingMessa
     const q = parsed.query;
     // The token binds the tenant: a query sees that tenant's alerts only.
     const store = deps.alerts.storeOf(check.tenantId);
-    const result = store.query({ ...q, count: false }, deps.clock());
+    const result = store.query(
+      { ...q, where: (a) => a.serviceSource === MDE_SERVICE && q.where(a), count: false },
+      deps.clock(),
+    );
     const shape = q.expand.has("evidence") ? "alerts-api+evidence" : "alerts-api";
     // Assembled from each alert's cached JSON: big pages are served again and again in tests.
     const value = result.items.map((v) => deps.alerts.json(v, shape)).join(",");

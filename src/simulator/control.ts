@@ -14,7 +14,9 @@ import {
   EVIDENCE_KINDS,
 } from "./alert-model.js";
 import { faultSchema, faultTargetSchema } from "./faults.js";
+import { INCIDENT_STATUSES } from "./incident-model.js";
 import { apiError, BodyTooLargeError, readBody, sendJson } from "./respond.js";
+import { ALL_SERVICE_SOURCES } from "./services.js";
 import type {
   AddAlertsOptions,
   AddOptions,
@@ -23,7 +25,9 @@ import type {
   Fault,
   FaultTarget,
   GenerateOptions,
+  IncidentChange,
   SimAlert,
+  SimIncident,
   SimulatorStats,
 } from "./types.js";
 
@@ -37,6 +41,7 @@ export interface ControlActions {
   stats(): SimulatorStats;
   addAlerts(what: number | readonly AlertInput[], options: AddAlertsOptions): SimAlert[];
   updateAlert(id: string, change: AlertChange): SimAlert;
+  updateIncident(id: string, change: IncidentChange): SimIncident;
 }
 
 /** ms since the epoch, or an ISO timestamp (handier from curl). */
@@ -86,6 +91,11 @@ const alertInput = z.strictObject({
   lastUpdateTime: timestamp.optional(),
   alertCreationTime: timestamp.optional(),
   evidence: z.array(evidenceKind).optional(),
+  serviceSource: z.enum(ALL_SERVICE_SOURCES).optional(),
+  detectionSource: z
+    .string()
+    .regex(/^[a-z][A-Za-z0-9]*$/, "is a Graph enum member (camelCase)")
+    .optional(),
 });
 
 const alertsBody = z.union([
@@ -108,8 +118,21 @@ const updateBody = z.strictObject({
   visibleAt: instant.optional(),
 });
 
+const incidentUpdateBody = z.strictObject({
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  classification: classification.optional(),
+  determination: determination.optional(),
+  assignedTo: z.string().nullable().optional(),
+  addTag: z.string().min(1).optional(),
+  comment: z.string().optional(),
+  tenantId: z.string().optional(),
+  visibleAt: instant.optional(),
+});
+
 /** `/alerts/{id}/update`: alert ids are URL path segments, percent-encoded by the caller if need be. */
 const UPDATE_ACTION = /^\/alerts\/([^/]+)\/update$/;
+/** `/incidents/{id}/update`. */
+const INCIDENT_UPDATE_ACTION = /^\/incidents\/([^/]+)\/update$/;
 
 const faultsBody = z.strictObject({
   target: faultTargetSchema.default("alerts"),
@@ -134,7 +157,8 @@ export function createControlHandler(actions: ControlActions, log: Logger) {
       "/alerts": "POST",
     };
     const updateMatch = UPDATE_ACTION.exec(action);
-    const allowed = updateMatch ? "POST" : expected[action];
+    const incidentMatch = INCIDENT_UPDATE_ACTION.exec(action);
+    const allowed = updateMatch || incidentMatch ? "POST" : expected[action];
     if (allowed === undefined) {
       req.resume();
       sendJson(res, 404, apiError("NotFound", `no control endpoint ${path}`));
@@ -164,6 +188,26 @@ export function createControlHandler(actions: ControlActions, log: Logger) {
         try {
           const updated = actions.updateAlert(id, body);
           sendJson(res, 200, summary(updated));
+        } catch (err) {
+          if (!(err instanceof ForwarderError && err.details.notFound === true)) throw err;
+          sendJson(res, 404, apiError("NotFound", err.message));
+        }
+        return;
+      }
+      if (incidentMatch) {
+        const text = await readBody(req, BODY_LIMIT);
+        const body = incidentUpdateBody.parse(text.trim() === "" ? {} : parseJson(text));
+        const id = decodeURIComponent(incidentMatch[1] ?? "");
+        try {
+          const updated = actions.updateIncident(id, body);
+          sendJson(res, 200, {
+            id: updated.id,
+            tenantId: updated.tenantId,
+            lastUpdateTime: updated.lastUpdateTime,
+            status: updated.status,
+            version: updated.version,
+            alertIds: updated.alertIds,
+          });
         } catch (err) {
           if (!(err instanceof ForwarderError && err.details.notFound === true)) throw err;
           sendJson(res, 404, apiError("NotFound", err.message));

@@ -1,6 +1,9 @@
 // Injected faults: queued per target, each consumed by exactly one request, in order. They model
 // what a client meets in the field: throttling and outages (status), a stalled backend (slow), a
-// connection dropped mid-body (cut) and a proxy or gateway answering with a web page (html).
+// connection dropped mid-body (cut) and a proxy or gateway answering with a web page (html). Two are not
+// faults but events placed between requests: `update` changes alerts or incidents just before the request
+// is answered (as an analyst may while a client pages), and `none` lets a request through untouched, so
+// that an event can be aimed at the n-th request.
 import { STATUS_CODES } from "node:http";
 import { z } from "zod";
 import type { Fault, FaultTarget } from "./types.js";
@@ -15,9 +18,22 @@ export const faultSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("slow"), delayMs: z.int().min(0).max(3_600_000) }),
   z.strictObject({ kind: z.literal("cut") }),
   z.strictObject({ kind: z.literal("html") }),
+  z.strictObject({ kind: z.literal("none") }),
+  z
+    .strictObject({
+      kind: z.literal("update"),
+      /** Alert ids: each gets a random plausible change. */
+      alerts: z.array(z.string().min(1)).optional(),
+      /** Incident ids: likewise. */
+      incidents: z.array(z.string().min(1)).optional(),
+    })
+    .refine(
+      (f) => (f.alerts?.length ?? 0) + (f.incidents?.length ?? 0) > 0,
+      "names no alert and no incident",
+    ),
 ]);
 
-export const faultTargetSchema = z.enum(["alerts", "token", "alerts-api", "graph"]);
+export const faultTargetSchema = z.enum(["alerts", "token", "alerts-api", "graph", "incidents"]);
 
 export interface FaultQueue {
   push(target: FaultTarget, faults: readonly Fault[]): void;
@@ -26,7 +42,13 @@ export interface FaultQueue {
 }
 
 export function createFaultQueue(): FaultQueue {
-  const queues: Record<FaultTarget, Fault[]> = { alerts: [], token: [], "alerts-api": [], graph: [] };
+  const queues: Record<FaultTarget, Fault[]> = {
+    alerts: [],
+    token: [],
+    "alerts-api": [],
+    graph: [],
+    incidents: [],
+  };
   return {
     push: (target, faults) => {
       queues[target].push(...faults);

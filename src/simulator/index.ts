@@ -1,8 +1,8 @@
 // The bundled MDE API simulator, on one loopback HTTP(S) server: the Azure AD token endpoints (v1 and
 // v2, secret or certificate), the legacy SIEM API (GET /api/alerts, detections), and the two APIs that
-// replace it, serving one store of alerts: the MDE Alerts API under /mde and Graph alerts_v2 under
-// /graph. Realistic generated data, injectable faults, optional rate limits and /_sim control
-// endpoints. It serves the demo, the integration tests, and users who want to see what their SIEM
+// replace it, serving one store of alerts: the MDE Alerts API under /mde and Graph alerts_v2 (and the
+// incidents that group those alerts) under /graph. Realistic generated data, injectable faults, optional
+// rate limits and /_sim control endpoints. It serves the demo, the integration tests, and users who want to see what their SIEM
 // makes of the events.
 //
 // URL layout (url = http://127.0.0.1:<port>, or https:// with `tls`):
@@ -11,6 +11,7 @@
 //   GET  {url}/api/alerts                            SIEM API (detections)
 //   GET  {url}/mde/api/alerts (and /mde/api/v1.0/alerts)   Alerts API; api_url = {url}/mde
 //   GET  {url}/graph/v1.0/security/alerts_v2         Graph; graph root = {url}/graph
+//   GET  {url}/graph/v1.0/security/incidents         Graph incidents ($expand=alerts)
 //   {url}/_sim/...                                   control (see control.ts)
 import { ForwarderError } from "../errors.js";
 import { silentLogger } from "../log.js";
@@ -22,7 +23,7 @@ import { type RegisteredCertificate, registerCertificate } from "./client-assert
 import { createControlHandler } from "./control.js";
 import { createDetectionGenerator, type DetectionGenerator } from "./detections.js";
 import { createFaultQueue, faultSchema, faultTargetSchema } from "./faults.js";
-import { createGraphHandler, GRAPH_PREFIX } from "./graph-api.js";
+import { createGraphHandler, createGraphIncidentsHandler, GRAPH_PREFIX } from "./graph-api.js";
 import { hashString } from "./random.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limit.js";
 import { createSimServer } from "./server.js";
@@ -41,7 +42,7 @@ import type {
 export { ALERTS_API_MAX_TOP } from "./alerts-api.js";
 export { ASSERTION_CLOCK_SKEW_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS } from "./client-assertion.js";
 export { DETECTION_KEYS } from "./detections.js";
-export { GRAPH_MAX_TOP } from "./graph-api.js";
+export { GRAPH_INCIDENTS_MAX_TOP, GRAPH_MAX_TOP } from "./graph-api.js";
 export type {
   AddAlertsOptions,
   AddOptions,
@@ -55,9 +56,12 @@ export type {
   Fault,
   FaultTarget,
   GenerateOptions,
+  IncidentChange,
+  IncidentStatus,
   RateLimits,
   ServedRequest,
   SimAlert,
+  SimIncident,
   SimTenant,
   Simulator,
   SimulatorOptions,
@@ -95,7 +99,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const alertRate = options.alertRatePerMinute ?? 0;
   const updateRate = options.updateRatePerMinute ?? 0;
   const initialAlerts = options.initialAlerts ?? 0;
-  validateOptions({ port, tenants, lifetime, rate, seed, alertRate, updateRate, initialAlerts });
+  const serviceMix = options.serviceMix ?? 0;
+  validateOptions({ port, tenants, lifetime, rate, seed, alertRate, updateRate, initialAlerts, serviceMix });
   const certificates = registerCertificates(tenants);
   const limits = rateLimits(options.enforceRateLimits);
 
@@ -104,7 +109,14 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const faults = createFaultQueue();
   const served = new Set<string>();
   const requests: ServedRequest[] = [];
-  const alertService = createAlertService({ tenants, seed, clock, initialAlerts, createdAt: clock() });
+  const alertService = createAlertService({
+    tenants,
+    seed,
+    clock,
+    initialAlerts,
+    createdAt: clock(),
+    serviceMix,
+  });
   const byId = new Map(tenants.map((t) => [t.tenantId.toLowerCase(), t]));
   // One generator per tenant, seeded from (seed, tenantId) and made on first use: a tenant's
   // detections do not depend on what happens to the other tenants, and many tenants cost nothing.
@@ -219,6 +231,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       }),
       addAlerts: (what, opts) => alertService.add(what, opts),
       updateAlert: (id, change) => alertService.update(id, change),
+      updateIncident: (id, change) => alertService.updateIncident(id, change),
     },
     log,
   );
@@ -237,12 +250,22 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       { limit: limits?.alertsApiPerHour ?? 0, windowMs: 3_600_000 },
     ]),
   });
+  const paging = options.graphPaging ?? "keyset";
   const graph = createGraphHandler({
     tokens,
     alerts: alertService,
     clock,
     baseUrl,
     limiter: limiter([{ limit: limits?.graphPerMinute ?? 0, windowMs: 60_000 }]),
+    paging,
+  });
+  const incidents = createGraphIncidentsHandler({
+    tokens,
+    alerts: alertService,
+    clock,
+    baseUrl,
+    limiter: limiter([{ limit: limits?.graphPerMinute ?? 0, windowMs: 60_000 }]),
+    paging,
   });
 
   const server = createSimServer({
@@ -256,9 +279,25 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     control,
     alertsApi,
     graph,
+    incidents,
+    applyUpdates: (fault) => {
+      // Unknown ids are skipped: the fault names what the test expects to exist.
+      for (const id of fault.alerts ?? []) tryUpdate(() => alertService.update(id));
+      for (const id of fault.incidents ?? []) tryUpdate(() => alertService.updateIncident(id));
+    },
     baseUrl,
     tls: options.tls,
   });
+  function tryUpdate(fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "Update fault names an unknown item.",
+      );
+    }
+  }
   let address: { port: number };
   try {
     address = await server.listen(host, port);
@@ -335,6 +374,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       return alertService.all();
     },
     alertsOf: (tenantId) => alertService.of(tenantId),
+    incidentsOf: (tenantId) => alertService.incidentsOf(tenantId),
+    updateIncident: (id, change) => alertService.updateIncident(id, change),
     close() {
       if (arrival !== undefined) clearInterval(arrival);
       arrival = undefined;
@@ -355,6 +396,7 @@ function validateOptions(o: {
   alertRate: number;
   updateRate: number;
   initialAlerts: number;
+  serviceMix: number;
 }): void {
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65_535) throw invalid("port must be 0-65535", {});
   if (o.tenants.length === 0) throw invalid("at least one tenant is needed", {});
@@ -375,6 +417,9 @@ function validateOptions(o: {
     throw invalid("updateRatePerMinute must be >= 0", {});
   if (!Number.isInteger(o.initialAlerts) || o.initialAlerts < 0 || o.initialAlerts > 1_000_000) {
     throw invalid("initialAlerts must be a whole number from 0 to 1000000", {});
+  }
+  if (!Number.isFinite(o.serviceMix) || o.serviceMix < 0 || o.serviceMix > 1) {
+    throw invalid("serviceMix must be a share from 0 to 1", {});
   }
 }
 

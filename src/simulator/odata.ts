@@ -1,5 +1,6 @@
-// The OData query options the two alert APIs take: $filter (comparisons joined by `and`), $orderby on
-// the last-update field, $top, $skip, $expand, $count and, for server-driven paging, $skiptoken.
+// The OData query options the alert and incident APIs take: $filter (comparisons joined by `and` and `or`),
+// $orderby on the last-update field (and the id within one instant), $top, $skip, $expand, $count and, for
+// server-driven paging, $skiptoken.
 // Names are matched case-insensitively; anything the simulator does not implement is a 400 naming
 // the option, so a client never mistakes an ignored option for an applied one.
 import { parseTimestamp, type Ticks } from "../timestamp.js";
@@ -7,14 +8,18 @@ import type { Keyset, TickBound } from "./alert-store.js";
 
 export type FieldSpec<T> =
   | { kind: "time"; get: (item: T) => Ticks | null }
-  | { kind: "string"; get: (item: T) => string | null }
+  /** `ordered`: also gt/ge/lt/le, comparing ordinally and case-sensitively (ids); else eq/ne, any case. */
+  | { kind: "string"; get: (item: T) => string | null; ordered?: boolean }
   | { kind: "number"; get: (item: T) => number | null };
 
 export interface ODataDialect<T> {
   /** Filterable fields as the API spells them. */
   fields: Readonly<Record<string, FieldSpec<T>>>;
-  /** The last-update field: the only sort key, and bounds on it narrow the index instead of filtering. */
+  /** The last-update field: the sort key, and bounds on it narrow the index instead of filtering. */
   cursorField: string;
+  /** A field that may follow the cursor field in $orderby (`lastUpdateTime asc, id asc`), or stand alone when
+   * the filter pins one instant (`lastUpdateTime eq …`): the item's id. */
+  tieField?: string;
   maxTop: number;
   defaultTop: number;
   /** Allowed $expand values. */
@@ -31,6 +36,7 @@ export interface ContinuationState {
   orderby?: string;
   top: number;
   count: boolean;
+  expand?: string;
 }
 
 export interface ODataQuery<T> {
@@ -38,6 +44,8 @@ export interface ODataQuery<T> {
   hi?: TickBound;
   where: (item: T) => boolean;
   order: "asc" | "desc";
+  /** Within one instant, by id. */
+  tieById: boolean;
   skip: number;
   top: number;
   expand: ReadonlySet<string>;
@@ -92,6 +100,7 @@ function parse<T>(params: URLSearchParams, dialect: ODataDialect<T>): ODataQuery
       orderby: state.orderby,
       top: String(state.top),
       count: state.count ? "true" : undefined,
+      expand: state.expand,
     });
     return { ...query, after };
   }
@@ -120,14 +129,32 @@ function build<T>(dialect: ODataDialect<T>, raw: RawOptions): ODataQuery<T> {
   const skip = raw.skip === undefined ? 0 : whole(raw.skip, "$skip");
 
   let order = dialect.defaultOrder;
+  let tieById = false;
+  let idOnly = false;
   if (raw.orderby !== undefined) {
-    const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(raw.orderby);
-    if (!m || m[1]?.toLowerCase() !== dialect.cursorField.toLowerCase()) {
+    const keys = raw.orderby.split(",").map((k) => /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(k));
+    const named = (m: RegExpExecArray | null | undefined, field: string | undefined) =>
+      field !== undefined && m?.[1]?.toLowerCase() === field.toLowerCase();
+    const dir = (m: RegExpExecArray | null | undefined) =>
+      (m?.[2]?.toLowerCase() as "asc" | "desc" | undefined) ?? "asc";
+    const [first, second] = keys;
+    if (keys.length === 1 && named(first, dialect.cursorField)) {
+      order = dir(first);
+    } else if (keys.length === 2 && named(first, dialect.cursorField) && named(second, dialect.tieField)) {
+      order = dir(first);
+      if (dir(second) !== order)
+        throw new ODataError(`$orderby: both keys must go the same way: ${raw.orderby}`);
+      tieById = true;
+    } else if (keys.length === 1 && named(first, dialect.tieField)) {
+      order = dir(first);
+      tieById = true;
+      idOnly = true;
+    } else {
+      const tie = dialect.tieField === undefined ? "" : ` (then '${dialect.tieField}')`;
       throw new ODataError(
-        `$orderby supports only '${dialect.cursorField} asc' or '${dialect.cursorField} desc': ${raw.orderby}`,
+        `$orderby supports only '${dialect.cursorField} asc' or '${dialect.cursorField} desc'${tie}: ${raw.orderby}`,
       );
     }
-    order = (m[2]?.toLowerCase() as "asc" | "desc" | undefined) ?? "asc";
   }
 
   const expand = new Set<string>();
@@ -151,16 +178,27 @@ function build<T>(dialect: ODataDialect<T>, raw: RawOptions): ODataQuery<T> {
   }
 
   const filter = raw.filter === undefined ? undefined : compileFilter(raw.filter, dialect);
+  // Ordering by id alone is ordering by (time, id) only within one instant: the simulator needs the filter
+  // to pin it.
+  if (
+    idOnly &&
+    (filter?.lo === undefined || filter.hi === undefined || filter.lo.ticks !== filter.hi.ticks)
+  ) {
+    throw new ODataError(
+      `$orderby=${dialect.tieField}: the simulator orders by ${dialect.tieField} only with '${dialect.cursorField} eq …' in $filter.`,
+    );
+  }
   return {
     lo: filter?.lo,
     hi: filter?.hi,
     where: filter?.where ?? (() => true),
     order,
+    tieById,
     skip,
     top,
     expand,
     count,
-    state: { filter: raw.filter, orderby: raw.orderby, top, count },
+    state: { filter: raw.filter, orderby: raw.orderby, top, count, expand: raw.expand },
   };
 }
 
@@ -181,7 +219,8 @@ function decodeSkiptoken(token: string): { state: ContinuationState; after: Keys
       !Number.isInteger(v.top) ||
       typeof v.count !== "boolean" ||
       (v.filter !== undefined && typeof v.filter !== "string") ||
-      (v.orderby !== undefined && typeof v.orderby !== "string")
+      (v.orderby !== undefined && typeof v.orderby !== "string") ||
+      (v.expand !== undefined && typeof v.expand !== "string")
     ) {
       throw new Error("shape");
     }
@@ -191,6 +230,7 @@ function decodeSkiptoken(token: string): { state: ContinuationState; after: Keys
         orderby: v.orderby as string | undefined,
         top: v.top as number,
         count: v.count,
+        expand: v.expand as string | undefined,
       },
       after: { ticks: BigInt(k[0]), seq: k[1] as number },
     };
@@ -223,30 +263,62 @@ function compileFilter<T>(text: string, dialect: ODataDialect<T>): CompiledFilte
     if (t?.kind !== "word") throw new ODataError(`$filter: expected ${what} at token ${pos}.`);
     return t.text;
   };
+  const keyword = (): string | undefined => {
+    const t = peek();
+    return t?.kind === "word" ? t.text.toLowerCase() : undefined;
+  };
 
-  // conjunction := term ('and' term)*;  term := '(' conjunction ')' | field op literal
-  const conjunction = (): void => {
-    term();
-    for (;;) {
-      const t = peek();
-      if (t?.kind !== "word") return;
-      const keyword = t.text.toLowerCase();
-      if (keyword === "or" || keyword === "not") {
-        throw new ODataError(
-          `$filter: the simulator supports only 'and' between comparisons, not '${t.text}'.`,
-        );
+  // disjunction := conjunction ('or' conjunction)*;  conjunction := term ('and' term)*;
+  // term := '(' disjunction ')' | field op literal.
+  // Bounds on the cursor field narrow the index, so they are taken only where every match must meet them:
+  // in a conjunction with no `or` above it. A cursor comparison under an `or` is refused, not half applied.
+  let depthInOr = 0;
+  /** Whether the expression starting at `pos` has an `or` at its own level (before its closing paren). */
+  const orAhead = (): boolean => {
+    let depth = 0;
+    for (let i = pos; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t?.kind === "(") depth++;
+      else if (t?.kind === ")") {
+        if (depth === 0) return false;
+        depth--;
+      } else if (depth === 0 && t?.kind === "word" && t.text.toLowerCase() === "or") return true;
+    }
+    return false;
+  };
+  const disjunction = (): Array<(item: T) => boolean> => {
+    const hasOr = orAhead();
+    if (hasOr) depthInOr++;
+    try {
+      const alternatives = [conjunction()];
+      while (keyword() === "or") {
+        pos++;
+        alternatives.push(conjunction());
       }
-      if (keyword !== "and") throw new ODataError(`$filter: unexpected '${t.text}'.`);
-      pos++;
-      term();
+      if (alternatives.length === 1) return alternatives[0] ?? [];
+      const ors = alternatives.map((preds) => (item: T) => preds.every((p) => p(item)));
+      return [(item) => ors.some((p) => p(item))];
+    } finally {
+      if (hasOr) depthInOr--;
     }
   };
-  const term = (): void => {
+  const conjunction = (): Array<(item: T) => boolean> => {
+    const preds = term();
+    for (;;) {
+      const k = keyword();
+      if (k === undefined || k === "or") return preds;
+      if (k === "not") throw new ODataError("$filter: the simulator does not support 'not'.");
+      if (k !== "and") throw new ODataError(`$filter: unexpected '${k}'.`);
+      pos++;
+      preds.push(...term());
+    }
+  };
+  const term = (): Array<(item: T) => boolean> => {
     if (peek()?.kind === "(") {
       pos++;
-      conjunction();
+      const inner = disjunction();
       if (tokens[pos++]?.kind !== ")") throw new ODataError("$filter: missing ')'.");
-      return;
+      return inner;
     }
     const name = word("a property name");
     const opText = word("an operator");
@@ -256,10 +328,15 @@ function compileFilter<T>(text: string, dialect: ODataDialect<T>): CompiledFilte
     if (literal === undefined || !("text" in literal)) {
       throw new ODataError(`$filter: expected a value after '${name} ${opText}'.`);
     }
-    comparison(name, op, literal);
+    const before = result.predicates.length;
+    if (comparison(name, op, literal) && depthInOr > 0) {
+      throw new ODataError(`$filter: the simulator cannot combine ${dialect.cursorField} with 'or'.`);
+    }
+    return result.predicates.splice(before);
   };
 
-  const comparison = (name: string, op: Op, literal: Extract<Token, { text: string }>): void => {
+  /** Adds the comparison; true when it is a bound on the cursor field. */
+  const comparison = (name: string, op: Op, literal: Extract<Token, { text: string }>): boolean => {
     const key = Object.keys(dialect.fields).find((f) => f.toLowerCase() === name.toLowerCase());
     const field = key === undefined ? undefined : dialect.fields[key];
     if (key === undefined || field === undefined) {
@@ -275,20 +352,20 @@ function compileFilter<T>(text: string, dialect: ODataDialect<T>): CompiledFilte
       const ticks = parseTimestamp(literal.text);
       if (ticks === undefined) throw new ODataError(`$filter: not a valid DateTimeOffset: ${literal.text}`);
       if (key.toLowerCase() === dialect.cursorField.toLowerCase() && op !== "ne") {
-        bound(op, ticks);
-        return;
+        if (depthInOr === 0) bound(op, ticks);
+        return true;
       }
       const get = field.get;
       result.predicates.push((item) => {
         const v = get(item);
         return v !== null && compare(op, v < ticks ? -1 : v > ticks ? 1 : 0);
       });
-      return;
+      return false;
     }
     if (field.kind === "number") {
       if (isNull) {
         nullPredicate(key, op, field.get);
-        return;
+        return false;
       }
       if (literal.kind !== "word" || !/^-?\d+$/.test(literal.text)) {
         throw new ODataError(`$filter: ${key} takes a number: ${literal.text}`);
@@ -299,20 +376,30 @@ function compileFilter<T>(text: string, dialect: ODataDialect<T>): CompiledFilte
         const v = get(item);
         return v !== null && compare(op, Math.sign(v - n));
       });
-      return;
+      return false;
     }
     if (isNull) {
       nullPredicate(key, op, field.get);
-      return;
+      return false;
     }
     if (literal.kind !== "string") {
       throw new ODataError(`$filter: ${key} takes a quoted string such as '${key}': ${literal.text}`);
     }
+    const get = field.get;
+    if (field.ordered) {
+      // Ids: ordinal and case-sensitive, the order $orderby on the field uses.
+      const wanted = literal.text;
+      result.predicates.push((item) => {
+        const v = get(item);
+        return v !== null && compare(op, v < wanted ? -1 : v > wanted ? 1 : 0);
+      });
+      return false;
+    }
     if (op !== "eq" && op !== "ne") throw new ODataError(`$filter: ${key} supports only eq and ne.`);
     // Enum members and user names compare case-insensitively.
     const wanted = literal.text.toLowerCase();
-    const get = field.get;
     result.predicates.push((item) => (get(item)?.toLowerCase() === wanted) === (op === "eq"));
+    return false;
   };
 
   const nullPredicate = (key: string, op: Op, get: (item: T) => unknown): void => {
@@ -334,9 +421,8 @@ function compileFilter<T>(text: string, dialect: ODataDialect<T>): CompiledFilte
     }
   };
 
-  conjunction();
+  const predicates = disjunction();
   if (pos !== tokens.length) throw new ODataError(`$filter: unexpected text after token ${pos}.`);
-  const predicates = result.predicates;
   return {
     lo: result.lo,
     hi: result.hi,

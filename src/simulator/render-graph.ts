@@ -10,6 +10,7 @@ import type {
   EvidenceModel,
   UserAccount,
 } from "./alert-model.js";
+import { detectionSourceFor, PRODUCT_NAMES, type ServiceSource, serviceSourceFor } from "./services.js";
 
 const DETECTION_SOURCES: Readonly<Record<AlertSource, string>> = {
   Antivirus: "antivirus",
@@ -17,6 +18,16 @@ const DETECTION_SOURCES: Readonly<Record<AlertSource, string>> = {
   CustomTI: "customTi",
   SmartScreen: "smartScreen",
 };
+
+/** Graph's detectionSource of a Defender for Endpoint alert from the catalog. */
+export function graphDetectionSource(source: AlertSource): string {
+  return DETECTION_SOURCES[source];
+}
+
+export interface GraphRendering {
+  /** The request said `Prefer: include-unknown-enum-members`: evolvable members as they are. */
+  readonly evolvable: boolean;
+}
 
 const PORTAL = "https://security.microsoft.com";
 
@@ -36,7 +47,7 @@ export function graphDetermination(value: AlertDetermination | null): string {
   return value === null ? "unknown" : camel(value);
 }
 
-export function renderGraph(alert: AlertModel): Record<string, unknown> {
+export function renderGraph(alert: AlertModel, how: GraphRendering): Record<string, unknown> {
   const tid = alert.tenantId;
   return {
     "@odata.type": "#microsoft.graph.security.alert",
@@ -47,9 +58,9 @@ export function renderGraph(alert: AlertModel): Record<string, unknown> {
     severity: graphSeverity(alert.severity),
     classification: graphClassification(alert.classification),
     determination: graphDetermination(alert.determination),
-    serviceSource: "microsoftDefenderForEndpoint",
-    detectionSource: DETECTION_SOURCES[alert.source],
-    productName: "Microsoft Defender for Endpoint",
+    serviceSource: serviceSourceFor(alert.serviceSource, how.evolvable),
+    detectionSource: detectionSourceFor(alert.detectionSource, how.evolvable),
+    productName: PRODUCT_NAMES[alert.serviceSource as ServiceSource] ?? "Unknown",
     detectorId: alert.detectorId,
     tenantId: tid,
     title: alert.title,
@@ -73,7 +84,10 @@ export function renderGraph(alert: AlertModel): Record<string, unknown> {
       createdByDisplayName: c.createdBy,
       createdDateTime: c.created,
     })),
-    evidence: [deviceEvidence(alert), ...alert.evidence.map((e) => renderEvidence(e, alert))],
+    evidence: [
+      ...(alert.onDevice ? [deviceEvidence(alert)] : []),
+      ...alert.evidence.map((e) => renderEvidence(e, alert)),
+    ],
     systemTags: [],
   };
 }
@@ -117,7 +131,7 @@ function renderEvidence(e: EvidenceModel, alert: AlertModel): Record<string, unk
   });
   const tail = { roles: [], detailedRoles: [], tags: [] };
   const detectionStatus = e.detectionStatus === null ? null : camel(e.detectionStatus);
-  const mdeDeviceId = alert.device.mdeDeviceId;
+  const mdeDeviceId = alert.onDevice ? alert.device.mdeDeviceId : null;
   switch (e.kind) {
     case "file":
       return {

@@ -1,6 +1,6 @@
 // The HTTP(S) server: the emulated APIs (token endpoints v1 and v2, the SIEM API's GET /api/alerts,
-// the Alerts API under /mde, Graph alerts_v2 under /graph) and, kept apart under /_sim, the control
-// endpoints. Faults are applied here, before the request is otherwise handled.
+// the Alerts API under /mde, Graph alerts_v2 and incidents under /graph) and, kept apart under /_sim, the
+// control endpoints. Faults are applied here, before the request is otherwise handled.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -9,7 +9,7 @@ import { ticksFromMs } from "../timestamp.js";
 import { ALERTS_API_PATH } from "./alerts-api.js";
 import { CONTROL_PREFIX } from "./control.js";
 import { cutPrefix, type FaultQueue, HTML_ERROR_PAGE, statusFaultBody } from "./faults.js";
-import { GRAPH_ALERTS_PATH } from "./graph-api.js";
+import { GRAPH_ALERTS_PATH, GRAPH_INCIDENTS_PATH } from "./graph-api.js";
 import { parseAlertsQuery, queryRecord } from "./query.js";
 import {
   apiError,
@@ -22,7 +22,7 @@ import {
 } from "./respond.js";
 import type { DetectionStore } from "./store.js";
 import type { TokenIssuer } from "./tokens.js";
-import type { FaultTarget, ServedRequest } from "./types.js";
+import type { Fault, FaultTarget, ServedRequest } from "./types.js";
 
 export interface ServerDeps {
   log: Logger;
@@ -36,6 +36,9 @@ export interface ServerDeps {
   control: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   alertsApi: (req: IncomingMessage, url: URL) => Outcome;
   graph: (req: IncomingMessage, url: URL) => Outcome;
+  incidents: (req: IncomingMessage, url: URL) => Outcome;
+  /** Applies an `update` fault: changes the alerts and incidents it names. */
+  applyUpdates: (fault: Extract<Fault, { kind: "update" }>) => void;
   /** The simulator's own base URL (known once listening): token audiences are built from it. */
   baseUrl: () => string;
   /** Serve HTTPS with this certificate and key. */
@@ -99,7 +102,9 @@ export function createSimServer(deps: ServerDeps): SimServer {
             ? "alerts-api"
             : GRAPH_ALERTS_PATH.test(path)
               ? "graph"
-              : undefined;
+              : GRAPH_INCIDENTS_PATH.test(path)
+                ? "incidents"
+                : undefined;
     if (target === undefined) {
       req.resume();
       sendJson(res, 404, apiError("NotFound", `no such resource: ${path}`));
@@ -126,6 +131,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
 
     const fault = deps.faults.next(target);
     if (fault !== undefined) log.info({ target, fault: fault.kind }, "Applying injected fault.");
+    if (fault?.kind === "update") deps.applyUpdates(fault);
 
     if (fault?.kind === "status") {
       const { contentType, body } = statusFaultBody(fault, target);
@@ -176,6 +182,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
   function api(target: Exclude<FaultTarget, "token">, req: IncomingMessage, url: URL): Outcome {
     if (target === "alerts-api") return deps.alertsApi(req, url);
     if (target === "graph") return deps.graph(req, url);
+    if (target === "incidents") return deps.incidents(req, url);
     return alerts(req, url);
   }
 
@@ -275,4 +282,5 @@ const CUT_BODIES: Record<FaultTarget, string> = {
   alerts: '[{"AlertTime":"2020-09-30T14:09:20.35743Z","ComputerDnsName":"cut"}]',
   "alerts-api": '{"@odata.context":"cut","value":[{"id":"da637291048912199236_1126926584","title":"cut"}]}',
   graph: '{"@odata.context":"cut","value":[{"id":"da637551227677560813_-961444813","title":"cut"}]}',
+  incidents: '{"@odata.context":"cut","value":[{"id":"2972395","displayName":"cut"}]}',
 };

@@ -9,7 +9,16 @@ import type {
   EvidenceKind,
 } from "./alert-model.js";
 
-export type { AlertClassification, AlertDetermination, AlertSeverity, AlertStatus, EvidenceKind };
+import type { IncidentStatus } from "./incident-model.js";
+
+export type {
+  AlertClassification,
+  AlertDetermination,
+  AlertSeverity,
+  AlertStatus,
+  EvidenceKind,
+  IncidentStatus,
+};
 
 export interface SimTenant {
   tenantId: string;
@@ -64,19 +73,33 @@ export interface SimulatorOptions {
   alertRatePerMinute?: number;
   /** Updates of existing alerts per minute and per tenant; default 0. */
   updateRatePerMinute?: number;
+  /**
+   * Share (0-1) of generated alerts raised by products other than Defender for Endpoint (Office 365,
+   * Identity, Cloud Apps, Defender for Cloud, Sentinel, ...); default 0. Graph serves them, the Alerts API not.
+   */
+  serviceMix?: number;
+  /**
+   * How Graph's @odata.nextLink continues a query: `keyset` (default; a $skiptoken naming the last item) or
+   * `offset` (`$skip`, as many services do): an item updated while a client pages then shifts the rest.
+   */
+  graphPaging?: "keyset" | "offset";
 }
 
 export type Fault =
   | { kind: "status"; status: number; retryAfterSeconds?: number; body?: string }
   | { kind: "slow"; delayMs: number }
   | { kind: "cut" }
-  | { kind: "html" };
+  | { kind: "html" }
+  /** Not a fault: the request is answered normally (to aim the next fault at a later request). */
+  | { kind: "none" }
+  /** Not a fault: these alerts and incidents get a random plausible change, then the request is answered. */
+  | { kind: "update"; alerts?: string[]; incidents?: string[] };
 
 /**
  * "alerts": the SIEM API (GET /api/alerts); "token": both token endpoints; "alerts-api": the MDE
- * Alerts API (GET /mde/api/alerts); "graph": Graph alerts_v2.
+ * Alerts API (GET /mde/api/alerts); "graph": Graph alerts_v2; "incidents": Graph incidents.
  */
-export type FaultTarget = "alerts" | "token" | "alerts-api" | "graph";
+export type FaultTarget = "alerts" | "token" | "alerts-api" | "graph" | "incidents";
 
 export interface ServedRequest {
   path: string;
@@ -134,6 +157,14 @@ export interface AlertInput {
   alertCreationTime?: string;
   /** Evidence entities to generate, in order; default: what the generated scenario has. */
   evidence?: EvidenceKind[];
+  /**
+   * Graph's serviceSource (`microsoftDefenderForOffice365`, `microsoftSentinel`, ...); default
+   * `microsoftDefenderForEndpoint` (or drawn, with `serviceMix`). Only Defender for Endpoint alerts are
+   * served by the Alerts API; Graph serves them all.
+   */
+  serviceSource?: string;
+  /** Graph's detectionSource; default: the scenario's. */
+  detectionSource?: string;
 }
 
 /**
@@ -153,6 +184,38 @@ export interface AlertChange {
   tenantId?: string;
   /** ms; until then the API keeps serving the previous version. */
   visibleAt?: number;
+}
+
+/** An analyst's change of an incident; with none of the fields, a random plausible one. */
+export interface IncidentChange {
+  status?: IncidentStatus;
+  classification?: AlertClassification | null;
+  determination?: AlertDetermination | null;
+  assignedTo?: string | null;
+  /** Adds a custom tag. */
+  addTag?: string;
+  comment?: string;
+  /** Default: searched in every tenant. */
+  tenantId?: string;
+  /** ms; until then the API keeps serving the previous version. */
+  visibleAt?: number;
+}
+
+/** One incident's newest version. */
+export interface SimIncident {
+  readonly tenantId: string;
+  /** Graph's incident id (a number as a string). */
+  readonly id: string;
+  /** lastUpdateDateTime exactly as served. */
+  readonly lastUpdateTime: string;
+  readonly status: IncidentStatus;
+  /** 0 as created, +1 per change. */
+  readonly version: number;
+  readonly visibleAt: number;
+  /** The ids of its alerts, in the order they joined. */
+  readonly alertIds: readonly string[];
+  /** As GET {url}/graph/v1.0/security/incidents?$expand=alerts serves it (with the Prefer header). */
+  readonly graph: Readonly<Record<string, unknown>>;
 }
 
 /** One alert's newest version, in both API shapes. */
@@ -184,7 +247,7 @@ export interface Simulator {
   readonly url: string;
   /** `${url}/mde`: the Alerts API's api_url (GET {alertsApiUrl}/api/alerts). */
   readonly alertsApiUrl: string;
-  /** `${url}/graph`: the Graph root (GET {graphUrl}/v1.0/security/alerts_v2). */
+  /** `${url}/graph`: the Graph root (GET {graphUrl}/v1.0/security/alerts_v2 and …/security/incidents). */
   readonly graphUrl: string;
   /** Token endpoint for a tenant: `${url}` is the authority host, so the path is /{tenantId}/oauth2/token. */
   readonly authorityHost: string;
@@ -213,5 +276,9 @@ export interface Simulator {
   readonly alerts: readonly SimAlert[];
   /** One tenant's alerts (default: the first tenant). */
   alertsOf(tenantId?: string): readonly SimAlert[];
+  /** One tenant's incidents, newest versions (default: the first tenant); they follow its alerts. */
+  incidentsOf(tenantId?: string): readonly SimIncident[];
+  /** An analyst's change of an incident (see IncidentChange); throws E_CONFIG_INVALID for an unknown id. */
+  updateIncident(id: string, change?: IncidentChange): SimIncident;
   close(): Promise<void>;
 }

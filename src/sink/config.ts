@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { bool, duration, int } from "../config/types.js";
 
-export const tlsSchema = z
+const tlsObjectSchema = z
   .strictObject({
     ca_file: z.string().trim().min(1).optional(),
     cert_file: z.string().trim().min(1).optional(),
@@ -18,17 +18,28 @@ export const tlsSchema = z
         message: "cert_file and key_file go together (mutual TLS)",
       });
     }
-  })
-  .prefault({});
+  });
+
+export const tlsSchema = tlsObjectSchema.prefault({});
+
+/** librelp's default window: RELP commands sent and not yet answered, at most. */
+export const DEFAULT_RELP_WINDOW = 128;
+/** RELP has no assigned port; rsyslog's imrelp and omrelp examples use 2514. */
+export const DEFAULT_RELP_PORT = 2514;
 
 export const transportOptionsShape = {
-  protocol: z.enum(["udp", "tcp", "tls"], { error: "must be one of udp, tcp, tls" }).default("tcp"),
+  protocol: z
+    .enum(["udp", "tcp", "tls", "relp"], { error: "must be one of udp, tcp, tls, relp" })
+    .default("tcp"),
   host: z.string().trim().min(1, "must not be empty"),
-  /** Defaults: 514 for udp and tcp, 6514 for tls. */
+  /** Defaults: 514 for udp and tcp, 6514 for tls, 2514 for relp. */
   port: int({ min: 1, max: 65535 }).optional(),
-  /** Defaults: lf for tcp, octet-counting for tls (RFC 5425). Not used by udp. */
+  /** Defaults: lf for tcp, octet-counting for tls (RFC 5425). Not used by udp and relp. */
   framing: z.enum(["lf", "octet-counting"], { error: "must be lf or octet-counting" }).optional(),
-  tls: tlsSchema,
+  /** Always used by protocol tls; for relp, the block's presence turns TLS on. Absent: the defaults. */
+  tls: tlsObjectSchema.optional(),
+  /** relp only: messages sent and not yet acknowledged, at most (default 128). */
+  window_size: int({ min: 1, max: 10_000 }).optional(),
   connect_timeout: duration({ min: 100 }).default(10_000),
   write_timeout: duration({ min: 100 }).default(30_000),
 };
@@ -41,15 +52,28 @@ export type TlsOptions = z.infer<typeof tlsSchema>;
 export type Framing = "lf" | "octet-counting";
 
 /** Transport options with the protocol-dependent defaults filled in. */
-export interface TransportOptions extends Omit<RawTransportOptions, "port" | "framing"> {
+export interface TransportOptions extends Omit<RawTransportOptions, "port" | "framing" | "tls"> {
   port: number;
   framing: Framing;
+  tls: TlsOptions;
+  /** relp: whether the destination has a `tls` block (RELP over TLS). Absent for the other protocols. */
+  tls_enabled?: boolean;
 }
 
 export function resolveTransport(raw: RawTransportOptions): TransportOptions {
+  const relp = raw.protocol === "relp";
   return {
     ...raw,
-    port: raw.port ?? (raw.protocol === "tls" ? 6514 : 514),
+    port: raw.port ?? (raw.protocol === "tls" ? 6514 : relp ? DEFAULT_RELP_PORT : 514),
     framing: raw.framing ?? (raw.protocol === "tls" ? "octet-counting" : "lf"),
+    tls: raw.tls ?? tlsSchema.parse({}),
+    ...(relp
+      ? { tls_enabled: raw.tls !== undefined, window_size: raw.window_size ?? DEFAULT_RELP_WINDOW }
+      : {}),
   };
+}
+
+/** Whether connections of this destination use TLS: protocol tls, or relp with a `tls` block. */
+export function usesTls(options: Pick<TransportOptions, "protocol" | "tls_enabled">): boolean {
+  return options.protocol === "tls" || (options.protocol === "relp" && options.tls_enabled === true);
 }

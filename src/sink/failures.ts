@@ -95,3 +95,75 @@ export function describeTlsError(err: unknown): string {
   const text = openssl ? String(reason) : err.message;
   return typeof code === "string" && code !== text ? `${text} (${code})` : text;
 }
+
+/**
+ * A send that failed after the receiver had answered part of it (RELP answers every message): the caller
+ * acknowledges the `confirmed` messages (indices into the send) and sends the others again. `refused` of
+ * those others were refused by the receiver (RELP `rsp` other than 200) rather than lost with the
+ * connection. Code, class and message are those of the failure.
+ */
+export class PartialSendError extends ForwarderError {
+  readonly confirmed: readonly number[];
+  readonly refused: number;
+
+  constructor(failure: ForwarderError, confirmed: readonly number[], refused: number) {
+    super(failure.code, failure.message, {
+      cause: failure,
+      details: failure.details,
+      errorClass: failure.errorClass,
+      retryAfterMs: failure.retryAfterMs,
+    });
+    this.name = "PartialSendError";
+    this.confirmed = confirmed;
+    this.refused = refused;
+  }
+}
+
+/** The receiver broke the RELP protocol (a framing error, an answer to nothing, a refused session). */
+export function protocolError(options: SinkOptions, reason: string, cause?: unknown): ForwarderError {
+  return new ForwarderError("E_SINK_PROTOCOL", `${where(options)}: ${reason}`, {
+    cause,
+    details: detailsOf(options),
+  });
+}
+
+/** RELP: the receiver answered some messages of a send with an error status. */
+export function rejectedError(
+  options: SinkOptions,
+  refused: number,
+  of: number,
+  answer: string,
+): ForwarderError {
+  return new ForwarderError(
+    "E_SINK_REJECTED",
+    `${where(options)} refused ${refused} of ${of} messages: ${answer}`,
+    { details: { ...detailsOf(options), refused } },
+  );
+}
+
+/** RELP: messages are waiting for an answer and none came for write_timeout. */
+export function answerTimeoutError(options: SinkOptions, unanswered: number): ForwarderError {
+  return new ForwarderError(
+    "E_SINK_TIMEOUT",
+    `no RELP answer from ${where(options)} for ${options.write_timeout} ms with ${unanswered} messages waiting (receiver not answering)`,
+    { details: detailsOf(options) },
+  );
+}
+
+/** RELP: the receiver dropped the connection before it answered `open`. */
+export function notOpenedError(options: SinkOptions, original: ForwarderError): ForwarderError {
+  return new ForwarderError(
+    "E_SINK_CONNECT",
+    `connection to ${where(options)} was dropped before the RELP session opened (a receiver going down, or not a RELP listener)`,
+    { cause: original, details: detailsOf(options) },
+  );
+}
+
+/** RELP: the connection opened but the session did not (no answer to `open`). */
+export function openTimeoutError(options: SinkOptions): ForwarderError {
+  return new ForwarderError(
+    "E_SINK_TIMEOUT",
+    `no answer to the RELP open from ${where(options)} within ${options.connect_timeout} ms (not a RELP listener, or not responding)`,
+    { details: detailsOf(options) },
+  );
+}

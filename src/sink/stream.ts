@@ -21,6 +21,7 @@ import { performance } from "node:perf_hooks";
 import tls from "node:tls";
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { usesTls } from "./config.js";
 import {
   closedError,
   describeTlsError,
@@ -406,16 +407,16 @@ type OpenResult = { socket: net.Socket; stamps: TlsFileStamps | undefined } | { 
 /**
  * One connect attempt (TCP, then the TLS handshake), bounded by connect_timeout. Calls `done`
  * exactly once, synchronously from the socket event, so the caller attaches its handlers before
- * any other event can fire. Returns a cancel function.
+ * any other event can fire. Returns a cancel function. The RELP transport (relp.ts) connects with it too.
  */
-function openStream(
+export function openStream(
   options: SinkOptions,
   track: (socket: net.Socket) => void,
   done: (result: OpenResult) => void,
 ): (error: ForwarderError) => void {
   const where = `${options.host}:${options.port}`;
   const details = { destination: options.name, host: options.host, port: options.port };
-  const secure = options.protocol === "tls";
+  const secure = usesTls(options);
   let socket: net.Socket | undefined;
   let stamps: TlsFileStamps | undefined;
   let settled = false;

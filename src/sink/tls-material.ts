@@ -4,8 +4,14 @@
 // Each file is checked on its own before the context is built, so that an error names the file at
 // fault: createSecureContext says "no start line" or "key values mismatch" without saying which file.
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import tls from "node:tls";
+import {
+  FileRefusedError,
+  MAX_CA_FILE_BYTES,
+  MAX_FILE_BYTES,
+  readSmallFileAsync,
+} from "../config/read-file.js";
 import type { ForwarderError } from "../errors.js";
 import { describeTlsError, errnoOf, tlsError } from "./failures.js";
 import type { SinkOptions } from "./index.js";
@@ -91,9 +97,11 @@ async function readTlsFile(
 ): Promise<Buffer | undefined> {
   if (file === undefined) return undefined;
   try {
-    return await readFile(file);
+    // Never a FIFO or a device (a connect would hang or read without end), never past the size limit.
+    return await readSmallFileAsync(file, key === "ca_file" ? MAX_CA_FILE_BYTES : MAX_FILE_BYTES);
   } catch (err) {
-    throw tlsError(options, `cannot read tls.${key} ${file}: ${errnoOf(err)}`, err);
+    const reason = err instanceof FileRefusedError ? (err.errno ?? err.reason) : errnoOf(err);
+    throw tlsError(options, `cannot read tls.${key} ${file}: ${reason}`, err);
   }
 }
 

@@ -24,6 +24,8 @@ export interface ApiCallDeps {
   maxResponseBytes?: number;
   clock?: () => number;
   gate?: CallGate;
+  /** Sent with every call besides authorization and accept (Graph: `Prefer`). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** GET `url` with the tenant's token; resolves only with a 200 response. */
@@ -58,7 +60,7 @@ async function call(
     const res = await deps.http.request({
       method: "GET",
       url,
-      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      headers: { ...deps.headers, authorization: `Bearer ${token}`, accept: "application/json" },
       timeoutMs: deps.timeoutMs,
       signal,
       maxBytes: deps.maxResponseBytes,

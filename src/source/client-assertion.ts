@@ -9,7 +9,7 @@
 // revision, the one that documents RS256, asks for). Azure AD looks the key up by thumbprint; sending both
 // keeps the assertion valid for either lookup, and neither is secret.
 import { createHash, createPrivateKey, type KeyObject, randomUUID, sign, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { FileRefusedError, readSmallFile } from "../config/read-file.js";
 import { ForwarderError } from "../errors.js";
 
 /** RFC 7523's value of `client_assertion_type`. */
@@ -149,10 +149,10 @@ function readKey(file: string): KeyObject {
 
 function readText(file: string, key: string): string {
   try {
-    return readFileSync(file, "utf8");
+    return readSmallFile(file).toString("utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw configError(`${key} ${file}: cannot read (${code})`, file);
+    const reason = err instanceof FileRefusedError ? err.reason : "cannot read";
+    throw configError(`${key} ${file}: ${reason}`, file);
   }
 }
 

@@ -6,7 +6,7 @@
 // Alerts API pages, GRAPH = Microsoft Graph's alerts_v2 and "national cloud deployments" pages.
 import type { SourceKind } from "../record.js";
 
-export const SOURCES = ["siem", "alerts", "graph"] as const satisfies readonly SourceKind[];
+export const SOURCES = ["siem", "alerts", "graph", "incidents"] as const satisfies readonly SourceKind[];
 export const CLOUDS = ["global", "gcc", "gcc-high", "dod"] as const;
 export const REGIONS = ["eu", "us", "uk"] as const;
 
@@ -100,6 +100,7 @@ export function defaultScopeOf(source: SourceKind, cloud: Cloud): string {
     case "alerts":
       return `${preset.alerts}/.default`;
     case "graph":
+    case "incidents":
       return `${preset.graph}/.default`;
     case "siem":
       return `${SIEM_RESOURCE}/.default`;
@@ -127,13 +128,14 @@ export function apiBaseOf(tenant: Pick<TenantEndpoints, "source" | "cloud" | "re
         ? preset.alertsRegional[tenant.region]
         : preset.alerts;
     case "graph":
+    case "incidents":
       return preset.graph;
   }
 }
 
 /**
  * The token request of a tenant: v1 with `resource` for `siem` (unless `scope` is set), v2 with `scope`
- * for `alerts` and `graph`.
+ * for `alerts`, `graph` and `incidents` (Graph's token).
  */
 export function tokenRequestOf(tenant: TenantEndpoints): TokenRequest {
   const base = `${authorityOf(tenant)}/${encodeURIComponent(tenant.tenant_id)}/oauth2`;

@@ -2,6 +2,7 @@
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 import { byteSize, duration, httpsUrl, int, name, nonEmpty } from "../config/types.js";
+import { GRAPH_SERVICE_SOURCES } from "../record.js";
 import { apiBaseOf, authorityOf, CLOUDS, REGIONS, SOURCES, tokenRequestOf } from "./clouds.js";
 import { parseProxyUrl, redactUrlCredentials } from "./proxy.js";
 
@@ -21,7 +22,7 @@ const SIEM_ONLY_KEYS = [
 
 const tenantInputSchema = z.strictObject({
   name: name(),
-  source: z.enum(SOURCES, { error: "must be one of siem, alerts, graph" }).default("siem"),
+  source: z.enum(SOURCES, { error: "must be one of siem, alerts, graph, incidents" }).default("siem"),
   cloud: z.enum(CLOUDS, { error: "must be one of global, gcc, gcc-high, dod" }).default("global"),
   tenant_id: nonEmpty(),
   client_id: nonEmpty(),
@@ -34,6 +35,14 @@ const tenantInputSchema = z.strictObject({
   resource: nonEmpty().optional(),
   scope: nonEmpty().optional(),
   events: z.enum(["alert", "evidence"], { error: "must be one of alert, evidence" }).optional(),
+  service_sources: z
+    .array(
+      z.enum(GRAPH_SERVICE_SOURCES, {
+        error: `must be one of Graph's serviceSource values: ${GRAPH_SERVICE_SOURCES.join(", ")}`,
+      }),
+    )
+    .min(1, "must name at least one service (leave the key out to read every service)")
+    .optional(),
   machine_groups: z.array(nonEmpty()).optional(),
   device_created_machine_tags: nonEmpty().optional(),
   cloud_created_machine_tags: nonEmpty().optional(),
@@ -70,6 +79,9 @@ function refineTenant(t: TenantInput, ctx: z.RefinementCtx): void {
     if (t.resource !== undefined) {
       issue("resource", `resource is for source: siem (a v1 token); source ${t.source} takes scope`);
     }
+    if (t.source === "incidents" && t.events !== undefined) {
+      issue("events", "events is for source: alerts or graph (an incident is one event per version)");
+    }
   } else {
     if (t.events !== undefined) issue("events", "events is for source: alerts or graph");
     if (t.resource !== undefined && t.scope !== undefined) {
@@ -77,9 +89,17 @@ function refineTenant(t: TenantInput, ctx: z.RefinementCtx): void {
     }
   }
 
+  if (t.service_sources !== undefined && t.source !== "graph") {
+    issue(
+      "service_sources",
+      t.source === "incidents"
+        ? "service_sources is for source: graph (Graph cannot filter incidents by service)"
+        : "service_sources is for source: graph",
+    );
+  }
   if (t.region !== undefined) {
-    if (t.source === "graph") {
-      issue("region", "region is not used by source: graph (set cloud for a national cloud)");
+    if (t.source === "graph" || t.source === "incidents") {
+      issue("region", `region is not used by source: ${t.source} (set cloud for a national cloud)`);
     } else if (t.cloud !== "global" && t.region !== "us") {
       issue("region", `cloud ${t.cloud} has only the us host; remove region or set it to us`);
     } else if (t.cloud !== "global" && t.source === "alerts") {
@@ -100,7 +120,7 @@ export type ResolvedTenant = Omit<
   authority_host: string;
   /** Set for a v1 token (siem without scope), absent for v2. */
   resource?: string;
-  /** Set for a v2 token (alerts, graph, siem with scope), absent for v1. */
+  /** Set for a v2 token (alerts, graph, incidents, siem with scope), absent for v1. */
   scope?: string;
   /** alerts/graph: one event per alert or per evidence entity; `alert` (unused) for siem. */
   events: "alert" | "evidence";
@@ -174,8 +194,27 @@ export const proxySchema = z
       )
       .optional(),
     ca_file: nonEmpty().optional(),
+    // The credentials apart from the URL, so that the password can be a secret file (`password_file`).
+    username: nonEmpty().optional(),
+    password: z.string().min(1, "must not be empty").optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.password !== undefined && p.username === undefined) {
+      ctx.addIssue({ code: "custom", path: ["username"], message: "is required with password" });
+    }
+    if ((p.username !== undefined || p.password !== undefined) && p.url !== undefined && hasUserInfo(p.url)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: "carries credentials and username/password are set too; keep one of them",
+      });
+    }
   })
   .optional();
+
+function hasUserInfo(url: string): boolean {
+  return /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i.test(url.trim());
+}
 
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type PollConfig = z.infer<typeof pollSchema>;

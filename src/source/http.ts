@@ -4,10 +4,10 @@
 // configured, an http:// target, or a NO_PROXY match). Extra CAs (`proxy.ca_file`, for TLS-inspecting
 // proxies) are trusted on both paths, on top of Node's bundled roots.
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import https from "node:https";
 import tls from "node:tls";
 import got, { type Request, RequestError } from "got";
+import { FileRefusedError, MAX_CA_FILE_BYTES, readSmallFile } from "../config/read-file.js";
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createTunnelAgent, type ProxySettings, ProxyTunnelError, proxyFor } from "./proxy.js";
@@ -200,10 +200,10 @@ function findTunnelError(err: unknown): ProxyTunnelError | undefined {
 export function readCaFile(file: string, key = "proxy.ca_file"): string[] {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readSmallFile(file, MAX_CA_FILE_BYTES).toString("utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    throw new ForwarderError("E_CONFIG_INVALID", `${key} ${file}: cannot read (${code})`, {
+    const reason = err instanceof FileRefusedError ? err.reason : "cannot read";
+    throw new ForwarderError("E_CONFIG_INVALID", `${key} ${file}: ${reason}`, {
       details: { file },
     });
   }

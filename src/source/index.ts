@@ -1,12 +1,13 @@
-// The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API or Graph),
-// the tenant's rate limit and the shared concurrency limit, and reading with retries.
+// The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API, Graph alerts
+// or Graph incidents), the tenant's rate limit and the shared concurrency limit, the bounds of a poll
+// (poll.max_requests_per_poll, poll.max_response_bytes) and reading with retries.
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
-import { type Detection, type SourceKind, toDetectionRecord } from "../record.js";
+import type { Detection, SourceKind } from "../record.js";
 import { DEFAULT_POLICY, type RetryPolicy, retry } from "../retry.js";
 import { formatTimestamp, parseTimestamp, type Ticks, ticksFromMs } from "../timestamp.js";
-import { readByKeyset, readByNextLink, splitEvidence } from "./alert-reader.js";
+import { readByKeyset, readGraph, splitEvidence } from "./alert-reader.js";
 import { createAlertsApi } from "./alerts-api.js";
 import type { CallGate } from "./api-call.js";
 import { apiBaseOf } from "./clouds.js";
@@ -38,7 +39,7 @@ export interface Source {
   windowFor(checkpoint: string | undefined): PollWindow;
   /**
    * Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails.
-   * The SIEM API reads [since, until]; the Alerts API and Graph read every alert updated at or after since.
+   * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since.
    */
   read(window: PollWindow, signal?: AbortSignal): AsyncGenerator<WindowPart>;
 }
@@ -54,9 +55,13 @@ export interface SourceDeps {
   retryPolicy?: RetryPolicy;
 }
 
-/** Page sizes: the Alerts API allows $top up to 10,000; Graph documents no maximum (Elastic uses 2,000). */
+/**
+ * Page sizes: the Alerts API allows $top up to 10,000; Graph documents no maximum (Elastic uses 2,000 for
+ * alerts). An incident comes with all its alerts and their evidence, so its pages are kept small (50).
+ */
 const ALERTS_MAX_PAGE = 10_000;
 const GRAPH_MAX_PAGE = 2_000;
+const INCIDENTS_MAX_PAGE = 50;
 
 export function createSource(tenant: TenantConfig, poll: PollConfig, deps: SourceDeps): Source {
   const clock = deps.clock ?? Date.now;
@@ -106,7 +111,14 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
     gate,
   };
   const base = apiBaseOf(tenant);
-  const apiName = kind === "siem" ? "SIEM API" : kind === "alerts" ? "Alerts API" : "Graph";
+  const apiName =
+    kind === "siem"
+      ? "SIEM API"
+      : kind === "alerts"
+        ? "Alerts API"
+        : kind === "graph"
+          ? "Graph"
+          : "Graph incidents";
 
   /** One request with the retry policy; a server-requested pause also holds the tenant's later calls. */
   function withRetry<T>(
@@ -177,7 +189,7 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
   }
 
   const items = (alerts: Detection[]) =>
-    tenant.events === "evidence" ? alerts.flatMap(splitEvidence) : alerts;
+    tenant.events === "evidence" && kind !== "incidents" ? alerts.flatMap(splitEvidence) : alerts;
   const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => ({
     kind,
     since: window.since,
@@ -200,19 +212,27 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
           (query) =>
             withRetry(
               () => api.fetch(query, signal),
-              () => ({ since: formatTimestamp(query.since), skip: String(query.skip) }),
+              (): Record<string, string> =>
+                query.kind === "range"
+                  ? { since: formatTimestamp(query.since) }
+                  : { instant: formatTimestamp(query.at), afterId: query.afterId ?? "" },
               signal,
             ),
           (alert) => parseTimestamp(alert.lastUpdateTime),
-          (alert) => toDetectionRecord(alert, "alerts").key,
         );
         for await (const page of pages) yield part(window, page.alerts, page.requests);
       },
     });
   }
 
-  const graph = createGraphApi(base, { tenant: tenant.name, ...call });
-  const pageSize = Math.min(poll.max_per_request, GRAPH_MAX_PAGE);
+  const graph = createGraphApi(
+    base,
+    kind === "incidents"
+      ? { path: "incidents", expand: "alerts" }
+      : { path: "alerts_v2", serviceSources: tenant.service_sources },
+    { tenant: tenant.name, ...call },
+  );
+  const pageSize = Math.min(poll.max_per_request, kind === "incidents" ? INCIDENTS_MAX_PAGE : GRAPH_MAX_PAGE);
   const retried: GraphApi = {
     first: (since, top, signal) =>
       withRetry(
@@ -227,12 +247,13 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
         signal,
       ),
   };
+  const timeOf = (item: Detection) => parseTimestamp(item.lastUpdateDateTime);
   return bounded({
     tenant: tenant.name,
     kind,
     windowFor,
     async *read(window, signal) {
-      for await (const page of readByNextLink(window.since, pageSize, retried, signal)) {
+      for await (const page of readGraph(window.since, pageSize, retried, timeOf, signal)) {
         yield part(window, page.alerts, page.requests);
       }
     },

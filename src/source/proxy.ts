@@ -36,6 +36,9 @@ export interface ProxySettings {
 export interface ProxyConfigInput {
   readonly url?: string | undefined;
   readonly no_proxy?: readonly string[] | undefined;
+  /** Credentials given apart from the URL (`proxy.password` may come from `proxy.password_file`). */
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
 }
 
 /**
@@ -49,7 +52,11 @@ export function resolveProxy(config: ProxyConfigInput | undefined, env: Env): Pr
   const raw = fromConfig ?? fromEnv;
   if (raw === undefined) return undefined;
   const source = fromConfig !== undefined ? "proxy.url" : "$HTTPS_PROXY";
-  const https = parseProxyUrl(raw, source);
+  const parsed = parseProxyUrl(raw, source);
+  const https =
+    config?.username === undefined
+      ? parsed
+      : { ...parsed, authorization: basic(config.username, config.password ?? "") };
   const noProxyList = config?.no_proxy ?? nonEmptyEnv(env, "no_proxy") ?? nonEmptyEnv(env, "NO_PROXY") ?? [];
   return { https, noProxy: parseNoProxy(noProxyList) };
 }
@@ -88,7 +95,7 @@ export function parseProxyUrl(raw: string, where = "proxy.url"): ProxyEndpoint {
   if (url.username !== "" || url.password !== "") {
     const user = safeDecode(url.username);
     const pass = safeDecode(url.password);
-    authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+    authorization = basic(user, pass);
   }
   return { host, port, authorization, label: `${url.hostname}:${port}` };
 }
@@ -339,6 +346,10 @@ function describeStatus(res: http.IncomingMessage): string {
 }
 
 // --- helpers ---------------------------------------------------------------------------------------------
+
+function basic(user: string, pass: string): string {
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+}
 
 function nonEmptyEnv(env: Env, key: string): string | undefined {
   const value = env[key]?.trim();

@@ -17,8 +17,8 @@ export interface RateWindow {
 
 /**
  * Documented quotas per application and tenant (mde-api.md §4b): the MDE Alerts API allows 100 calls a
- * minute and 1,500 an hour; Graph's security alerts 150 requests a minute. None is documented for the SIEM
- * API, so it has none here.
+ * minute and 1,500 an hour; Graph's security alerts 150 requests a minute ("security detections and
+ * incidents", so incidents get the same). None is documented for the SIEM API, so it has none here.
  */
 export const API_RATE_LIMITS: Readonly<Record<SourceKind, readonly RateWindow[]>> = {
   siem: [],
@@ -27,6 +27,7 @@ export const API_RATE_LIMITS: Readonly<Record<SourceKind, readonly RateWindow[]>
     { limit: 1_500, windowMs: 3_600_000 },
   ],
   graph: [{ limit: 150, windowMs: 60_000 }],
+  incidents: [{ limit: 150, windowMs: 60_000 }],
 };
 
 /** Timers, injectable so that tests can drive time. */

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { StateConfig } from "./config.js";
 import { checkWritable, openStateDatabase } from "./db.js";
 import { acquireStateLock, type StateLock } from "./lock.js";
+import { tightenStateFiles } from "./private-files.js";
 import { createSqliteStore, type Store, type StoreDeps } from "./store.js";
 
 export type { LockHolder, LockStatus, StateLock } from "./lock.js";
@@ -45,6 +46,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps): Store {
   if (!readonly) {
     // The directory first, so that an unusable path is reported as such rather than as a lock failure.
     checkWritable(path.resolve(config.path));
+    tightenStateFiles(config.path, log);
     lock = acquireStateLock(config.path);
   }
   try {

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { ForwarderError } from "../errors.js";
+import { createPrivateFile } from "./private-files.js";
 
 type Db = Database.Database;
 
@@ -128,6 +129,8 @@ export function describeHolder(holder: LockHolder | undefined): string {
 function lock(file: string, statePath: string, holder: LockHolder): Db {
   let db: Db;
   try {
+    // 0600 like the state (private-files.ts); its -journal takes the same mode.
+    createPrivateFile(file);
     db = new Database(file);
   } catch (err) {
     throw unusable(file, err);

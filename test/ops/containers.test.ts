@@ -144,6 +144,14 @@ test("compose: profiles, secrets, mounts and the demo's network namespace fit to
     assert.equal(s.stop_grace_period, "15s");
   }
   assert.equal(mounts(service(compose, "forwarder")).get(configPath)?.kind, "bind");
+  // Issue 11, finding 9: every published port is on the host's loopback only; Prometheus reaches the
+  // forwarder's 9464 over the compose network.
+  for (const [name, s] of Object.entries(compose.services)) {
+    for (const port of s.ports ?? []) {
+      assert.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port} on 127.0.0.1 only`);
+    }
+  }
+  assert.deepEqual(service(compose, "forwarder").ports, ["127.0.0.1:9464:9464"]);
 
   // The demo: the forwarder joins the simulator's namespace, which carries the alias Prometheus scrapes.
   const sim = service(compose, "simulator");

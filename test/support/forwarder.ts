@@ -17,7 +17,7 @@ export interface RawConfigOptions {
   sim: Simulator;
   receiverPort: number;
   stateDir: string;
-  protocol?: "tcp" | "udp" | "tls";
+  protocol?: "tcp" | "udp" | "tls" | "relp";
   poll?: Record<string, unknown>;
   destination?: Record<string, unknown>;
   extraDestinations?: Array<Record<string, unknown>>;

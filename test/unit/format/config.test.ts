@@ -32,7 +32,7 @@ const UNSAFE_CHAR =
   "cannot be a letter, a digit, a space, =, | or \\ (they occur in keys, values or the header)";
 const NOT_PRINTABLE = "must be TAB (x09) or a printable ASCII character";
 const NUMBER_KEY = (key: string) =>
-  `"${key}" is a number key: only a flag (RemediationIsSuccess, WasExecutingWhileDetected) or a number (AlertPart, ReportID, IncidentId, InvestigationId, EvidenceIndex, EvidenceCount) can go there`;
+  `"${key}" is a number key: only a flag (RemediationIsSuccess, WasExecutingWhileDetected) or a number (AlertPart, ReportID, IncidentId, InvestigationId, EvidenceIndex, EvidenceCount, AlertCount) can go there`;
 
 /** Options that the shape (each key alone) refuses. */
 const SHAPE: readonly Case[] = [
@@ -234,7 +234,7 @@ const TOGETHER: readonly Case[] = [
     "text into a timestamp key",
     cef({ fields: { Actor: "end" } }),
     "mapping.fields.Actor",
-    '"end" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime) can go there',
+    '"end" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime, CreatedTime) can go there',
   ],
   [
     "text into an IPv4 key",
@@ -450,7 +450,7 @@ const TOGETHER: readonly Case[] = [
     "devTime from text",
     leef({ fields: { LastProcessedTimeUtc: null, Actor: "devTime" } }),
     "mapping.fields.Actor",
-    '"devTime" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime) can go there',
+    '"devTime" is a timestamp key: only a time field (AlertTime, LastProcessedTimeUtc, FirstActivityTime, LastActivityTime, ResolvedTime, LastUpdateTime, CreatedTime) can go there',
   ],
   [
     "sev from text",
@@ -626,7 +626,13 @@ test("schema defaults: header Microsoft / Microsoft Defender ATP / 2.0; no delim
   assert.equal(parsed.mapping, undefined);
   assert.equal(parsed.max_message_bytes, undefined);
   const mapping = z.object(formatOptionsShape).parse({ mapping: {} }).mapping;
-  assert.deepEqual(mapping, { fields: {}, labels: {}, constants: {}, user_defined_keys: [] });
+  assert.deepEqual(mapping, {
+    fields: {},
+    labels: {},
+    constants: {},
+    user_defined_keys: [],
+    product_per_service: true,
+  });
   // ${VAR} expansion gives strings: numbers still parse.
   assert.equal(z.object(formatOptionsShape).parse({ max_message_bytes: "2048" }).max_message_bytes, 2048);
 });

@@ -1,6 +1,6 @@
 // Golden files for alerts from the Defender Alerts API and Microsoft Graph alerts_v2 (several evidence
-// kinds, and one item split per evidence): the exact bytes on the wire in CEF, LEEF 2.0 and JSON. They are
-// the contract. Regenerate with `UPDATE_GOLDEN=1 node test/run.mjs format/golden`, then read the diff by eye.
+// kinds, one item split per evidence, a Sentinel alert with its own product) and for a Graph incident: the
+// exact bytes on the wire in CEF, LEEF 2.0 and JSON. They are the contract. Regenerate with `UPDATE_GOLDEN=1 node test/run.mjs format/golden`, then read the diff by eye.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -20,6 +20,8 @@ const FIXTURES: ReadonlyArray<[string, SourceKind]> = [
   ["alerts-api-alert", "alerts"],
   ["graph-alert", "graph"],
   ["graph-alert-split", "graph"],
+  ["graph-alert-sentinel", "graph"],
+  ["graph-incident", "incidents"],
 ];
 
 const VARIANTS: ReadonlyArray<{ file: string; options: FormatOptionsInput }> = [

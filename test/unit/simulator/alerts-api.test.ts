@@ -274,7 +274,10 @@ test("malformed or unsupported query options are 400 ODataError, unknown plain p
     { $filter: "lastUpdateTime ge" },
     { $filter: "title eq 'x'" }, // not filterable
     { $filter: "status gt 'New'" },
-    { $filter: "status eq 'New' or status eq 'Resolved'" },
+    { $filter: "lastUpdateTime ge 2024-05-01T11:59:59Z or status eq 'Resolved'" }, // cursor under `or`
+    { $filter: "not (status eq 'New')" },
+    { $orderby: "id asc" }, // by id only within one instant
+    { $orderby: "lastUpdateTime asc, id desc" },
     { $filter: "" },
     { $select: "id" },
     { $count: "true" },
@@ -328,4 +331,26 @@ test("only tokens for an Alerts API resource are accepted", async (t) => {
   assert.equal((await mdeAlerts(sim, v1Token)).length, 7);
   const legacy = await getV2Token(sim, "https://securitycenter.onmicrosoft.com/windowsatpservice/.default");
   assert.equal((await mdeAlerts(sim, legacy)).length, 7);
+});
+
+test("an instant is paged by id: `lastUpdateTime eq` with `id gt`, $orderby=id; only Endpoint alerts", async (t) => {
+  const clock = manualClock();
+  const sim = await startSimulator(t, { clock: clock.fn });
+  const at = "2024-05-01T11:59:59.5Z";
+  sim.addAlerts(["c", "a", "e", "b", "d"].map((id) => ({ id, lastUpdateTime: at })));
+  sim.addAlerts([{ id: "o365", lastUpdateTime: at, serviceSource: "microsoftDefenderForOffice365" }]);
+  const token = await getV2Token(sim, ALERTS_API_SCOPE);
+  const page = async (filter: string, orderby: string) =>
+    ids(await mdeAlerts(sim, token, q({ $filter: filter, $orderby: orderby, $top: "2" })));
+  assert.deepEqual(await page(`lastUpdateTime eq ${at}`, "id asc"), ["a", "b"]);
+  assert.deepEqual(await page(`lastUpdateTime eq ${at} and id gt 'b'`, "id asc"), ["c", "d"]);
+  assert.deepEqual(await page(`lastUpdateTime eq ${at} and id gt 'd'`, "id asc"), ["e"]);
+  assert.deepEqual(await page(`lastUpdateTime ge ${at}`, "lastUpdateTime asc, id asc"), ["a", "b"]);
+  // Ties without id: creation order.
+  assert.deepEqual(await page(`lastUpdateTime ge ${at}`, "lastUpdateTime asc"), ["c", "a"]);
+  assert.equal(
+    (await mdeAlerts(sim, token, q({ $filter: `lastUpdateTime eq ${at}` }))).length,
+    5,
+    "the Office 365 alert is Graph's only",
+  );
 });

@@ -298,7 +298,25 @@ test("source-specific keys with another source are errors naming the key and its
     ["cloud: gcc-high\nregion: eu", "tenants[0].region", /only the us host/],
     ["cloud: gcc\nsource: alerts\nregion: us", "tenants[0].region", /region is for cloud: global/],
     ["source: siem", "tenants[0].region", /set region \(eu, us, uk\) or api_url/],
-    ["source: splunk", "tenants[0].source", /must be one of siem, alerts, graph/],
+    ["source: splunk", "tenants[0].source", /must be one of siem, alerts, graph, incidents/],
+    ["source: incidents\nregion: eu", "tenants[0].region", /not used by source: incidents/],
+    ["source: incidents\nevents: evidence", "tenants[0].events", /an incident is one event per version/],
+    [
+      "source: incidents\nservice_sources: [microsoftSentinel]",
+      "tenants[0].service_sources",
+      /service_sources is for source: graph \(Graph cannot filter incidents by service\)/,
+    ],
+    [
+      "source: alerts\nservice_sources: [microsoftSentinel]",
+      "tenants[0].service_sources",
+      /for source: graph/,
+    ],
+    [
+      "source: graph\nservice_sources: [microsoftDefenderForEndpoints]",
+      "tenants[0].service_sources[0]",
+      /must be one of Graph's serviceSource values: microsoftDefenderForEndpoint, /,
+    ],
+    ["source: graph\nservice_sources: []", "tenants[0].service_sources", /at least one service/],
     ["cloud: china", "tenants[0].cloud", /must be one of global, gcc, gcc-high, dod/],
     ["source: alerts\nevents: entity", "tenants[0].events", /must be one of alert, evidence/],
   ];
@@ -359,4 +377,22 @@ test("poll.max_concurrent_requests defaults to 8 and must be at least 1", () => 
     configWith("client_secret: s\nregion: eu", "poll:\n  max_concurrent_requests: 0\n"),
   );
   assert.ok(issues.some((i) => i.path === "poll.max_concurrent_requests" && /at least 1/.test(i.message)));
+});
+
+test("incidents read Graph: its host, its v2 scope and authority in every cloud; service_sources passes through", () => {
+  for (const cloud of ["global", "gcc", "gcc-high", "dod"] as const) {
+    const graph = tenantOf(`client_secret: s\nsource: graph\ncloud: ${cloud}`);
+    const incidents = tenantOf(`client_secret: s\nsource: incidents\ncloud: ${cloud}`);
+    assert.equal(apiBaseOf(incidents), apiBaseOf(graph), cloud);
+    assert.deepEqual(tokenRequestOf(incidents), tokenRequestOf(graph), cloud);
+  }
+  const filtered = tenantOf(
+    "client_secret: s\nsource: graph\nservice_sources: [microsoftSentinel, microsoftDefenderForCloud]",
+  );
+  assert.deepEqual(filtered.service_sources, ["microsoftSentinel", "microsoftDefenderForCloud"]);
+  assert.equal(
+    tenantOf("client_secret: s\nsource: graph").service_sources,
+    undefined,
+    "default: every service",
+  );
 });
