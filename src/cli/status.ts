@@ -54,9 +54,11 @@ export async function statusCommand(values: CliValues): Promise<number> {
   }
   // Configured tenants and destinations are listed even before their first poll or send; destinations
   // no longer configured but still holding events are listed after them (the next `run` drops them).
-  const tenants = config.tenants.map(
-    (t) => status.tenants.find((s) => s.tenant === t.name) ?? { tenant: t.name },
-  );
+  // `quarantined` is always there (0 included), so that a script can alert on it without a default.
+  const tenants = config.tenants.map((t) => {
+    const s = status.tenants.find((s) => s.tenant === t.name) ?? { tenant: t.name };
+    return { ...s, quarantined: s.quarantined ?? 0 };
+  });
   // A state written by an older version may hold an error text with a reflected credential in it.
   for (const t of tenants) if (t.lastError !== undefined) t.lastError = redactCredentials(t.lastError);
   for (const d of status.destinations)

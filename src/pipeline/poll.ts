@@ -3,10 +3,18 @@
 // none. The checkpoint moves only as far as the source vouches for: to the newest detection of the part that
 // is not dated after the part's end. A detection dated in the future is delivered like any other, counted and
 // logged, but never drags the checkpoint along (that would skip every real detection until then).
+import { createHash } from "node:crypto";
 import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
-import { type DetectionRecord, rejectionOf, toDetectionRecord } from "../record.js";
+import {
+  type Detection,
+  type DetectionRecord,
+  MAX_QUARANTINE_RAW_BYTES,
+  type RejectedItem,
+  rejectionOf,
+  toDetectionRecord,
+} from "../record.js";
 import type { Source } from "../source/index.js";
 import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
@@ -114,13 +122,17 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         const rejected: RejectedRecord[] = [];
         for (const d of part.detections) {
           const rejection = rejectionOf(d);
-          if (rejection !== undefined) rejected.push({ ...rejection, kind: part.kind });
-          else {
-            records.push(
-              router
-                ? routed(toDetectionRecord(d, part.kind), router(d, part.kind))
-                : toDetectionRecord(d, part.kind),
-            );
+          if (rejection !== undefined) {
+            rejected.push({ ...rejection, kind: part.kind });
+            continue;
+          }
+          try {
+            const record = toDetectionRecord(d, part.kind);
+            records.push(router ? routed(record, router(d, part.kind)) : record);
+          } catch {
+            // The parser's bounds make this unreachable for API data; should it happen all the same, it is
+            // this detection's problem (quarantined), not the poll's.
+            rejected.push({ ...unstorable(d), kind: part.kind });
           }
         }
         // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
@@ -285,6 +297,28 @@ function newestOf(records: readonly DetectionRecord[], bound: string): string | 
     if (t !== undefined && t <= bound && (newest === undefined || t > newest)) newest = t;
   }
   return newest;
+}
+
+/** What the quarantine keeps of a detection that cannot be keyed or routed: its JSON text, or failing that its top-level scalars. */
+function unstorable(d: Detection): RejectedItem {
+  let raw: string;
+  try {
+    raw = JSON.stringify(d) ?? "";
+  } catch {
+    raw = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(d).filter(
+          ([, v]) => v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean",
+        ),
+      ),
+    );
+  }
+  const bytes = Buffer.byteLength(raw);
+  const kept =
+    bytes <= MAX_QUARANTINE_RAW_BYTES
+      ? raw
+      : Buffer.from(raw).subarray(0, MAX_QUARANTINE_RAW_BYTES).toString();
+  return { reason: "unstorable", raw: kept, bytes, hash: createHash("sha256").update(raw).digest("hex") };
 }
 
 /** Counts the records dated after `pollEnd` (canonical) into `future` (and keeps the newest); returns them. */

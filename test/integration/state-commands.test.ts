@@ -337,8 +337,12 @@ test("issue 11 finding 2: export-quarantine prints every quarantined record as a
   );
   assert.ok(Math.abs(Date.parse(String(lines[0]?.quarantined_at)) - Date.now()) < 60_000);
   const other = await run(["state", "export-quarantine", "-c", env.file, "--tenant", "other"]);
-  assert.equal(other.code, 0);
+  assert.equal(other.code, 2, "an unknown tenant is a usage error, as export-outbox's destination");
+  assert.match(other.stderr, /unknown tenant "other" \(known: demo\)/);
   assert.equal(other.stdout, "");
+  const mine = await run(["state", "export-quarantine", "-c", env.file, "--tenant", "demo"]);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.equal(mine.stdout.trimEnd().split("\n").length, 2);
 
   const json = (await statusJson(env.file)) as StatusJson & {
     tenants: Array<{ quarantined?: number; lastQuarantinedAt?: number; lastError?: string }>;
