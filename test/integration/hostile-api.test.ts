@@ -514,3 +514,69 @@ test("issue 11 finding 5: a failure rendered with a bearer token or a JWT in it 
   assert.match(lastError, /Bearer \[redacted\]/);
   assert.match(lastError, /id_token=\[redacted\]/);
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Finding 6: U+0085, U+2028 and U+2029 passed raw into CEF, LEEF and JSON; a receiver that ends lines on them
+// (Java's readers, JavaScript's line terminators) split one event in two.
+
+test("issue 11 finding 6: line separators from the API never split an event, in CEF, LEEF or JSON over TCP", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "mde-hostile-"));
+  const separators = "one\u0085two\u2028three\u2029four";
+  const items = [
+    detection("sep1", ago(20_000), {
+      AlertTitle: `Title ${separators}`,
+      MachineName: `host\u2028evil`,
+      Description: `Line ${separators}\r\nend\u2029`,
+      CommandLine: "cmd.exe /c echo \u0085\u2028\u2029",
+    }),
+    detection("sep2", ago(10_000), { Category: "Mal\u2029ware", FileName: "\u2028.exe" }),
+  ];
+  const api = await startHostileApi(
+    t,
+    serve(() => items),
+  );
+  const receivers = {
+    cef: await startReceiver({ protocol: "tcp", framing: "lf" }),
+    leef: await startReceiver({ protocol: "tcp", framing: "lf" }),
+    json: await startReceiver({ protocol: "tcp", framing: "lf" }),
+  };
+  const raw = hostileConfig({ api, receiverPort: receivers.cef.port, stateDir: dir });
+  raw.destinations = Object.entries(receivers).map(([format, rx]) => ({
+    name: format,
+    format,
+    protocol: "tcp",
+    host: "127.0.0.1",
+    port: rx.port,
+    framing: "lf",
+  }));
+  const forwarder = buildForwarder(configSchema.parse(raw), { log: captureLog().log, confirmAfterMs: 50 });
+  t.after(async () => {
+    await forwarder.close();
+    for (const rx of Object.values(receivers)) await rx.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const [polled] = await forwarder.pipeline.pollOnce();
+  assert.equal(polled?.result.status, "ok");
+  assert.equal(await forwarder.pipeline.drainUntilEmpty(1), true);
+  for (const [format, rx] of Object.entries(receivers)) {
+    await rx.waitUntil(() => rx.messages.length >= 2, `${format}: two messages`);
+    assert.equal(rx.messages.length, 2, `${format}: one frame per detection`);
+    assert.deepEqual(rx.framingErrors, []);
+    for (const message of rx.messages) {
+      // What a receiver that ends lines on any of them would see: still one line.
+      assert.equal(message.split(/[\n\r\u0085\u2028\u2029]/).length, 1, `${format}: ${message}`);
+    }
+  }
+  const cef = receivers.cef.messages.find((m) => m.includes("cs3=dasep1:hostile")) ?? "";
+  assert.match(cef, /Title one two three four/);
+  const leef = receivers.leef.messages.find((m) => m.includes("dasep1:hostile")) ?? "";
+  assert.match(leef, /one two three four/);
+  // JSON escapes them, so the SIEM reads back exactly what the API sent.
+  const json = receivers.json.messages.map(
+    (m) => JSON.parse(m.slice(m.indexOf("{"))) as Record<string, unknown>,
+  );
+  const sep1 = json.find((d) => d.FullId === "dasep1:hostile");
+  assert.equal(sep1?.Description, items[0]?.Description);
+  assert.equal(sep1?.MachineName, "host\u2028evil");
+});
