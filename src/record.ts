@@ -40,13 +40,10 @@ export interface OutboxEvent {
  * Incidents: `incident:<id>@<lastUpdateDateTime>`, one version per change of the incident.
  */
 export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
-  // The body is encoded when first read: the store reads it only for new detections, and most of a
-  // steady-state poll is the overlap read again (duplicates).
-  let body: string | undefined;
-  const encode = () => {
-    body ??= JSON.stringify(detection);
-    return body;
-  };
+  // The body is encoded when read, and not kept: the store reads it once and only for new detections (most
+  // of a steady-state poll is the overlap read again: duplicates), and a part's bodies kept until the part
+  // is stored would double what a large response costs.
+  const encode = () => JSON.stringify(detection);
   if (kind === "siem") {
     const fullId = detection.FullId;
     const hasFullId = typeof fullId === "string" && fullId.length > 0;

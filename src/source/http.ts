@@ -173,6 +173,9 @@ function readBounded(stream: Request, maxBytes: number): Promise<HttpResponse> {
       if (settled) return;
       settled = true;
       const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+      // The pieces are garbage from here on (the listeners above keep this array alive with the request):
+      // a large body is never held twice.
+      chunks.length = 0;
       let text: string | undefined;
       resolve({
         status,
