@@ -451,7 +451,7 @@ test("fuzz: the daemon (`run`, a real process) never exits whatever the API send
   const api = await startHostileApi(t);
   const rx = await startReceiver({ protocol: "tcp" });
   t.after(() => rx.close());
-  const samples = fc.sample(response, { numRuns: SOAK ? 120 : 8, seed: SEED });
+  const samples = fc.sample(response, { numRuns: SOAK ? 120 : 2, seed: SEED });
   // Between the random ones: the attacks of issue 11 (a deep detection, a future date, a million `{}`).
   const fixed: string[] = [
     `[${JSON.stringify(detection("d1", new Date(Date.now() - 5_000).toISOString()))},{"FullId":"deep","x":${nested(6_000, false)}}]`,
