@@ -8,8 +8,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildDist, startForwarder, writeBenchConfig } from "./support/forwarder-process.js";
-import { startJsonChild, startReceiverProcess } from "./support/processes.js";
-import { megabytes, publish, seconds, table, targetsTable } from "./support/report.js";
+import { loadAverage, startJsonChild, startReceiverProcess } from "./support/processes.js";
+import { megabytes, num, publish, seconds, table, targetsTable } from "./support/report.js";
 
 const TARGET_BYTES = 400 * 1_000_000;
 
@@ -43,7 +43,17 @@ const ATTACKS: readonly Attack[] = [
     before: "850 MB",
   },
   { name: "a million `{}`", attack: "million-empty", what: "3 MB array of 1,000,000 `{}`", before: "2.5 GB" },
+  {
+    name: "the most the bounds accept",
+    attack: "budget",
+    what: "100 detections of 79,000 decimals each: 7.9 million values in 59 MB (the budget: 8 million)",
+    before: "-",
+  },
 ];
+
+/** `BENCH_HOSTILE=1gb,budget` measures only those attacks (by their `attack` name). */
+const only = process.env.BENCH_HOSTILE?.split(",").filter((a) => a !== "");
+const selected = only === undefined ? ATTACKS : ATTACKS.filter((a) => only.includes(a.attack));
 
 interface Result {
   attack: Attack;
@@ -54,9 +64,10 @@ interface Result {
   sent: string;
 }
 
+const load = loadAverage();
 buildDist();
 const results: Result[] = [];
-for (const attack of ATTACKS) results.push(await measure(attack));
+for (const attack of selected) results.push(await measure(attack));
 
 const rows = results.map((r) => [
   r.attack.name,
@@ -73,8 +84,13 @@ publish(
   [
     "## Hostile API: peak RSS per attack (issue 11)",
     "",
-    "`mde-forwarder once` with the default config (`poll.max_response_bytes` 64 MiB) against a hostile SIEM API",
-    "in its own process; the forwarder's peak RSS. `before`: the same attack before the bounds (from the issue).",
+    "`mde-forwarder once` (`node dist/cli/main.js`, built at the start) with the default config " +
+      "(`poll.max_response_bytes` 64 MiB, one SIEM API tenant, one TCP CEF destination, a fresh state per row) " +
+      "against a hostile SIEM API in its own process, one attack per row. Peak RSS: the forwarder process' " +
+      "maximum resident set (`/usr/bin/time -v`, else VmHWM). `server sent`: what the API wrote before the " +
+      "forwarder hung up (it sends a little more than the cap: what the sockets took). `outcome`: the error code " +
+      "the poll ended with (exit 1: `once` had a failed poll). `before`: the same attack before the bounds, as " +
+      `issue 11 reports it. Load average at start: ${load}.`,
     "",
     table(["attack", "the API sends", "server sent", "outcome", "time", "peak RSS", "before"], rows),
     "",
@@ -87,6 +103,12 @@ publish(
     ]),
   ].join("\n"),
 );
+
+/** Bytes as MB, KB below one MB, bytes below one KB. */
+function amount(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  return bytes < 1_048_576 ? `${num(bytes / 1024)} KB` : megabytes(bytes);
+}
 
 async function measure(attack: Attack): Promise<Result> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-bench-hostile-"));
@@ -107,7 +129,7 @@ async function measure(attack: Attack): Promise<Result> {
     const sent =
       served === undefined
         ? "?"
-        : `${megabytes(served.sentBytes)}${served.aborted ? ", aborted by the forwarder" : ""}`;
+        : `${amount(served.sentBytes)}${served.aborted ? ", aborted by the forwarder" : ""}`;
     process.stdout.write(
       `${attack.name}: peak RSS ${megabytes(peakRss)}, ${errorCode}, exit ${code}, ${seconds(ms)}; server sent ${sent}\n`,
     );

@@ -6,14 +6,15 @@
 // Attacks: "empty" ([]); "real-64mib" (real detections, just under the default 64 MiB cap, ignoring
 // `limit`); "1gb" (a 1 GiB array of detections, chunked); "gzip-bomb" (about 400 KB of gzip that inflates
 // to 400 MB of JSON); "endless" (a chunked body written as fast as the client takes it, for 10 s at most);
-// "million-empty" (a 3 MB array of a million `{}`).
+// "million-empty" (a 3 MB array of a million `{}`); "budget" (the most the parser's bounds accept: 100 real
+// detections carrying 79,000 decimals each, 7.9 million values where the budget is 8 million).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { sampleDetections } from "./sample.js";
 
-type Attack = "empty" | "real-64mib" | "1gb" | "gzip-bomb" | "endless" | "million-empty";
+type Attack = "empty" | "real-64mib" | "1gb" | "gzip-bomb" | "endless" | "million-empty" | "budget";
 
 const { attack } = JSON.parse(process.argv[2] ?? "{}") as { attack: Attack };
 const MIB = 1_048_576;
@@ -36,6 +37,24 @@ function realDetections(maxBytes: number): Buffer {
   return Buffer.from(`[${parts.join(",")}]`);
 }
 
+/**
+ * Decimals cost the most heap per byte of JSON (a heap number each, where small integers cost nothing):
+ * 100 real detections with 79,000 of them each stay just within the parser's budget of 8 million values.
+ */
+function budget(): Buffer {
+  const now = Date.now();
+  const items = sampleDetections(100).map((d, i) => {
+    const values = Array.from({ length: 79_000 }, (_, j) => `${j}.${(i % 9) + 1}`).join(",");
+    const head = JSON.stringify({
+      ...d,
+      FullId: `${String(d.FullId)}-budget-${i}`,
+      LastProcessedTimeUtc: new Date(now - 60_000 + i).toISOString(),
+    });
+    return `${head.slice(0, -1)},"Values":[${values}]}`;
+  });
+  return Buffer.from(`[${items.join(",")}]`);
+}
+
 const body: Buffer | undefined =
   attack === "empty"
     ? Buffer.from("[]")
@@ -43,14 +62,16 @@ const body: Buffer | undefined =
       ? realDetections(64 * MIB - 64 * 1024)
       : attack === "million-empty"
         ? Buffer.from(`[${"{},".repeat(999_999)}{}]`)
-        : attack === "gzip-bomb"
-          ? gzipSync(
-              Buffer.concat([Buffer.from("["), Buffer.alloc(400 * 1_000_000, " "), Buffer.from("]")]),
-              {
-                level: 9,
-              },
-            )
-          : undefined;
+        : attack === "budget"
+          ? budget()
+          : attack === "gzip-bomb"
+            ? gzipSync(
+                Buffer.concat([Buffer.from("["), Buffer.alloc(400 * 1_000_000, " "), Buffer.from("]")]),
+                {
+                  level: 9,
+                },
+              )
+            : undefined;
 
 /** About 64 KiB of detections followed by commas: the 1 GB and endless bodies repeat it. */
 const chunk = Buffer.from(`${JSON.stringify(sampleDetections(30)).slice(1, -1)},`);
