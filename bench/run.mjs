@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const dir = fileURLToPath(new URL(".", import.meta.url));
 const root = path.join(dir, "..");
 const filters = process.argv.slice(2);
-const ORDER = ["state", "sink", "relp", "e2e", "idle", "encoders"];
+const ORDER = ["state", "sink", "relp", "e2e", "idle", "encoders", "hostile"];
 const rank = (f) => {
   const i = ORDER.findIndex((name) => f.startsWith(`${name}.`));
   return i === -1 ? ORDER.length : i;

@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   E_API_TIMEOUT: "retryable",
   E_API_BAD_RESPONSE: "retryable",
   E_API_CLIENT: "permanent",
+  // Bounds of one poll: the same request would exceed them again at once, so they end the poll (keeping
+  // what it stored) instead of being retried in it; the next poll goes on from the checkpoint.
+  E_API_TOO_LARGE: "retryable",
+  E_POLL_TOO_MANY_REQUESTS: "retryable",
   E_STATE_OPEN: "permanent",
   E_STATE_CORRUPT: "permanent",
   E_STATE_WRITE: "permanent",
@@ -33,6 +37,12 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes that end a poll rather than being retried within it (see ERROR_CODES). */
+export const POLL_BOUND_CODES: ReadonlySet<ErrorCode> = new Set([
+  "E_API_TOO_LARGE",
+  "E_POLL_TOO_MANY_REQUESTS",
+]);
 
 /** How a caller should react: never retry, retry with backoff, or wait at least `retryAfterMs`. */
 export type ErrorClass = "permanent" | "retryable" | "throttled";
@@ -54,7 +64,9 @@ export class ForwarderError extends Error {
   readonly details: Record<string, string | number | boolean | undefined>;
 
   constructor(code: ErrorCode, message: string, options: ForwarderErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages reach logs, `status` and the state file: whatever a remote peer managed to put into one
+    // (a reflected Authorization header, say) loses its credentials here, whoever built the message.
+    super(redactCredentials(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ForwarderError";
     this.code = code;
     this.errorClass = options.errorClass ?? ERROR_CODES[code];
@@ -65,6 +77,33 @@ export class ForwarderError extends Error {
   get permanent(): boolean {
     return this.errorClass === "permanent";
   }
+}
+
+/** `Bearer <token>` and the like; eight characters at least, so that prose ("basic auth") is left alone. */
+const BEARER = /\b(bearer|basic|negotiate)(\s+)(?!\[redacted\])[A-Za-z0-9._~+/=-]{8,}/gi;
+/** A JWT or a prefix of one: base64url of `{"` is `eyJ`. Access tokens and client assertions are JWTs. */
+const JWT = /\beyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
+/** `access_token=...` (a form or a query) and `"access_token": "..."` (JSON). */
+const CREDENTIAL_PARAM =
+  /\b(access_token|refresh_token|id_token|client_secret|client_assertion|password)=(?!\[redacted\])[^\s&"',;]+/gi;
+const CREDENTIAL_JSON =
+  /("(?:access_token|refresh_token|id_token|client_secret|client_assertion|password|authorization)"\s*:\s*")(?!\[redacted\])[^"]*/gi;
+/** A raw `Authorization: <credentials>` header line without a scheme (with one, BEARER applies). */
+const AUTHORIZATION_HEADER =
+  /\b((?:proxy-)?authorization:\s*)(?!\[redacted\]|bearer|basic|negotiate)[^\s,;]+/gi;
+
+/**
+ * Replaces anything bearer- or JWT-like, and the value of credential-named fields, with `[redacted]`. For
+ * any text that may carry a remote peer's words, wherever it is rendered.
+ */
+export function redactCredentials(text: string): string {
+  if (!/bearer|basic|negotiate|eyJ|authorization|token|secret|assertion|password/i.test(text)) return text;
+  return text
+    .replace(BEARER, "$1$2[redacted]")
+    .replace(JWT, "[redacted]")
+    .replace(CREDENTIAL_PARAM, "$1=[redacted]")
+    .replace(CREDENTIAL_JSON, "$1[redacted]")
+    .replace(AUTHORIZATION_HEADER, "$1[redacted]");
 }
 
 /** One problem in a config file: the key path (`destinations[0].port`), the line if known, a reason. */

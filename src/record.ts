@@ -40,13 +40,10 @@ export interface OutboxEvent {
  * Incidents: `incident:<id>@<lastUpdateDateTime>`, one version per change of the incident.
  */
 export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
-  // The body is encoded when first read: the store reads it only for new detections, and most of a
-  // steady-state poll is the overlap read again (duplicates).
-  let body: string | undefined;
-  const encode = () => {
-    body ??= JSON.stringify(detection);
-    return body;
-  };
+  // The body is encoded when read, and not kept: the store reads it once and only for new detections (most
+  // of a steady-state poll is the overlap read again: duplicates), and a part's bodies kept until the part
+  // is stored would double what a large response costs.
+  const encode = () => JSON.stringify(detection);
   if (kind === "siem") {
     const fullId = detection.FullId;
     const hasFullId = typeof fullId === "string" && fullId.length > 0;
@@ -137,3 +134,48 @@ export const GRAPH_SERVICE_SOURCES = [
 ] as const;
 
 export type GraphServiceSource = (typeof GRAPH_SERVICE_SOURCES)[number];
+
+/**
+ * Why a detection went to the state's quarantine instead of the outbox: nested deeper than the forwarder
+ * parses (`too_deep`), larger than one detection may be (`too_large`), an item of the response that is not
+ * an object (`not_an_object`), a detection that cannot be serialised for storage (`unstorable`), or a
+ * stored one a destination's formatter cannot encode (`unencodable`). A closed set: a metric label.
+ */
+export type QuarantineReason = "too_deep" | "too_large" | "not_an_object" | "unstorable" | "unencodable";
+
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+  "too_deep",
+  "too_large",
+  "not_an_object",
+  "unstorable",
+  "unencodable",
+];
+
+/** A quarantined record keeps at most this much of its raw text (UTF-8 bytes). */
+export const MAX_QUARANTINE_RAW_BYTES = 65_536;
+
+/** An item of an API response that was not parsed: what the quarantine keeps of it. */
+export interface RejectedItem {
+  readonly reason: QuarantineReason;
+  /** Its raw JSON text, at most MAX_QUARANTINE_RAW_BYTES (cut there, so not always JSON). */
+  readonly raw: string;
+  /** Its whole size in bytes. */
+  readonly bytes: number;
+  /** SHA-256 (hex) of its whole raw text: its dedupe key, so an overlap re-read is not quarantined twice. */
+  readonly hash: string;
+}
+
+const REJECTED = Symbol("mde.rejected");
+
+/**
+ * A rejected item travels in its response's place among the detections (an empty object to every reader
+ * but rejectionOf), so that counting against `limit`, paging and window splitting still see it; the poller
+ * takes it out and quarantines it.
+ */
+export function rejectedItem(item: RejectedItem): Detection {
+  return Object.freeze({ [REJECTED]: item }) as Detection;
+}
+
+export function rejectionOf(detection: Detection): RejectedItem | undefined {
+  return (detection as { readonly [REJECTED]?: RejectedItem })[REJECTED];
+}

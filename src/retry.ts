@@ -1,6 +1,7 @@
-// The one retry policy: a pure delay function and one loop that stops on permanent errors, on the attempt
-// limit and on shutdown. API calls, token requests and sink reconnects all go through it.
-import { ForwarderError, toForwarderError } from "./errors.js";
+// The one retry policy: a pure delay function and one loop that stops on permanent errors, on the bounds of
+// a poll (POLL_BOUND_CODES), on the attempt limit and on shutdown. API calls, token requests and sink
+// reconnects all go through it.
+import { ForwarderError, POLL_BOUND_CODES, toForwarderError } from "./errors.js";
 
 export interface RetryPolicy {
   /** Delay before the second attempt; doubles per attempt. */
@@ -56,7 +57,12 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
       return await fn(attempt);
     } catch (raw) {
       const error = toForwarderError(raw);
-      if (error.code === "E_SHUTDOWN" || error.errorClass === "permanent" || attempt >= policy.maxAttempts) {
+      if (
+        error.code === "E_SHUTDOWN" ||
+        error.errorClass === "permanent" ||
+        POLL_BOUND_CODES.has(error.code) ||
+        attempt >= policy.maxAttempts
+      ) {
         throw error;
       }
       const delay = retryDelay(attempt, error, policy, options.random);

@@ -25,7 +25,11 @@ export function parseTimestamp(value: unknown): Ticks | undefined {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     return undefined;
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC reads years 0-99 as 1900-1999: set the full year explicitly.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  const ms = date.getTime();
   // Date.UTC rolls 31 February over into March: reject what does not round-trip.
   const check = new Date(ms);
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined;

@@ -7,7 +7,7 @@ import { onceCommand } from "./once.js";
 import { runCommand } from "./run.js";
 import { sendTestCommand } from "./send-test.js";
 import { simulateCommand } from "./simulate.js";
-import { exportOutboxCommand, resetCheckpointCommand } from "./state.js";
+import { exportOutboxCommand, exportQuarantineCommand, resetCheckpointCommand } from "./state.js";
 import { statusCommand } from "./status.js";
 
 export interface CommandSpec {
@@ -164,6 +164,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     config: true,
     options: { destination: "only the events waiting for this destination" },
     run: exportOutboxCommand,
+  },
+  {
+    name: "state export-quarantine",
+    summary: "every quarantined detection (raw body, tenant, reason, time) as a JSON line on stdout",
+    details: [
+      "Detections that could not be stored or encoded (nested too deep, too large, not an object,",
+      "refused by a destination's formatter), oldest first; the count on stderr. Reads the state",
+      "read-only: safe beside a running forwarder. Each line: id, tenant, reason, kind, destination,",
+      "quarantined_at, raw_bytes, truncated and raw (the text as received, cut at 64 KiB).",
+      "Exit: 0 written; 1 the state cannot be read or the output closed early; 2 no such tenant.",
+    ],
+    config: true,
+    options: { tenant: "only the records of this tenant" },
+    run: exportQuarantineCommand,
   },
 ];
 

@@ -10,6 +10,7 @@ import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
 import { createPipeline, type Pipeline } from "../pipeline/index.js";
 import type { PollProgress } from "../pipeline/poll.js";
 import { createRouter } from "../pipeline/route.js";
+import { QUARANTINE_REASONS } from "../record.js";
 import { createSink } from "../sink/index.js";
 import { createHttpClient } from "../source/http.js";
 import { createSource } from "../source/index.js";
@@ -99,6 +100,8 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
     metrics.detectionsReceived.inc(t, 0);
     metrics.detectionsDuplicate.inc(t, 0);
     metrics.detectionsMalformed.inc(t, 0);
+    metrics.detectionsFuture.inc(t, 0);
+    for (const reason of QUARANTINE_REASONS) metrics.detectionsQuarantined.inc({ ...t, reason }, 0);
   }
   const destinations = config.destinations.map((d) => {
     const labels = { destination: d.name };
@@ -106,7 +109,7 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
     metrics.eventsSent.inc(labels, 0);
     metrics.eventsFiltered.inc(labels, 0);
     metrics.fieldsTruncated.inc(labels, 0);
-    for (const reason of ["too_large", "unencodable", "destination_removed"]) {
+    for (const reason of ["too_large", "destination_removed"]) {
       metrics.eventsDropped.inc({ ...labels, reason }, 0);
     }
     return {

@@ -5,7 +5,13 @@ import type { Config } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
 import { EXIT } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
-import { acquireStateLock, createStore, type Store, type StoredEvent } from "../state/index.js";
+import {
+  acquireStateLock,
+  createStore,
+  type QuarantinedRecord,
+  type Store,
+  type StoredEvent,
+} from "../state/index.js";
 import { formatTimestamp, parseTimestamp, ticksFromMs, ticksToMs } from "../timestamp.js";
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
@@ -104,8 +110,8 @@ export async function exportOutboxCommand(values: CliValues): Promise<number> {
       if (wanted !== undefined && !known.includes(wanted)) {
         return usage("export-outbox", `unknown destination "${wanted}" (known: ${known.join(", ")})`);
       }
-      const result = await writeEvents(
-        pendingEvents(store, wanted === undefined ? known : [wanted]),
+      const result = await writeLines(
+        mapLines(pendingEvents(store, wanted === undefined ? known : [wanted]), exportLine),
         process.stdout,
       );
       const what = `${result.count} undelivered event${result.count === 1 ? "" : "s"}`;
@@ -179,9 +185,98 @@ export function exportLine({ destination, event }: PendingEvent): string {
   );
 }
 
+export async function exportQuarantineCommand(values: CliValues): Promise<number> {
+  const loaded = loadConfigOrReport(values);
+  if (!loaded.ok) return loaded.exitCode;
+  const { config } = loaded.loaded;
+  const log = stderrLogger(config);
+  let store: Store;
+  try {
+    // Read-only and without the lock: the quarantine only grows at its end, so paging by id beside a
+    // running forwarder reads every record once.
+    store = createStore(
+      { ...config.state, destinations: config.destinations.map((d) => d.name), readonly: true },
+      { log },
+    );
+  } catch (err) {
+    return reportFatal(err);
+  }
+  try {
+    const wanted = values.tenant;
+    if (wanted !== undefined) {
+      // A tenant of the config, or one removed from it whose records are still kept.
+      const known = new Set([
+        ...config.tenants.map((t) => t.name),
+        ...store
+          .status()
+          .tenants.filter((t) => (t.quarantined ?? 0) > 0)
+          .map((t) => t.tenant),
+      ]);
+      if (!known.has(wanted)) {
+        return usage("export-quarantine", `unknown tenant "${wanted}" (known: ${[...known].join(", ")})`);
+      }
+    }
+    const result = await writeLines(
+      mapLines(quarantinedRecords(store, wanted), quarantineLine),
+      process.stdout,
+    );
+    const what = `${result.count} quarantined record${result.count === 1 ? "" : "s"}`;
+    if (!result.complete) {
+      process.stderr.write(`export-quarantine: output closed after ${what}\n`);
+      return EXIT.FAILED;
+    }
+    const tenant = values.tenant === undefined ? "" : ` (${values.tenant})`;
+    process.stderr.write(`export-quarantine: ${what} written${tenant}\n`);
+    return EXIT.OK;
+  } catch (err) {
+    return reportFatal(err);
+  } finally {
+    store.close();
+  }
+}
+
+/** Every quarantined record (of one tenant when given), oldest first, a page at a time. */
+export function* quarantinedRecords(
+  store: Pick<Store, "quarantined">,
+  tenant?: string,
+  pageSize = EXPORT_PAGE,
+): Generator<QuarantinedRecord> {
+  let afterId = 0;
+  for (;;) {
+    const page = store.quarantined(afterId, pageSize, tenant);
+    if (page.length === 0) return;
+    yield* page;
+    afterId = page[page.length - 1]?.id ?? afterId;
+  }
+}
+
+/**
+ * `{"id","tenant","reason","kind","destination","quarantined_at","raw_bytes","truncated","raw"}`. `raw` is a
+ * string (the text as received, cut at 64 KiB, so not always JSON); `destination` is null unless a
+ * destination's formatter refused it.
+ */
+export function quarantineLine(r: QuarantinedRecord): string {
+  const truncated = Buffer.byteLength(r.raw) < r.rawBytes;
+  return `${JSON.stringify({
+    id: r.id,
+    tenant: r.tenant,
+    reason: r.reason,
+    kind: r.kind,
+    destination: r.destination,
+    quarantined_at: new Date(r.quarantinedAt).toISOString(),
+    raw_bytes: r.rawBytes,
+    truncated,
+    raw: r.raw,
+  })}\n`;
+}
+
+function* mapLines<T>(items: Iterable<T>, line: (item: T) => string): Generator<string> {
+  for (const item of items) yield line(item);
+}
+
 /** Writes with back-pressure; stops (complete: false) when the reader goes away (`| head`, EPIPE). */
-async function writeEvents(
-  events: Iterable<PendingEvent>,
+async function writeLines(
+  lines: Iterable<string>,
   out: NodeJS.WriteStream,
 ): Promise<{ count: number; complete: boolean }> {
   let closed = false;
@@ -204,9 +299,9 @@ async function writeEvents(
     }
   };
   try {
-    for (const pending of events) {
+    for (const line of lines) {
       if (closed) break;
-      chunk += exportLine(pending);
+      chunk += line;
       count++;
       if (chunk.length >= EXPORT_CHUNK) await flush();
     }

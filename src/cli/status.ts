@@ -2,7 +2,7 @@
 // Reads the database read-only and never takes the lock, so it is safe beside a running daemon.
 // A table by default (on a terminal or not: scripts ask for `--json`, whose shape is the contract).
 import path from "node:path";
-import { EXIT } from "../errors.js";
+import { EXIT, redactCredentials } from "../errors.js";
 import { silentLogger } from "../log.js";
 import {
   createStore,
@@ -54,9 +54,15 @@ export async function statusCommand(values: CliValues): Promise<number> {
   }
   // Configured tenants and destinations are listed even before their first poll or send; destinations
   // no longer configured but still holding events are listed after them (the next `run` drops them).
-  const tenants = config.tenants.map(
-    (t) => status.tenants.find((s) => s.tenant === t.name) ?? { tenant: t.name },
-  );
+  // `quarantined` is always there (0 included), so that a script can alert on it without a default.
+  const tenants = config.tenants.map((t) => {
+    const s = status.tenants.find((s) => s.tenant === t.name) ?? { tenant: t.name };
+    return { ...s, quarantined: s.quarantined ?? 0 };
+  });
+  // A state written by an older version may hold an error text with a reflected credential in it.
+  for (const t of tenants) if (t.lastError !== undefined) t.lastError = redactCredentials(t.lastError);
+  for (const d of status.destinations)
+    if (d.lastError !== undefined) d.lastError = redactCredentials(d.lastError);
   const configured = new Set(config.destinations.map((d) => d.name));
   const destinations = [
     ...config.destinations.map(
@@ -103,12 +109,13 @@ export function renderStatus(report: StatusReport, now: number, configured: Read
     `State ${report.state}: ${describeDaemon(report.daemon, now)}`,
     "",
     table(
-      ["TENANT", "CHECKPOINT", "LAST POLL", "LAST SUCCESS", "LAST ERROR"],
+      ["TENANT", "CHECKPOINT", "LAST POLL", "LAST SUCCESS", "QUARANTINED", "LAST ERROR"],
       report.tenants.map((t) => [
         t.tenant,
         checkpoint(t.checkpoint, now),
         when(t.lastPollAt),
         when(t.lastSuccessAt),
+        t.quarantined ? `${t.quarantined} (last ${when(t.lastQuarantinedAt)})` : "0",
         error(t.lastErrorCode, t.lastErrorAt, t.lastError),
       ]),
     ),

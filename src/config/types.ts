@@ -100,3 +100,43 @@ export function httpsUrl() {
       return value.replace(/\/+$/, "");
     });
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1_000,
+  mb: 1_000_000,
+  gb: 1_000_000_000,
+  kib: 1_024,
+  mib: 1_048_576,
+  gib: 1_073_741_824,
+};
+
+/** Parses `64MiB`, `512KiB`, `1GiB`, `10MB`, `4096B` (or a plain number of bytes) into bytes. */
+export function parseByteSize(value: string | number): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$/i.exec(value);
+  if (!m) return undefined;
+  const bytes = Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? "b").toLowerCase()] ?? Number.NaN));
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A size in the YAML (`64MiB`), in bytes once parsed. */
+export function byteSize(options: { min?: number; max?: number } = {}) {
+  const min = options.min ?? 0;
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${value}" is not a size (use 64MiB, 512KiB, 1GiB or bytes)`,
+      });
+      return z.NEVER;
+    }
+    if (bytes < min || bytes > max) {
+      ctx.addIssue({ code: "custom", message: `must be between ${min} and ${max} bytes` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}

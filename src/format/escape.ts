@@ -28,8 +28,14 @@ function asciiTable(overrides: Readonly<Record<string, string>>): AsciiTable {
   replace.forEach((r, c) => {
     if (r !== undefined) units += `\\u${c.toString(16).padStart(4, "0")}`;
   });
-  // Without the `u` flag a class matches single UTF-16 code units: any surrogate, paired or not.
-  return { replace, special: new RegExp(`[${units}\\ud800-\\udfff]`) };
+  // Without the `u` flag a class matches single UTF-16 code units: any surrogate, paired or not. The line
+  // separators NEL, LS and PS are line ends to some receivers (Java's, JavaScript's): a space like a control.
+  return { replace, special: new RegExp(`[${units}\\u0085\\u2028\\u2029\\ud800-\\udfff]`) };
+}
+
+/** NEL (U+0085), LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029): sent as a space in every value. */
+function isLineSeparator(c: number): boolean {
+  return c === 0x85 || c === 0x2028 || c === 0x2029;
 }
 
 /**
@@ -80,6 +86,9 @@ function substitute(value: string, table: AsciiTable): string {
       if (replacement === undefined) continue;
       out += value.slice(runStart, i) + replacement;
       runStart = i + 1;
+    } else if (isLineSeparator(c)) {
+      out += `${value.slice(runStart, i)} `;
+      runStart = i + 1;
     } else if (c >= 0xd800 && c <= 0xdfff) {
       const next = value.charCodeAt(i + 1); // NaN past the end
       if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
@@ -112,6 +121,9 @@ function encode(value: string, maxBytes: number, table: AsciiTable, counter: Tru
     if (c < 0x80) {
       replacement = table.replace[c];
       size = replacement === undefined ? 1 : replacement.length;
+    } else if (isLineSeparator(c)) {
+      replacement = " ";
+      size = 1;
     } else if (c < 0x800) {
       size = 2;
     } else if (c >= 0xd800 && c <= 0xdbff) {
@@ -150,7 +162,8 @@ function trimTrailingSpaces(value: string): string {
 }
 
 /**
- * CEF extension value: `\`→`\\`, `=`→`\=`, LF→`\n`, CR→`\r`, other C0 controls and DEL → space,
+ * CEF extension value: `\`→`\\`, `=`→`\=`, LF→`\n`, CR→`\r`, other C0 controls, DEL and the line
+ * separators U+0085, U+2028, U+2029 → space,
  * lone surrogates → U+FFFD, `|` kept. Trailing spaces are trimmed from every value (not only the
  * last one) so a value reads the same wherever it lands in the message: CEF drops trailing spaces
  * of the final pair, and many regex parsers drop them everywhere.
@@ -173,13 +186,13 @@ function blankTailStart(value: string, table: AsciiTable): number {
   let end = value.length;
   while (end > 0) {
     const c = value.charCodeAt(end - 1);
-    if (c === 0x20 || (c < 0x80 && table.replace[c] === " ")) end--;
+    if (c === 0x20 || (c < 0x80 && table.replace[c] === " ") || isLineSeparator(c)) end--;
     else break;
   }
   return end;
 }
 
-/** CEF header field: `\`→`\\`, `|`→`\|`, CR, LF, other C0 controls and DEL → space. */
+/** CEF header field: `\`→`\\`, `|`→`\|`, CR, LF, other C0 controls, DEL and line separators → space. */
 export function escapeCefHeader(value: string, maxBytes: number, counter: TruncationCounter): string {
   if (unchanged(value, maxBytes, CEF_HEADER, false)) return value;
   if (value.length * 3 <= maxBytes) return substitute(value, CEF_HEADER);
@@ -187,9 +200,10 @@ export function escapeCefHeader(value: string, maxBytes: number, counter: Trunca
 }
 
 /**
- * LEEF defines no escaping: the attribute delimiter (TAB unless configured), CR, LF, other C0 controls
- * and DEL become a space in values, lone surrogates U+FFFD; in header fields `|` becomes a space (the
- * delimiter may stay there: the header is split on `|`). `=` is kept (parsers split on the first `=`).
+ * LEEF defines no escaping: the attribute delimiter (TAB unless configured), CR, LF, other C0 controls,
+ * DEL and the line separators U+0085, U+2028, U+2029 become a space in values, lone surrogates U+FFFD; in
+ * header fields `|` becomes a space (the delimiter may stay there: the header is split on `|`). `=` is kept
+ * (parsers split on the first `=`).
  */
 export function sanitizeLeef(
   value: string,

@@ -13,12 +13,25 @@ function stringify(value: unknown): string {
     throw new ForwarderError("E_FORMAT", "the detection cannot be serialised as JSON", { cause: err });
   }
   if (text === undefined) throw new ForwarderError("E_FORMAT", "the detection serialises to nothing");
-  return text;
+  return escapeLineSeparators(text);
+}
+
+const LINE_SEPARATOR = /[\u0085\u2028\u2029]/;
+const LINE_SEPARATORS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * JSON.stringify writes NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR raw; receivers that end lines on them
+ * would split the event. They can only stand inside strings there, where `\uXXXX` means the same.
+ */
+function escapeLineSeparators(text: string): string {
+  if (!LINE_SEPARATOR.test(text)) return text;
+  return text.replace(LINE_SEPARATORS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /**
  * `JSON.stringify` already keeps the message on one line: it escapes CR, LF, NUL and every other
- * control character, and (since ES2019) writes lone surrogates as `\udXXX` escapes.
+ * control character, and (since ES2019) writes lone surrogates as `\udXXX` escapes; stringify() above
+ * escapes the line separators U+0085, U+2028 and U+2029 as well.
  */
 export function encodeJson(detection: Detection): EncodedText {
   return { text: stringify(detection), truncated: 0 };
@@ -31,6 +44,7 @@ function jsonUnitBytes(code: number, pair: boolean): number {
   if (code < 0x20)
     return code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
   if (code < 0x80) return 1;
+  if (code === 0x85 || code === 0x2028 || code === 0x2029) return 6; // \u0085 \u2028 \u2029
   if (code < 0x800) return 2;
   if (code >= 0xd800 && code <= 0xdfff) return 6; // a lone surrogate: \udXXX
   return 3;
@@ -115,7 +129,7 @@ function serialise(
   replacer: (this: unknown, key: string, value: unknown) => unknown,
 ): string {
   try {
-    return JSON.stringify(value, replacer) ?? "";
+    return escapeLineSeparators(JSON.stringify(value, replacer) ?? "");
   } catch (err) {
     throw new ForwarderError("E_FORMAT", "the detection cannot be serialised as JSON", { cause: err });
   }

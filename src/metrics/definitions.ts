@@ -9,6 +9,8 @@ export interface Metrics {
   readonly detectionsReceived: Counter<"tenant">;
   readonly detectionsDuplicate: Counter<"tenant">;
   readonly detectionsMalformed: Counter<"tenant">;
+  readonly detectionsFuture: Counter<"tenant">;
+  readonly detectionsQuarantined: Counter<"tenant" | "reason">;
   readonly eventsSent: Counter<"destination">;
   readonly eventsDropped: Counter<"destination" | "reason">;
   readonly eventsFiltered: Counter<"destination">;
@@ -59,6 +61,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       "mde_detections_malformed_total",
       "Detections lacking FullId or a parseable LastProcessedTimeUtc (still forwarded).",
       ["tenant"],
+    ),
+    detectionsFuture: counter(
+      "mde_detections_future_total",
+      "Detections dated after the poll's upper bound (delivered; the checkpoint does not follow them), re-reads included.",
+      ["tenant"],
+    ),
+    detectionsQuarantined: counter(
+      "mde_detections_quarantined_total",
+      "Detections that could not be stored or encoded, kept in the state's quarantine, by reason.",
+      ["tenant", "reason"],
     ),
     eventsSent: counter("mde_events_sent_total", "Events confirmed sent to the destination.", [
       "destination",

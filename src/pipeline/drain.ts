@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { DEFAULT_POLICY, type RetryPolicy, retryDelay } from "../retry.js";
 import { PartialSendError, type Sink } from "../sink/index.js";
-import type { Store } from "../state/index.js";
+import type { Store, StoredEvent } from "../state/index.js";
 
 export interface DrainTarget {
   name: string;
@@ -114,7 +114,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   function send(rows: ReturnType<Store["next"]>): Flight {
     const messages: Buffer[] = [];
     const ids: number[] = [];
-    const unusable: number[] = [];
+    const unusable: StoredEvent[] = [];
     const tooLarge: number[] = [];
     let truncated = 0;
     for (const row of rows) {
@@ -129,15 +129,15 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         messages.push(formatted.bytes);
         ids.push(row.id);
       } catch (err) {
-        unusable.push(row.id);
+        unusable.push(row);
         metrics.errors.inc({ stage: "format", code: "E_FORMAT" });
         log.error(
-          { eventId: row.id, err: toForwarderError(err).message },
-          "Stored event cannot be encoded; dropped.",
+          { eventId: row.id, tenant: row.tenant, err: toForwarderError(err, "E_FORMAT").message },
+          "Stored event cannot be encoded; quarantined, the destination goes on.",
         );
       }
     }
-    dropUnsendable(unusable, "unencodable");
+    quarantine(unusable);
     if (tooLarge.length > 0) {
       log.error(
         { events: tooLarge.length, maxMessageBytes: target.maxMessageBytes },
@@ -183,6 +183,19 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     return { events: rows.length, done };
   }
 
+  /** Moves events this destination cannot encode to the quarantine (and out of its outbox), counting them. */
+  function quarantine(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      try {
+        store.quarantine(name, event, "unencodable");
+        metrics.detectionsQuarantined.inc({ tenant: event.tenant, reason: "unencodable" });
+      } catch (err) {
+        fatal(toForwarderError(err, "E_STATE_WRITE"));
+        return;
+      }
+    }
+  }
+
   /** The confirmed part of a failed send: acknowledged and counted as sent; each refusal counted as an error. */
   function acknowledgePart(ids: readonly number[], failure: PartialSendError): void {
     if (failure.refused > 0) metrics.errors.inc({ stage: "send", code: "E_SINK_REJECTED" }, failure.refused);
@@ -193,7 +206,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   }
 
   /** Acknowledges events that can never be sent, counting them: dropped, never silently. */
-  function dropUnsendable(ids: readonly number[], reason: "unencodable" | "too_large"): void {
+  function dropUnsendable(ids: readonly number[], reason: "too_large"): void {
     if (ids.length === 0) return;
     try {
       store.ack(name, ids);

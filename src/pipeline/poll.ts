@@ -1,12 +1,23 @@
 // The poll loop of one tenant: read the window part by part and store each part in one transaction
-// (dedupe + outbox rows + checkpoint), so a crash at any instant leaves either all of a part or none.
+// (dedupe + outbox rows + quarantine + checkpoint), so a crash at any instant leaves either all of a part or
+// none. The checkpoint moves only as far as the source vouches for: to the newest detection of the part that
+// is not dated after the part's end. A detection dated in the future is delivered like any other, counted and
+// logged, but never drags the checkpoint along (that would skip every real detection until then).
+import { createHash } from "node:crypto";
 import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
-import { type DetectionRecord, toDetectionRecord } from "../record.js";
+import {
+  type Detection,
+  type DetectionRecord,
+  MAX_QUARANTINE_RAW_BYTES,
+  type RejectedItem,
+  rejectionOf,
+  toDetectionRecord,
+} from "../record.js";
 import type { Source } from "../source/index.js";
-import type { RoutedRecord, Store } from "../state/index.js";
-import { formatTimestamp, parseTimestamp, ticksToSeconds } from "../timestamp.js";
+import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
+import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
 import type { Router } from "./route.js";
 
 export type PollResult =
@@ -95,55 +106,93 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
 
   async function run(signal?: AbortSignal): Promise<PollResult> {
     const window = source.windowFor(store.getCheckpoint(tenant));
+    const pollEnd = formatTimestamp(window.until);
     let received = 0;
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
+    const future = { count: 0, newest: window.until };
     let reached: string | undefined;
     const started = performance.now();
-    for await (const part of source.read(window, signal)) {
-      parts++;
-      const { router } = options;
-      const records: RoutedRecord[] = part.detections.map((d) =>
-        router
-          ? routed(toDetectionRecord(d, part.kind), router(d, part.kind))
-          : toDetectionRecord(d, part.kind),
-      );
-      // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
-      records.sort(byLastProcessed);
-      const newest = newestOf(records);
-      const result = store.ingest(tenant, records, newest);
-      const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
-      received += records.length;
-      inserted += result.inserted;
-      duplicates += result.duplicates;
-      metrics.detectionsReceived.inc(labels, records.length);
-      if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
-      for (const [destination, queued] of result.queued) {
-        if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
+    try {
+      for await (const part of source.read(window, signal)) {
+        parts++;
+        const { router } = options;
+        const records: RoutedRecord[] = [];
+        const rejected: RejectedRecord[] = [];
+        for (const d of part.detections) {
+          const rejection = rejectionOf(d);
+          if (rejection !== undefined) {
+            rejected.push({ ...rejection, kind: part.kind });
+            continue;
+          }
+          try {
+            const record = toDetectionRecord(d, part.kind);
+            records.push(router ? routed(record, router(d, part.kind)) : record);
+          } catch {
+            // The parser's bounds make this unreachable for API data; should it happen all the same, it is
+            // this detection's problem (quarantined), not the poll's.
+            rejected.push({ ...unstorable(d), kind: part.kind });
+          }
+        }
+        // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
+        records.sort(byLastProcessed);
+        const futureNow = countFuture(records, pollEnd, future);
+        const newest = newestOf(records, formatTimestamp(part.until));
+        const result = store.ingest(tenant, records, newest, rejected);
+        const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
+        received += records.length + rejected.length;
+        inserted += result.inserted;
+        duplicates += result.duplicates;
+        metrics.detectionsReceived.inc(labels, records.length + rejected.length);
+        if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
+        if (futureNow > 0) metrics.detectionsFuture.inc(labels, futureNow);
+        for (const [destination, queued] of result.queued) {
+          if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
+        }
+        if (malformed > 0) {
+          metrics.detectionsMalformed.inc(labels, malformed);
+          log.warn(
+            { malformed },
+            "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
+          );
+        }
+        if (result.quarantined.size > 0) {
+          for (const [reason, n] of result.quarantined)
+            metrics.detectionsQuarantined.inc({ tenant, reason }, n);
+          log.warn(
+            { quarantined: Object.fromEntries(result.quarantined) },
+            "Detections that cannot be stored were quarantined (`mde-forwarder state export-quarantine` lists them); the poll goes on.",
+          );
+        }
+        if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
+        if (result.inserted > 0) deps.onIngested?.();
+        reached = result.checkpoint ?? reached;
+        deps.onProgress?.({
+          tenant,
+          from: formatTimestamp(window.since),
+          to: pollEnd,
+          reached,
+          parts,
+          received,
+          inserted,
+          elapsedMs: performance.now() - started,
+        });
+        // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
+        if (outboxFull()) return { status: "paused", reason: "outbox full" };
       }
-      if (malformed > 0) {
-        metrics.detectionsMalformed.inc(labels, malformed);
+    } finally {
+      if (future.count > 0) {
         log.warn(
-          { malformed },
-          "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
+          {
+            future: future.count,
+            newest: formatTimestamp(future.newest),
+            maxSkewSeconds: Math.round(Number((future.newest - window.until) / TICKS_PER_MS) / 1000),
+            pollEnd,
+          },
+          "Detections dated after this poll's end (a clock or the API is wrong): delivered, but the checkpoint does not follow them.",
         );
       }
-      if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
-      if (result.inserted > 0) deps.onIngested?.();
-      reached = result.checkpoint ?? reached;
-      deps.onProgress?.({
-        tenant,
-        from: formatTimestamp(window.since),
-        to: formatTimestamp(window.until),
-        reached,
-        parts,
-        received,
-        inserted,
-        elapsedMs: performance.now() - started,
-      });
-      // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
-      if (outboxFull()) return { status: "paused", reason: "outbox full" };
     }
     log.info(
       {
@@ -152,7 +201,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         duplicates,
         parts,
         since: formatTimestamp(window.since),
-        until: formatTimestamp(window.until),
+        until: pollEnd,
         checkpoint: store.getCheckpoint(tenant),
       },
       "Poll finished.",
@@ -240,13 +289,53 @@ function byLastProcessed(a: DetectionRecord, b: DetectionRecord): number {
   return a.lastProcessed < b.lastProcessed ? -1 : 1;
 }
 
-function newestOf(records: readonly DetectionRecord[]): string | undefined {
+/** The newest LastProcessedTimeUtc not after `bound` (canonical), if any: what the checkpoint may move to. */
+function newestOf(records: readonly DetectionRecord[], bound: string): string | undefined {
   let newest: string | undefined;
   for (const r of records) {
-    if (r.lastProcessed !== undefined && (newest === undefined || r.lastProcessed > newest))
-      newest = r.lastProcessed;
+    const t = r.lastProcessed;
+    if (t !== undefined && t <= bound && (newest === undefined || t > newest)) newest = t;
   }
   return newest;
+}
+
+/** What the quarantine keeps of a detection that cannot be keyed or routed: its JSON text, or failing that its top-level scalars. */
+function unstorable(d: Detection): RejectedItem {
+  let raw: string;
+  try {
+    raw = JSON.stringify(d) ?? "";
+  } catch {
+    raw = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(d).filter(
+          ([, v]) => v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean",
+        ),
+      ),
+    );
+  }
+  const bytes = Buffer.byteLength(raw);
+  const kept =
+    bytes <= MAX_QUARANTINE_RAW_BYTES
+      ? raw
+      : Buffer.from(raw).subarray(0, MAX_QUARANTINE_RAW_BYTES).toString();
+  return { reason: "unstorable", raw: kept, bytes, hash: createHash("sha256").update(raw).digest("hex") };
+}
+
+/** Counts the records dated after `pollEnd` (canonical) into `future` (and keeps the newest); returns them. */
+function countFuture(
+  records: readonly DetectionRecord[],
+  pollEnd: string,
+  future: { count: number; newest: Ticks },
+): number {
+  let count = 0;
+  for (const r of records) {
+    if (r.lastProcessed === undefined || r.lastProcessed <= pollEnd) continue;
+    count++;
+    const t = parseTimestamp(r.lastProcessed);
+    if (t !== undefined && t > future.newest) future.newest = t;
+  }
+  future.count += count;
+  return count;
 }
 
 function checkpointSeconds(checkpoint: string): number {

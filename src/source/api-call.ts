@@ -1,9 +1,11 @@
 // One authorized GET against a Defender API, shared by the SIEM API, Alerts API and Graph clients: bearer
 // token, one fresh token and one more try on a 401, metrics per call, and the mapping of every failure to a
 // classified ForwarderError. A body that is not JSON fails the call: an HTML error page or a cut connection
-// is never mistaken for "nothing new".
+// is never mistaken for "nothing new". No error carries the body's text: a server (or a proxy) may reflect
+// what it was sent, the Authorization header included.
 import { ForwarderError } from "../errors.js";
 import type { Metrics } from "../metrics/definitions.js";
+import { JsonBoundsError, parseBoundedJson } from "./bounded-json.js";
 import { type HttpClient, type HttpResponse, parseRetryAfter, TransportFailure } from "./http.js";
 import type { TokenProvider } from "./oauth.js";
 
@@ -18,6 +20,8 @@ export interface ApiCallDeps {
   http: HttpClient;
   tokens: TokenProvider;
   timeoutMs: number;
+  /** poll.max_response_bytes: the request is aborted past it (E_API_TOO_LARGE). */
+  maxResponseBytes?: number;
   clock?: () => number;
   gate?: CallGate;
   /** Sent with every call besides authorization and accept (Graph: `Prefer`). */
@@ -59,6 +63,7 @@ async function call(
       headers: { ...deps.headers, authorization: `Bearer ${token}`, accept: "application/json" },
       timeoutMs: deps.timeoutMs,
       signal,
+      maxBytes: deps.maxResponseBytes,
     });
     deps.metrics.apiRequests.inc({ ...labels, status: String(res.status) });
     return res;
@@ -66,6 +71,13 @@ async function call(
     deps.metrics.apiRequests.inc({ ...labels, status: "error" });
     if (err instanceof TransportFailure) {
       if (err.kind === "aborted") throw new ForwarderError("E_SHUTDOWN", "API request aborted by shutdown");
+      if (err.kind === "too_large") {
+        throw new ForwarderError(
+          "E_API_TOO_LARGE",
+          `${deps.api} for tenant ${deps.tenant} sent a ${err.reason} (poll.max_response_bytes); request aborted`,
+          { cause: err, details: labels },
+        );
+      }
       throw new ForwarderError(
         err.kind === "timeout" ? "E_API_TIMEOUT" : "E_API_NETWORK",
         `${deps.api} request for tenant ${deps.tenant} failed: ${err.reason}`,
@@ -106,18 +118,37 @@ export function statusError(res: HttpResponse, api: string, tenant: string, now:
   return new ForwarderError("E_API_CLIENT", `${where}; the request was refused as invalid`, { details });
 }
 
-/** The body as JSON, or E_API_BAD_RESPONSE saying what came instead (never more than its first bytes). */
+/**
+ * The body as JSON, parsed within bounds (see bounded-json.ts): items that cannot be used come back as
+ * rejected items. E_API_BAD_RESPONSE when it is not JSON, E_API_TOO_LARGE when it holds more than the
+ * forwarder parses at once. The message gives the status, content type and length, never the text.
+ */
 export function parseJson(res: HttpResponse, api: string, tenant: string): unknown {
+  const raw = res.raw ?? Buffer.from(res.body, "utf8");
   try {
-    return JSON.parse(res.body);
-  } catch {
-    const type = String(res.headers["content-type"] ?? "none");
+    return parseBoundedJson(raw);
+  } catch (err) {
+    if (!(err instanceof JsonBoundsError)) throw err;
+    const what = `(status ${res.status}, content-type ${contentType(res)}, ${raw.length} bytes)`;
+    if (err.kind === "too_large") {
+      throw new ForwarderError("E_API_TOO_LARGE", `${api} for tenant ${tenant}: ${err.message} ${what}`, {
+        details: { tenant, status: res.status },
+      });
+    }
     throw new ForwarderError(
       "E_API_BAD_RESPONSE",
-      `${api} for tenant ${tenant} sent a body that is not JSON (content-type ${type}, ${res.body.length} bytes, starts ${JSON.stringify(res.body.slice(0, 24))})`,
+      `${api} for tenant ${tenant} sent a body that is not JSON ${what}: ${err.message}`,
       { details: { tenant, status: res.status } },
     );
   }
+}
+
+/** The media type only (`text/html`), at most 64 characters of a safe alphabet: it is remote text too. */
+function contentType(res: HttpResponse): string {
+  const header = res.headers["content-type"];
+  const value = (Array.isArray(header) ? header[0] : header) ?? "none";
+  const type = value.split(";")[0]?.trim().toLowerCase() ?? "";
+  return /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/.test(type) ? type : "unrecognised";
 }
 
 export function badResponse(api: string, tenant: string, what: string): ForwarderError {

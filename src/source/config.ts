@@ -1,7 +1,7 @@
 // Config of the source side: tenants and the poll settings.
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
-import { duration, httpsUrl, int, name, nonEmpty } from "../config/types.js";
+import { byteSize, duration, httpsUrl, int, name, nonEmpty } from "../config/types.js";
 import { GRAPH_SERVICE_SOURCES } from "../record.js";
 import { apiBaseOf, authorityOf, CLOUDS, REGIONS, SOURCES, tokenRequestOf } from "./clouds.js";
 import { parseProxyUrl, redactUrlCredentials } from "./proxy.js";
@@ -157,6 +157,10 @@ export const pollSchema = z
     permanent_error_retry: duration({ min: 1_000 }).default(3_600_000),
     /** API calls in flight at once across all tenants (token requests not counted). */
     max_concurrent_requests: int({ min: 1, max: 1_000 }).default(8),
+    /** One API response, decompressed; the request is aborted past it (E_API_TOO_LARGE). */
+    max_response_bytes: byteSize({ min: 65_536, max: 1_073_741_824 }).default(64 * 1_048_576),
+    /** API requests one poll of a tenant may make (E_POLL_TOO_MANY_REQUESTS past it). */
+    max_requests_per_poll: int({ min: 1, max: 1_000_000 }).default(1_000),
   })
   .prefault({});
 

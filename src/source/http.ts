@@ -6,7 +6,7 @@
 import { X509Certificate } from "node:crypto";
 import https from "node:https";
 import tls from "node:tls";
-import got, { RequestError } from "got";
+import got, { type Request, RequestError } from "got";
 import { FileRefusedError, MAX_CA_FILE_BYTES, readSmallFile } from "../config/read-file.js";
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -15,7 +15,10 @@ import { createTunnelAgent, type ProxySettings, ProxyTunnelError, proxyFor } fro
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as text (UTF-8), decoded when first read. */
   readonly body: string;
+  /** The body as received (decompressed); absent when a test builds a response from text. */
+  readonly raw?: Buffer;
 }
 
 export interface HttpRequest {
@@ -25,6 +28,11 @@ export interface HttpRequest {
   form?: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The body (decompressed) may take at most this many bytes: the request is aborted as soon as it is over
+   * (TransportFailure "too_large"), so that no answer costs more memory than this. Default 64 MiB.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -34,7 +42,7 @@ export interface HttpRequest {
  */
 export class TransportFailure extends Error {
   constructor(
-    readonly kind: "timeout" | "network" | "aborted",
+    readonly kind: "timeout" | "network" | "aborted" | "too_large",
     readonly reason: string,
     /** `host:port` of the proxy when the proxy itself failed (refused, unreachable); never credentials. */
     readonly proxy?: string,
@@ -49,6 +57,8 @@ export interface HttpClient {
 }
 
 const USER_AGENT = "mde-siem-forwarder/0.1 (+https://github.com/mde-siem-forwarder)";
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1_048_576;
 
 export interface HttpClientOptions {
   /** From `resolveProxy(config.proxy, process.env)`; undefined: every request goes direct. */
@@ -94,17 +104,19 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         const target = new URL(req.url);
         proxy = proxyFor(options.proxy, target)?.label;
         const agent = proxy !== undefined ? tunnel : direct;
-        const res = await client(req.url, {
+        // Streamed and counted as it arrives (after decompression), never buffered whole by got: a huge,
+        // endless or gzip-bombed body is cut off at maxBytes instead of being held in memory.
+        const stream = client.stream(req.url, {
           method: req.method,
           headers: req.headers,
           form: req.form,
           timeout: { request: req.timeoutMs },
           signal: req.signal,
-          responseType: "text",
           agent: { https: agent },
         });
-        return { status: res.statusCode, headers: res.headers, body: res.body };
+        return await readBounded(stream, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
       } catch (err) {
+        if (err instanceof TransportFailure) throw err;
         if (req.signal?.aborted) throw new TransportFailure("aborted", "aborted");
         const tunnelError = findTunnelError(err);
         if (tunnelError) throw new TransportFailure("network", tunnelError.message, tunnelError.proxy);
@@ -120,6 +132,62 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       }
     },
   };
+}
+
+/** Collects a got stream's response, destroying the request as soon as the body passes `maxBytes`. */
+function readBounded(stream: Request, maxBytes: number): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let status = 0;
+    let headers: HttpResponse["headers"] = {};
+    let settled = false;
+    const tooLarge = (what: string) => {
+      if (settled) return;
+      settled = true;
+      chunks.length = 0;
+      stream.destroy();
+      reject(new TransportFailure("too_large", `response body ${what}; the limit is ${maxBytes} bytes`));
+    };
+    stream.on("response", (res: { statusCode: number; headers: HttpResponse["headers"] }) => {
+      status = res.statusCode;
+      headers = res.headers;
+      // Without content-encoding the announced length is the body's: refuse before reading any of it.
+      const length = Number(res.headers["content-length"]);
+      if (res.headers["content-encoding"] === undefined && length > maxBytes) {
+        tooLarge(`announced as ${length} bytes`);
+      }
+    });
+    stream.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      received += chunk.length;
+      if (received > maxBytes) tooLarge(`over ${maxBytes} bytes`);
+      else chunks.push(chunk);
+    });
+    stream.once("error", (err) => {
+      if (settled) return;
+      settled = true;
+      reject(err);
+    });
+    stream.once("end", () => {
+      if (settled) return;
+      settled = true;
+      const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+      // The pieces are garbage from here on (the listeners above keep this array alive with the request):
+      // a large body is never held twice.
+      chunks.length = 0;
+      let text: string | undefined;
+      resolve({
+        status,
+        headers,
+        raw,
+        get body() {
+          text ??= raw.toString("utf8");
+          return text;
+        },
+      });
+    });
+  });
 }
 
 function findTunnelError(err: unknown): ProxyTunnelError | undefined {

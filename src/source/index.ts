@@ -1,11 +1,12 @@
 // The source of one tenant: token cache, the API client of its `source` (SIEM API, Alerts API, Graph alerts
-// or Graph incidents), the tenant's rate limit and the shared concurrency limit, and reading with retries.
-import type { ForwarderError } from "../errors.js";
+// or Graph incidents), the tenant's rate limit and the shared concurrency limit, the bounds of a poll
+// (poll.max_requests_per_poll, poll.max_response_bytes) and reading with retries.
+import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { Detection, SourceKind } from "../record.js";
 import { DEFAULT_POLICY, type RetryPolicy, retry } from "../retry.js";
-import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksFromMs } from "../timestamp.js";
+import { formatTimestamp, parseTimestamp, type Ticks, ticksFromMs } from "../timestamp.js";
 import { readByKeyset, readGraph, splitEvidence } from "./alert-reader.js";
 import { createAlertsApi } from "./alerts-api.js";
 import type { CallGate } from "./api-call.js";
@@ -78,8 +79,37 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
   // The tenant's quota first, then a shared slot: a tenant waiting for its quota holds no slot.
   const rate = createRateLimiter(API_RATE_LIMITS[kind]);
   const concurrency = deps.concurrency ?? createSemaphore(poll.max_concurrent_requests);
-  const gate: CallGate = (call, signal) => limited({ rate, concurrency }, call, signal);
-  const call = { metrics: deps.metrics, http, tokens, timeoutMs: poll.request_timeout, clock, gate };
+  // API requests of the running poll (a tenant's polls never overlap; `bounded` resets it per read), so that
+  // no server can keep one poll going forever: past the bound the poll ends and keeps what it stored.
+  let requests = 0;
+  const gate: CallGate = (call, signal) => {
+    if (++requests > poll.max_requests_per_poll) {
+      return Promise.reject(
+        new ForwarderError(
+          "E_POLL_TOO_MANY_REQUESTS",
+          `poll of tenant ${tenant.name} stopped after ${poll.max_requests_per_poll} API requests (poll.max_requests_per_poll); the next poll goes on from the checkpoint`,
+          { details: { tenant: tenant.name } },
+        ),
+      );
+    }
+    return limited({ rate, concurrency }, call, signal);
+  };
+  const bounded = (source: Source): Source => ({
+    ...source,
+    read(window, signal) {
+      requests = 0;
+      return source.read(window, signal);
+    },
+  });
+  const call = {
+    metrics: deps.metrics,
+    http,
+    tokens,
+    timeoutMs: poll.request_timeout,
+    maxResponseBytes: poll.max_response_bytes,
+    clock,
+    gate,
+  };
   const base = apiBaseOf(tenant);
   const apiName =
     kind === "siem"
@@ -117,27 +147,45 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
     const now = ticksFromMs(clock());
     const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
     if (cp === undefined) return { since: now - ticksFromMs(poll.lookback), until: now };
-    const since = cp - ticksFromMs(poll.overlap);
-    // A checkpoint ahead of our clock means the clocks disagree; still read up to it rather than nothing.
-    return { since, until: now > cp ? now : cp + TICKS_PER_MS };
+    // The poller never moves a checkpoint past a window's end (now), so one ahead of our clock was written
+    // by an older version that followed a future-dated detection, or our clock went back. Reading from it
+    // would read nothing until the clock catches up: read from now instead (the alert rule
+    // MdeCheckpointInFuture tells the operator to reset it).
+    let base = cp;
+    if (base > now) base = now;
+    return { since: base - ticksFromMs(poll.overlap), until: now };
   }
 
   if (kind === "siem") {
     const api = createSiemApi(tenant, { log: deps.log, ...call });
-    return {
+    let overLimitLogged = false;
+    const onOverLimit = (items: number, limit: number) => {
+      if (overLimitLogged) return;
+      overLimitLogged = true;
+      log.warn(
+        { items, limit },
+        "The API answered with more detections than the requested limit: it ignores `limit`, so such a response is taken as complete and never split.",
+      );
+    };
+    return bounded({
       tenant: tenant.name,
       kind,
       windowFor,
       read(window, signal) {
-        return readWindow(window.since, window.until, poll.max_per_request, (query) =>
-          withRetry(
-            () => api.fetch(query, signal),
-            () => ({ since: formatTimestamp(query.since), until: formatTimestamp(query.until) }),
-            signal,
-          ),
+        return readWindow(
+          window.since,
+          window.until,
+          poll.max_per_request,
+          (query) =>
+            withRetry(
+              () => api.fetch(query, signal),
+              () => ({ since: formatTimestamp(query.since), until: formatTimestamp(query.until) }),
+              signal,
+            ),
+          onOverLimit,
         );
       },
-    };
+    });
   }
 
   const items = (alerts: Detection[]) =>
@@ -153,7 +201,7 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
   if (kind === "alerts") {
     const api = createAlertsApi(base, { tenant: tenant.name, ...call });
     const pageSize = Math.min(poll.max_per_request, ALERTS_MAX_PAGE);
-    return {
+    return bounded({
       tenant: tenant.name,
       kind,
       windowFor,
@@ -174,7 +222,7 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
         );
         for await (const page of pages) yield part(window, page.alerts, page.requests);
       },
-    };
+    });
   }
 
   const graph = createGraphApi(
@@ -200,7 +248,7 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
       ),
   };
   const timeOf = (item: Detection) => parseTimestamp(item.lastUpdateDateTime);
-  return {
+  return bounded({
     tenant: tenant.name,
     kind,
     windowFor,
@@ -209,5 +257,5 @@ export function createSource(tenant: TenantConfig, poll: PollConfig, deps: Sourc
         yield part(window, page.alerts, page.requests);
       }
     },
-  };
+  });
 }

@@ -34,6 +34,9 @@ export interface TokenProviderDeps {
 /** Refresh this long before expiry, so a token never expires between fetch and use. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
+/** A token response is a few kB; more is not Azure AD. */
+const MAX_TOKEN_RESPONSE_BYTES = 1_048_576;
+
 /** A certificate this close to its end gets a warning at start-up. */
 const CERTIFICATE_WARNING_MS = 30 * 86_400_000;
 
@@ -87,6 +90,7 @@ export function createTokenProvider(tenant: TokenTenant, deps: TokenProviderDeps
         form: tokenForm(),
         timeoutMs: deps.timeoutMs,
         signal,
+        maxBytes: MAX_TOKEN_RESPONSE_BYTES,
       });
     } catch (err) {
       count("error");
@@ -102,6 +106,13 @@ export function createTokenProvider(tenant: TokenTenant, deps: TokenProviderDeps
         );
       }
       const reason = err instanceof TransportFailure ? err.reason : "error";
+      if (err instanceof TransportFailure && err.kind === "too_large") {
+        throw new ForwarderError(
+          "E_AUTH_UNAVAILABLE",
+          `token endpoint for tenant ${tenant.name} sent a ${reason}; request aborted`,
+          { cause: err, details: { tenant: tenant.name } },
+        );
+      }
       throw new ForwarderError(
         "E_AUTH_UNAVAILABLE",
         `token endpoint unreachable for tenant ${tenant.name}: ${reason}`,

@@ -1,7 +1,9 @@
 // Reading a time window without loss. The SIEM API's `limit` keeps the MOST RECENT N detections, so a
 // response with N items may have dropped older ones: the window is split in two at its midpoint and each
 // half is read, oldest first, until every part returns fewer than N. A part that cannot be split further
-// (a few milliseconds holding more than N) is read without `limit`.
+// (a few milliseconds holding more than N) is read without `limit`. A response with MORE than N items proves
+// that the server ignores `limit` and so cut nothing: it is complete as it is, and never split (splitting
+// would only download the same whole range again for each half).
 // Every full response is thrown away, so during a backfill the next part is cut to the size the last
 // complete part's density predicts (about TARGET_FILL of N) before it is asked for: the split stays the
 // proof of completeness, the estimate only saves the requests (and the bytes) a blind halving wastes.
@@ -35,6 +37,8 @@ export async function* readWindow(
   until: Ticks,
   limit: number,
   fetch: (query: AlertsQuery) => Promise<Detection[]>,
+  /** Told when a response holds more than `limit` items (the server ignores it). */
+  onOverLimit?: (items: number, limit: number) => void,
 ): AsyncGenerator<WindowPart> {
   // A stack of parts still to read, newest at the bottom, so the oldest is always read next.
   const stack: Array<[Ticks, Ticks]> = [[since, until]];
@@ -50,7 +54,8 @@ export async function* readWindow(
       u = cut + TICKS_PER_MS;
     }
     const detections = await fetch({ since: s, until: u, limit });
-    if (detections.length < limit) {
+    if (detections.length > limit) onOverLimit?.(detections.length, limit);
+    if (detections.length !== limit) {
       yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
       predictedSpan = spanFor(detections.length, u - s, limit);

@@ -100,6 +100,23 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX event_by_age ON event (received_at);
     `,
   },
+  {
+    description: "quarantine: detections that cannot be stored or encoded, kept aside with why",
+    // raw is the detection's JSON text as received (or as stored, for one a formatter could not encode),
+    // cut at 64 KiB; raw_bytes its whole size. destination is set when a formatter refused it.
+    sql: `
+      CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        destination TEXT,
+        raw TEXT NOT NULL,
+        raw_bytes INTEGER NOT NULL,
+        quarantined_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code writes and expects. */

@@ -13,6 +13,8 @@ export type {
   DestinationStatus,
   IngestResult,
   Outcome,
+  QuarantinedRecord,
+  RejectedRecord,
   RemovedDestination,
   ResetResult,
   RoutedRecord,
@@ -21,6 +23,7 @@ export type {
   StoredEvent,
   TenantStatus,
 } from "./store.js";
+export { QUARANTINE_MAX_ROWS } from "./store.js";
 
 export type StoreConfig = StateConfig & {
   /** Names of the configured destinations: each ingested detection gets one outbox row per name. */

@@ -18,9 +18,22 @@
 //    adds or removes outbox rows adjusts it in the same transaction.
 // 6. Checkpoints are canonical 7-digit timestamps (src/timestamp.ts): fixed width, so SQL string
 //    comparison is time order.
-import { ForwarderError } from "../errors.js";
+// 7. A detection that cannot be stored (a rejected item of a response, a body that cannot be serialised) is
+//    written to quarantine in the ingest transaction of its part, under a seen row like any other, so the
+//    checkpoint never passes it unrecorded and an overlap re-read does not quarantine it twice. One a
+//    destination cannot encode leaves that destination's outbox in the same transaction that quarantines
+//    it. Quarantine keeps the newest QUARANTINE_MAX_ROWS rows.
+import Database from "better-sqlite3";
+import { ForwarderError, redactCredentials, toForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { DetectionRecord, OutboxEvent } from "../record.js";
+import {
+  type DetectionRecord,
+  MAX_QUARANTINE_RAW_BYTES,
+  type OutboxEvent,
+  type QuarantineReason,
+  type RejectedItem,
+  type SourceKind,
+} from "../record.js";
 import { type Db, toStateError } from "./db.js";
 
 export interface IngestResult {
@@ -30,6 +43,27 @@ export interface IngestResult {
   readonly queued: ReadonlyMap<string, number>;
   /** The tenant's checkpoint after the ingest (unchanged when the given one was not greater). */
   readonly checkpoint: string | undefined;
+  /** Detections newly quarantined, by reason (rejected items and bodies that cannot be serialised). */
+  readonly quarantined: ReadonlyMap<QuarantineReason, number>;
+}
+
+/** A rejected item of a response, with the schema it came in. */
+export type RejectedRecord = RejectedItem & { readonly kind: SourceKind };
+
+/** A row of the quarantine (for `state export-quarantine`). */
+export interface QuarantinedRecord {
+  readonly id: number;
+  readonly tenant: string;
+  readonly reason: QuarantineReason;
+  readonly kind: SourceKind;
+  /** The destination whose formatter could not encode it; null when it never reached the outbox. */
+  readonly destination: string | null;
+  /** Its JSON text, cut at MAX_QUARANTINE_RAW_BYTES bytes. */
+  readonly raw: string;
+  /** Its whole size in bytes. */
+  readonly rawBytes: number;
+  /** Milliseconds since the epoch. */
+  readonly quarantinedAt: number;
 }
 
 export interface TenantStatus {
@@ -40,6 +74,9 @@ export interface TenantStatus {
   lastErrorAt?: number;
   lastError?: string;
   lastErrorCode?: string;
+  /** Detections of the tenant in quarantine, and when the last one went there. */
+  quarantined?: number;
+  lastQuarantinedAt?: number;
 }
 
 export interface DestinationStatus {
@@ -82,13 +119,26 @@ export interface Store {
    * ONE transaction: insert-or-ignore each record into seen(tenant, key); for each NEW one, store the
    * body and add one outbox row per destination; then raise the tenant's checkpoint to `checkpoint` if
    * given and greater (never backward). Records are inserted in the given order, so outbox ids follow
-   * that order. Duplicates within the same batch count as duplicates.
+   * that order. Duplicates within the same batch count as duplicates. Rejected items (and records whose
+   * body cannot be serialised) go to quarantine instead, deduplicated the same way (invariant 7).
    */
-  ingest(tenant: string, records: readonly RoutedRecord[], checkpoint: string | undefined): IngestResult;
+  ingest(
+    tenant: string,
+    records: readonly RoutedRecord[],
+    checkpoint: string | undefined,
+    rejected?: readonly RejectedRecord[],
+  ): IngestResult;
   /** Up to `limit` outbox events for the destination with id > afterId, oldest first. */
   next(destination: string, afterId: number, limit: number): StoredEvent[];
   /** Removes the destination's outbox rows (one transaction) and any stored body no destination still needs. */
   ack(destination: string, ids: readonly number[]): void;
+  /**
+   * ONE transaction: quarantines a stored event the destination cannot send (`unencodable`) and removes it
+   * from that destination's outbox, so that it never blocks the destination.
+   */
+  quarantine(destination: string, event: OutboxEvent, reason: QuarantineReason): void;
+  /** Up to `limit` quarantined records with id > afterId, oldest first (of one tenant when given). */
+  quarantined(afterId: number, limit: number, tenant?: string): QuarantinedRecord[];
   /** Undelivered events per configured destination (0 when none); cheap enough to call at every scrape. */
   outboxDepths(): Map<string, number>;
   /** Largest outbox depth over the configured destinations (for the max_outbox back-pressure check). */
@@ -194,7 +244,22 @@ export const STORE_SQL = {
     "SELECT tenant, last_poll_at, last_success_at, last_error_at, last_error, last_error_code FROM tenant_status",
   destinationStatus:
     "SELECT destination, last_success_at, last_error_at, last_error, last_error_code FROM destination_status",
+  insertQuarantine:
+    "INSERT INTO quarantine (tenant, reason, kind, destination, raw, raw_bytes, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  // Ids are AUTOINCREMENT and only the oldest rows are ever deleted: the newest N are the last N ids.
+  capQuarantine: "DELETE FROM quarantine WHERE id <= (SELECT max(id) FROM quarantine) - ?",
+  quarantined:
+    "SELECT id, tenant, reason, kind, destination, raw, raw_bytes AS rawBytes, quarantined_at AS quarantinedAt " +
+    "FROM quarantine WHERE id > ? ORDER BY id LIMIT ?",
+  quarantinedOfTenant:
+    "SELECT id, tenant, reason, kind, destination, raw, raw_bytes AS rawBytes, quarantined_at AS quarantinedAt " +
+    "FROM quarantine WHERE id > ? AND tenant = ? ORDER BY id LIMIT ?",
+  quarantineByTenant:
+    "SELECT tenant, count(*) AS records, max(quarantined_at) AS last FROM quarantine GROUP BY tenant",
 } as const;
+
+/** Quarantine keeps this many records, the newest (64 KiB each at most: 640 MB at worst). */
+export const QUARANTINE_MAX_ROWS = 10_000;
 
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/;
 /** Error texts come from remote peers; a bounded copy is enough for `status`. */
@@ -253,27 +318,83 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     checkpoints: db.prepare<[], { tenant: string; last_processed: string }>(STORE_SQL.checkpoints),
     tenantStatus: db.prepare<[], TenantStatusRow>(STORE_SQL.tenantStatus),
     destinationStatus: db.prepare<[], DestinationStatusRow>(STORE_SQL.destinationStatus),
+    insertQuarantine: db.prepare<[string, string, string, string | null, string, number, number]>(
+      STORE_SQL.insertQuarantine,
+    ),
+    capQuarantine: db.prepare<[number]>(STORE_SQL.capQuarantine),
+    quarantined: db.prepare<[number, number], QuarantinedRecord>(STORE_SQL.quarantined),
+    quarantinedOfTenant: db.prepare<[number, string, number], QuarantinedRecord>(
+      STORE_SQL.quarantinedOfTenant,
+    ),
+    quarantineByTenant: db.prepare<[], { tenant: string; records: number; last: number }>(
+      STORE_SQL.quarantineByTenant,
+    ),
   };
 
+  /** Adds quarantine rows; keeps the newest QUARANTINE_MAX_ROWS. Inside a transaction. */
+  function addToQuarantine(
+    rows: ReadonlyArray<{
+      tenant: string;
+      reason: QuarantineReason;
+      kind: SourceKind;
+      destination: string | null;
+      raw: string;
+      bytes: number;
+    }>,
+    now: number,
+  ): void {
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      s.insertQuarantine.run(r.tenant, r.reason, r.kind, r.destination, boundRaw(r.raw), r.bytes, now);
+    }
+    const dropped = s.capQuarantine.run(QUARANTINE_MAX_ROWS).changes;
+    if (dropped > 0) {
+      log.warn({ dropped, kept: QUARANTINE_MAX_ROWS }, "Quarantine full: its oldest records were deleted.");
+    }
+  }
+
   const ingestTx = db.transaction(
-    (tenant: string, records: readonly RoutedRecord[], checkpoint: string | undefined): IngestResult => {
+    (
+      tenant: string,
+      records: readonly RoutedRecord[],
+      checkpoint: string | undefined,
+      rejected: readonly RejectedRecord[],
+    ): IngestResult => {
       const now = clock();
       let inserted = 0;
+      let duplicates = 0;
       const queued = new Map(destinations.map((d) => [d, 0]));
+      const quarantine: Parameters<typeof addToQuarantine>[0][number][] = [];
       for (const record of records) {
-        if (s.insertSeen.run(tenant, record.key, now).changes === 0) continue;
-        inserted++;
+        if (s.insertSeen.run(tenant, record.key, now).changes === 0) {
+          duplicates++;
+          continue;
+        }
         const targets =
           record.destinations === undefined
             ? destinations
             : record.destinations.filter((d) => configured.has(d));
         // No one to deliver to (no destination, or every filter said no): remember the key, keep no body.
-        if (targets.length === 0) continue;
+        if (targets.length === 0) {
+          inserted++;
+          continue;
+        }
+        let body: string;
+        try {
+          body = record.body;
+        } catch {
+          // Serialising failed (the parser's bounds make this unreachable for API data): the record's
+          // problem, not the batch's.
+          const kind = record.kind ?? "siem";
+          quarantine.push({ tenant, reason: "unstorable", kind, destination: null, raw: "", bytes: 0 });
+          continue;
+        }
+        inserted++;
         const id = Number(
           s.insertEvent.run(
             tenant,
             record.key,
-            record.body,
+            body,
             record.lastProcessed ?? null,
             now,
             record.kind ?? "siem",
@@ -284,16 +405,36 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
           queued.set(destination, (queued.get(destination) ?? 0) + 1);
         }
       }
+      for (const item of rejected) {
+        if (s.insertSeen.run(tenant, `quarantine:${item.hash}`, now).changes === 0) {
+          duplicates++;
+          continue;
+        }
+        quarantine.push({ tenant, ...item, destination: null });
+      }
+      addToQuarantine(quarantine, now);
       for (const [destination, n] of queued) if (n > 0) s.addDepth.run(destination, n);
       if (checkpoint !== undefined) s.raiseCheckpoint.run(tenant, checkpoint, now);
+      const quarantined = new Map<QuarantineReason, number>();
+      for (const q of quarantine) quarantined.set(q.reason, (quarantined.get(q.reason) ?? 0) + 1);
       return {
         inserted,
-        duplicates: records.length - inserted,
+        duplicates,
         queued,
         checkpoint: s.getCheckpoint.get(tenant),
+        quarantined,
       };
     },
   );
+
+  const quarantineTx = db.transaction((destination: string, event: OutboxEvent, reason: QuarantineReason) => {
+    const bytes = Buffer.byteLength(event.body);
+    addToQuarantine(
+      [{ tenant: event.tenant, reason, kind: event.kind, destination, raw: event.body, bytes }],
+      clock(),
+    );
+    ackTx(destination, [event.id]);
+  });
 
   const ackTx = db.transaction((destination: string, ids: readonly number[]) => {
     let removed = 0;
@@ -346,7 +487,12 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     try {
       return fn();
     } catch (err) {
-      throw toStateError(err, file, action);
+      // Only what the database or the file system refused is a state error; anything else (a bug, a
+      // value that cannot be bound) is not, and must not stop the daemon as one would.
+      if (err instanceof ForwarderError || err instanceof Database.SqliteError || isErrnoError(err)) {
+        throw toStateError(err, file, action);
+      }
+      throw toForwarderError(err, "E_INTERNAL");
     }
   }
 
@@ -361,9 +507,22 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       return run("read", () => s.getCheckpoint.get(tenant));
     },
 
-    ingest(tenant, records, checkpoint) {
+    ingest(tenant, records, checkpoint, rejected = []) {
       checkCanonical(tenant, checkpoint);
-      return run("write", () => ingestTx.immediate(tenant, records, checkpoint));
+      return run("write", () => ingestTx.immediate(tenant, records, checkpoint, rejected));
+    },
+
+    quarantine(destination, event, reason) {
+      run("write", () => quarantineTx.immediate(destination, event, reason));
+    },
+
+    quarantined(afterId, limit, tenant) {
+      if (limit <= 0) return [];
+      return run("read", () =>
+        tenant === undefined
+          ? s.quarantined.all(afterId, Math.floor(limit))
+          : s.quarantinedOfTenant.all(afterId, tenant, Math.floor(limit)),
+      );
     },
 
     resetCheckpoint(tenant, checkpoint, options = {}) {
@@ -467,6 +626,12 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       if (row.last_error_code !== null) t.lastErrorCode = row.last_error_code;
       tenants.set(row.tenant, t);
     }
+    for (const row of s.quarantineByTenant.all()) {
+      const t: TenantStatus = tenants.get(row.tenant) ?? { tenant: row.tenant };
+      t.quarantined = row.records;
+      t.lastQuarantinedAt = row.last;
+      tenants.set(row.tenant, t);
+    }
 
     const depths = depthsFromDb();
     const dests = new Map<string, DestinationStatus>();
@@ -502,5 +667,20 @@ function compare(a: string, b: string): number {
 }
 
 function truncate(message: string): string {
-  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
+  // A second line of defence for messages that are not ForwarderErrors' (already redacted).
+  const text = redactCredentials(message);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+/** At most MAX_QUARANTINE_RAW_BYTES of UTF-8 (a cut code point becomes U+FFFD). */
+function boundRaw(raw: string): string {
+  if (raw.length * 3 <= MAX_QUARANTINE_RAW_BYTES) return raw;
+  const bytes = Buffer.from(raw, "utf8");
+  return bytes.length <= MAX_QUARANTINE_RAW_BYTES
+    ? raw
+    : bytes.subarray(0, MAX_QUARANTINE_RAW_BYTES).toString("utf8");
+}
+
+function isErrnoError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).errno === "number";
 }

@@ -1,12 +1,15 @@
 // Operator commands against real processes: the state lock (one writing process per state file), `state
-// reset-checkpoint`, `state export-outbox` and `status`.
+// reset-checkpoint`, `state export-outbox`, `state export-quarantine` and `status`.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, type TestContext, test } from "node:test";
+import Database from "better-sqlite3";
+import { silentLogger } from "../../src/log.js";
 import type { Detection } from "../../src/record.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
+import { createStore } from "../../src/state/index.js";
 import { formatTimestamp, parseTimestamp } from "../../src/timestamp.js";
 import { fullIds, rawConfig, spawnForwarder, writeConfig } from "../support/forwarder.js";
 import { type Receiver, startReceiver } from "../support/receiver.js";
@@ -283,9 +286,9 @@ test("status: a table with ages by default (piped too), JSON with --json", async
   assert.equal(table.code, 0, table.stderr);
   assert.match(
     table.stdout,
-    /: not running\n\nTENANT\s+CHECKPOINT\s+LAST POLL\s+LAST SUCCESS\s+LAST ERROR\n/,
+    /: not running\n\nTENANT\s+CHECKPOINT\s+LAST POLL\s+LAST SUCCESS\s+QUARANTINED\s+LAST ERROR\n/,
   );
-  assert.match(table.stdout, /^demo\s+\d{4}-\d{2}-\d{2}T\S+Z \(\d+s ago\)\s+\d+s ago\s+\d+s ago\s+-$/m);
+  assert.match(table.stdout, /^demo\s+\d{4}-\d{2}-\d{2}T\S+Z \(\d+s ago\)\s+\d+s ago\s+\d+s ago\s+0\s+-$/m);
   assert.match(table.stdout, /^siem\s+0\s+\d+s ago\s+-$/m);
   const json = await statusJson(env.file);
   assert.equal(json.state, join(env.stateDir, "state.db"));
@@ -296,3 +299,58 @@ test("status: a table with ages by default (piped too), JSON with --json", async
 function lastProcessed(d: Detection): bigint {
   return parseTimestamp(d.LastProcessedTimeUtc) ?? 0n;
 }
+
+test("issue 11 finding 2: export-quarantine prints every quarantined record as a JSON line; status shows the count and redacts old errors", async (t) => {
+  const env = await setup(t);
+  const file = join(env.stateDir, "state.db");
+  const deep = `{"FullId":"x","a":${'{"a":'.repeat(100)}1${"}".repeat(100)}}`;
+  // A state with two quarantined records, and an error text recorded by an earlier release (not redacted).
+  const store = createStore(
+    { path: file, retention: 7 * 86_400_000, max_outbox: 1_000_000, destinations: ["siem"] },
+    { log: silentLogger() },
+  );
+  store.ingest("demo", [], undefined, [
+    { reason: "too_deep", raw: deep, bytes: deep.length, hash: "h1", kind: "siem" },
+    { reason: "not_an_object", raw: "42", bytes: 2, hash: "h2", kind: "siem" },
+  ]);
+  store.close();
+  const token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJl";
+  const db = new Database(file);
+  db.prepare(
+    "INSERT INTO tenant_status (tenant, last_poll_at, last_error_at, last_error_code, last_error) VALUES (?, ?, ?, ?, ?)",
+  ).run("demo", Date.now(), Date.now(), "E_API_BAD_RESPONSE", `body starts "Bearer ${token}"`);
+  db.close();
+
+  const exported = await run(["state", "export-quarantine", "-c", env.file]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stderr, /export-quarantine: 2 quarantined records written/);
+  const lines = exported.stdout
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => [l.id, l.tenant, l.reason, l.kind, l.destination, l.raw_bytes, l.truncated, l.raw]),
+    [
+      [1, "demo", "too_deep", "siem", null, deep.length, false, deep],
+      [2, "demo", "not_an_object", "siem", null, 2, false, "42"],
+    ],
+  );
+  assert.ok(Math.abs(Date.parse(String(lines[0]?.quarantined_at)) - Date.now()) < 60_000);
+  const other = await run(["state", "export-quarantine", "-c", env.file, "--tenant", "other"]);
+  assert.equal(other.code, 2, "an unknown tenant is a usage error, as export-outbox's destination");
+  assert.match(other.stderr, /unknown tenant "other" \(known: demo\)/);
+  assert.equal(other.stdout, "");
+  const mine = await run(["state", "export-quarantine", "-c", env.file, "--tenant", "demo"]);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.equal(mine.stdout.trimEnd().split("\n").length, 2);
+
+  const json = (await statusJson(env.file)) as StatusJson & {
+    tenants: Array<{ quarantined?: number; lastQuarantinedAt?: number; lastError?: string }>;
+  };
+  assert.equal(json.tenants[0]?.quarantined, 2);
+  assert.ok(json.tenants[0]?.lastQuarantinedAt);
+  assert.equal(json.tenants[0]?.lastError, 'body starts "Bearer [redacted]"');
+  const table = await run(["status", "-c", env.file]);
+  assert.match(table.stdout, /^demo\s+-\s+\d+s ago\s+-\s+2 \(last \d+s ago\)\s+E_API_BAD_RESPONSE/m);
+  assert.ok(!table.stdout.includes(token.slice(0, 10)));
+});

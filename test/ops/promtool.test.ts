@@ -79,6 +79,8 @@ test("promtool check rules, and every alert has a summary, a description and its
     "MdeDestinationDown",
     "MdeTokenFailures",
     "MdeEventsDropped",
+    "MdeCheckpointInFuture",
+    "MdeDetectionsQuarantined",
   ]);
   for (const rule of rules) {
     const a = rule.annotations ?? {};

@@ -37,6 +37,8 @@ export const POLL: PollConfig = {
   request_timeout: 5_000,
   permanent_error_retry: 3_600_000,
   max_concurrent_requests: 8,
+  max_response_bytes: 64 * 1_048_576,
+  max_requests_per_poll: 1_000,
 };
 
 export interface ApiHarness {

@@ -98,3 +98,20 @@ test("shutdown interrupts the wait and leaves no timer behind", async () => {
     (e: unknown) => e instanceof ForwarderError && e.code === "E_SHUTDOWN",
   );
 });
+
+test("the bounds of a poll (E_API_TOO_LARGE, E_POLL_TOO_MANY_REQUESTS) end the loop at once although retryable", async () => {
+  for (const code of ["E_API_TOO_LARGE", "E_POLL_TOO_MANY_REQUESTS"] as const) {
+    let calls = 0;
+    await assert.rejects(
+      retry(
+        async () => {
+          calls++;
+          throw new ForwarderError(code, "bound");
+        },
+        { policy },
+      ),
+      (err: unknown) => err instanceof ForwarderError && err.code === code && !err.permanent,
+    );
+    assert.equal(calls, 1, code);
+  }
+});

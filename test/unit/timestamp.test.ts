@@ -42,3 +42,11 @@ test("API bounds round outward to whole milliseconds", () => {
   assert.equal(formatApiTime(t, "ceil"), "2020-09-30T14:11:44.078Z");
   assert.equal(formatApiTime(ticksFromMs(1_000), "ceil"), "1970-01-01T00:00:01.000Z");
 });
+
+test("ancient years are read as written (Date.UTC would read 0001-0099 as 1901-1999)", () => {
+  assert.equal(canonicalTimestamp("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00.0000000Z");
+  assert.equal(canonicalTimestamp("0050-06-15T12:00:00.5Z"), "0050-06-15T12:00:00.5000000Z");
+  assert.equal(canonicalTimestamp("1969-12-31T23:59:59.9999999Z"), "1969-12-31T23:59:59.9999999Z");
+  assert.equal(parseTimestamp("0004-02-29T00:00:00Z") !== undefined, true, "a leap day of year 4");
+  assert.equal(parseTimestamp("0100-02-29T00:00:00Z"), undefined, "year 100 is not a leap year");
+});

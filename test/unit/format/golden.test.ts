@@ -139,6 +139,29 @@ const SPECIAL: ReadonlyArray<{
   },
 ];
 
+// Issue 11, finding 6: U+0085, U+2028 and U+2029 passed raw, and receivers that end lines on them split
+// the event. A fixture full of them, in each format.
+const SEPARATORS: ReadonlyArray<{ file: string; options: FormatOptionsInput }> = [
+  { file: "cef/line-separators.rfc5424.txt", options: { format: "cef", syslog_header: "rfc5424" } },
+  { file: "leef/line-separators.leef2.rfc5424.txt", options: { format: "leef", syslog_header: "rfc5424" } },
+  { file: "json/line-separators.rfc5424.txt", options: { format: "json", syslog_header: "rfc5424" } },
+];
+
+for (const { file, options } of SEPARATORS) {
+  test(`issue 11 finding 6: line separators become a space (CEF, LEEF) or an escape (JSON): golden ${file}`, () => {
+    const message = checkGolden(file, formatOptions(options as Partial<FormatOptions>), "line-separators");
+    const text = message.bytes.toString("utf8");
+    assert.doesNotMatch(text, /[\u0085\u2028\u2029\n\r]/);
+    if (options.format === "json") {
+      const body = JSON.parse(text.slice(text.indexOf("{"))) as Record<string, unknown>;
+      assert.equal(body.Description, loadDetection("line-separators").Description);
+      assert.match(text, /Line one\\u2028Line two\\u2029Line three\\u0085end/);
+    } else {
+      assert.match(text, /Line one Line two Line three end/);
+    }
+  });
+}
+
 for (const { file, name, options, truncated } of SPECIAL) {
   test(`golden ${file}`, () => {
     const message = checkGolden(file, options, name);

@@ -2,7 +2,10 @@
 // check the encoder against the contract rather than against itself.
 import assert from "node:assert/strict";
 
-/** Per code point: lone surrogates → U+FFFD; C0 controls (except those in `keep`) and DEL → space. */
+/**
+ * Per code point: lone surrogates → U+FFFD; C0 controls (except those in `keep`), DEL and the line
+ * separators U+0085, U+2028, U+2029 → space.
+ */
 function sanitize(value: string, keep: ReadonlySet<string>, alsoSpace: ReadonlySet<string>): string {
   let out = "";
   for (const ch of value) {
@@ -10,6 +13,7 @@ function sanitize(value: string, keep: ReadonlySet<string>, alsoSpace: ReadonlyS
     if (cp >= 0xd800 && cp <= 0xdfff) out += "\ufffd";
     else if (alsoSpace.has(ch)) out += " ";
     else if ((cp < 0x20 || cp === 0x7f) && !keep.has(ch)) out += " ";
+    else if (cp === 0x85 || cp === 0x2028 || cp === 0x2029) out += " ";
     else out += ch;
   }
   return out;
@@ -72,11 +76,12 @@ export function checkValue(
   return true;
 }
 
-/** The message is one line of well-formed UTF-8 without raw CR, LF or NUL. */
+/** The message is one line of well-formed UTF-8 without raw CR, LF, NUL, NEL, LS or PS. */
 export function assertOneLine(bytes: Buffer): string {
   const text = bytes.toString("utf8");
   assert.ok(Buffer.from(text, "utf8").equals(bytes), "message is not well-formed UTF-8");
   for (const b of [0x0a, 0x0d, 0x00]) assert.equal(bytes.indexOf(b), -1, `raw byte 0x${b.toString(16)}`);
+  assert.doesNotMatch(text, /[\u0085\u2028\u2029]/, "raw line separator");
   return text;
 }
 

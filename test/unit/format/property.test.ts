@@ -48,6 +48,8 @@ const tricky = fc.constantFrom(
   "😀",
   "\\=",
   "\u0085",
+  "\u2028",
+  "\u2029",
   // Delimiters a LEEF destination may choose.
   "^",
   "~",

@@ -7,7 +7,7 @@ import { ForwarderError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/log.js";
 import { toDetectionRecord } from "../../../src/record.js";
 import { openStateDatabase } from "../../../src/state/db.js";
-import { createSqliteStore, type Store } from "../../../src/state/store.js";
+import { createSqliteStore, QUARANTINE_MAX_ROWS, type Store } from "../../../src/state/store.js";
 import { DAY, detection, fakeClock, openStore, tempDir, ts } from "./helpers.js";
 
 const tmp = tempDir();
@@ -56,6 +56,7 @@ test("ingest stores new detections once per destination, in the given order", (t
       ["siem-b", 3],
     ]),
     checkpoint: ts(3),
+    quarantined: new Map(),
   });
   for (const destination of ["siem-a", "siem-b"]) {
     const events = store.next(destination, 0, 10);
@@ -84,6 +85,7 @@ test("duplicates are dropped across calls and within a batch, per tenant", (t) =
       ["siem-b", 2],
     ]),
     checkpoint: undefined,
+    quarantined: new Map(),
   });
   const again = store.ingest("contoso", [detection("b"), detection("c")], undefined);
   assert.equal(again.inserted, 1);
@@ -191,6 +193,7 @@ test("a batch that fails half-way writes nothing and leaves the checkpoint (disk
       ["siem-b", 200],
     ]),
     checkpoint: ts(59),
+    quarantined: new Map(),
   });
 });
 
@@ -567,4 +570,106 @@ test("a duplicate's body is never read, so re-reading the overlap encodes nothin
   };
   const result = store.ingest("contoso", [duplicate], undefined);
   assert.equal(result.duplicates, 1);
+});
+
+const rejected = (hash: string, reason: "too_deep" | "not_an_object" = "too_deep") => ({
+  reason,
+  raw: `{"raw":"${hash}"}`,
+  bytes: 12 + hash.length,
+  hash,
+  kind: "siem" as const,
+});
+
+test("issue 11 finding 2: rejected items go to quarantine in the ingest transaction, once however often re-read", (t) => {
+  const file = newFile();
+  const store = storeFor(t, file);
+  const first = store.ingest("contoso", [detection("a", 1)], ts(1), [
+    rejected("h1"),
+    rejected("h2", "not_an_object"),
+  ]);
+  assert.deepEqual(
+    [first.inserted, first.duplicates, [...first.quarantined]],
+    [
+      1,
+      0,
+      [
+        ["too_deep", 1],
+        ["not_an_object", 1],
+      ],
+    ],
+  );
+  const again = store.ingest("contoso", [detection("a", 1)], ts(1), [rejected("h1"), rejected("h3")]);
+  assert.deepEqual([again.inserted, again.duplicates, [...again.quarantined]], [0, 2, [["too_deep", 1]]]);
+  const q = store.quarantined(0, 10);
+  assert.deepEqual(
+    q.map((r) => [r.id, r.tenant, r.reason, r.kind, r.destination, r.raw, r.rawBytes]),
+    [
+      [1, "contoso", "too_deep", "siem", null, '{"raw":"h1"}', 14],
+      [2, "contoso", "not_an_object", "siem", null, '{"raw":"h2"}', 14],
+      [3, "contoso", "too_deep", "siem", null, '{"raw":"h3"}', 14],
+    ],
+  );
+  assert.deepEqual(
+    store.quarantined(1, 1).map((r) => r.id),
+    [2],
+    "pages by id",
+  );
+  assert.deepEqual(store.quarantined(0, 10, "other"), []);
+  const status = store.status().tenants.find((s) => s.tenant === "contoso");
+  assert.equal(status?.quarantined, 3);
+});
+
+test("issue 11 finding 2: a record whose body cannot be serialised is quarantined (unstorable), not an E_STATE error", (t) => {
+  const store = storeFor(t);
+  const poison = {
+    key: "poison",
+    lastProcessed: ts(2),
+    malformed: false,
+    get body(): string {
+      throw new RangeError("Maximum call stack size exceeded");
+    },
+  };
+  const result = store.ingest("contoso", [detection("a", 1), poison, detection("b", 3)], ts(3));
+  assert.deepEqual([result.inserted, [...result.quarantined]], [2, [["unstorable", 1]]]);
+  assert.equal(store.getCheckpoint("contoso"), ts(3));
+  assert.equal(store.next("siem-a", 0, 10).length, 2);
+});
+
+test("issue 11 finding 2: only what SQLite refuses is E_STATE_*; anything else thrown in a write is E_INTERNAL", (t) => {
+  const store = storeFor(t);
+  const unbindable = { key: {} as unknown as string, lastProcessed: ts(1), body: "{}", malformed: false };
+  assert.throws(
+    () => store.ingest("contoso", [unbindable], ts(1)),
+    (err: unknown) => err instanceof ForwarderError && err.code === "E_INTERNAL",
+  );
+  assert.equal(store.getCheckpoint("contoso"), undefined, "nothing of the batch was kept");
+});
+
+test("a stored event a destination cannot encode leaves that destination's outbox for the quarantine, in one transaction", (t) => {
+  const store = storeFor(t);
+  store.ingest("contoso", [detection("a", 1, { Pad: "y".repeat(70_000) }), detection("b", 2)], ts(2));
+  const [a] = store.next("siem-a", 0, 1);
+  assert.ok(a);
+  store.quarantine("siem-a", a, "unencodable");
+  assert.deepEqual(
+    store.next("siem-a", 0, 10).map((e) => JSON.parse(e.body).FullId),
+    ["b"],
+  );
+  assert.equal(store.next("siem-b", 0, 10).length, 2, "the other destination still has it");
+  assert.equal(store.outboxDepths().get("siem-a"), 1);
+  const [row] = store.quarantined(0, 10);
+  assert.equal(row?.destination, "siem-a");
+  assert.equal(row?.reason, "unencodable");
+  assert.equal(row?.rawBytes, Buffer.byteLength(a.body));
+  assert.equal(Buffer.byteLength(row?.raw ?? ""), 65_536, "cut at 64 KiB");
+  assert.ok(a.body.startsWith(row?.raw ?? "x"));
+});
+
+test("the quarantine keeps the newest QUARANTINE_MAX_ROWS records", (t) => {
+  const store = storeFor(t);
+  const batch = Array.from({ length: QUARANTINE_MAX_ROWS + 5 }, (_, i) => rejected(`k${i}`));
+  store.ingest("contoso", [], undefined, batch);
+  const all = [...store.quarantined(0, QUARANTINE_MAX_ROWS + 10)];
+  assert.equal(all.length, QUARANTINE_MAX_ROWS);
+  assert.equal(all[0]?.raw, '{"raw":"k5"}', "the oldest five went");
 });

@@ -1,0 +1,275 @@
+// Parsing an API response at a bounded cost, whatever it holds. The body (already capped at
+// poll.max_response_bytes) is scanned once without building anything: its items (the elements of a root
+// array, or of the `value` array of a root object: the SIEM API's and OData's shapes) are located, and each
+// is measured. Only then are the items parsed, one by one, so that
+//   - a response with too many items, or whose items would take too much memory once parsed (a million `{}`
+//     fit in 3 MB and take 70 MB), fails as a whole (JsonBoundsError "too_large") before anything is built;
+//   - an item nested too deeply (which would overflow the stack wherever it is serialised later), too large,
+//     or that is not an object is not parsed at all: it stays in place as a rejected item (its raw text,
+//     bounded), so that counts and paging still see it, and the poller quarantines it.
+// The scan follows JSON's structure loosely (it counts brackets and skips strings); JSON.parse checks each
+// item exactly, so a body that is not JSON still fails as such.
+import { createHash } from "node:crypto";
+import { MAX_QUARANTINE_RAW_BYTES, type QuarantineReason, rejectedItem } from "../record.js";
+
+export interface JsonLimits {
+  /** Items in one response at most. */
+  readonly maxItems: number;
+  /** Nesting levels within one item at most (the item itself is level 1). */
+  readonly maxDepth: number;
+  /** Bytes of one item at most. */
+  readonly maxItemBytes: number;
+  /**
+   * What the parsed response may cost, in units of about 16 bytes of heap: a string, number or literal
+   * counts 1, an object or array 4 (measured: `{}` takes 72 bytes in an array, a small number 16).
+   */
+  readonly maxUnits: number;
+}
+
+export const DEFAULT_JSON_LIMITS: JsonLimits = {
+  // The largest `limit` (poll.max_per_request) there is: a server sending more is ignoring it.
+  maxItems: 100_000,
+  // Real alerts nest 6 or 7 levels (evidence, file details); 64 is far from the stack's limits.
+  maxDepth: 64,
+  maxItemBytes: 4 * 1_048_576,
+  // About 130 MB at worst; a 64 MiB response of real detections takes about 2.5 million units.
+  maxUnits: 8_000_000,
+};
+
+/** Why a body could not be parsed: not JSON (or cut), or over a bound of the whole response. */
+export class JsonBoundsError extends Error {
+  constructor(
+    readonly kind: "syntax" | "too_large",
+    message: string,
+  ) {
+    super(message);
+    this.name = "JsonBoundsError";
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const VALUE_KEY = Buffer.from('"value"');
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Where a value ends, how deep it nests (a scalar 0, `{}` 1) and what it costs once parsed. */
+interface Extent {
+  end: number;
+  depth: number;
+  units: number;
+}
+
+/**
+ * Parses `body` within `limits`. Returns the root value with every item parsed in place, or replaced by a
+ * rejected-item marker. Throws JsonBoundsError.
+ */
+export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON_LIMITS): unknown {
+  const n = body.length;
+  let pos = 0;
+  let units = 0;
+  // A UTF-8 byte order mark is not JSON, but harmless.
+  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) pos = 3;
+
+  const syntax = (what: string) => new JsonBoundsError("syntax", `${what} at byte ${pos}`);
+  const spend = (cost: number) => {
+    units += cost;
+    if (units > limits.maxUnits) {
+      throw new JsonBoundsError(
+        "too_large",
+        `the response holds more values than the forwarder parses at once (over ${limits.maxUnits} units)`,
+      );
+    }
+  };
+  const skipSpace = () => {
+    while (pos < n && isSpace(body[pos])) pos++;
+  };
+
+  /** Skips the string starting at `from` (its opening quote); returns the index after its closing quote. */
+  const skipString = (from: number): number => {
+    let at = from + 1;
+    for (;;) {
+      const quote = body.indexOf(QUOTE, at);
+      if (quote === -1) {
+        pos = n;
+        throw syntax("unterminated string");
+      }
+      let backslashes = 0;
+      while (body[quote - 1 - backslashes] === BACKSLASH) backslashes++;
+      if (backslashes % 2 === 0) return quote + 1;
+      at = quote + 1;
+    }
+  };
+
+  /** Scans one value from `pos` (no leading space); leaves `pos` after it. */
+  const scanValue = (): Extent => {
+    let depth = 0;
+    let deepest = 0;
+    let cost = 0;
+    while (pos < n) {
+      const c = body[pos] as number;
+      if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth++;
+        if (depth > deepest) deepest = depth;
+        cost += 4;
+        pos++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 0) throw syntax("unexpected closing bracket");
+        depth--;
+        pos++;
+        if (depth === 0) return { end: pos, depth: deepest, units: cost };
+      } else if (c === QUOTE) {
+        pos = skipString(pos);
+        cost++;
+        if (depth === 0) return { end: pos, depth: 0, units: cost };
+      } else if (c === COMMA || c === COLON || isSpace(c)) {
+        if (depth === 0) throw syntax("unexpected character");
+        pos++;
+      } else {
+        // A number or a literal: up to the next delimiter (JSON.parse checks what it is).
+        const start = pos;
+        while (pos < n) {
+          const d = body[pos];
+          if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || d === COLON || isSpace(d)) break;
+          if (d === QUOTE || d === OPEN_BRACE || d === OPEN_BRACKET) break;
+          pos++;
+        }
+        if (pos === start) throw syntax("unexpected character");
+        cost++;
+        if (depth === 0) return { end: pos, depth: 0, units: cost };
+      }
+    }
+    throw syntax("the body ends inside a value (cut?)");
+  };
+
+  /** Scans the array of items starting at `pos` (its `[`); returns the parsed items and where it ends. */
+  const scanItems = (): { items: unknown[]; end: number } => {
+    spend(4);
+    pos++;
+    const items: unknown[] = [];
+    skipSpace();
+    if (body[pos] === CLOSE_BRACKET) {
+      pos++;
+      return { items, end: pos };
+    }
+    for (;;) {
+      skipSpace();
+      if (pos >= n) throw syntax("the body ends inside the array (cut?)");
+      const start = pos;
+      const extent = scanValue();
+      if (items.length >= limits.maxItems) {
+        throw new JsonBoundsError(
+          "too_large",
+          `the response holds more than ${limits.maxItems} items (the API ignores the requested limit?)`,
+        );
+      }
+      items.push(item(start, extent));
+      skipSpace();
+      const c = body[pos];
+      pos++;
+      if (c === COMMA) continue;
+      if (c === CLOSE_BRACKET) return { items, end: pos };
+      pos--;
+      throw syntax(pos >= n ? "the body ends inside the array (cut?)" : "expected , or ]");
+    }
+  };
+
+  const item = (start: number, extent: Extent): unknown => {
+    const bytes = extent.end - start;
+    let reason: QuarantineReason | undefined;
+    if (body[start] !== OPEN_BRACE) reason = "not_an_object";
+    else if (extent.depth > limits.maxDepth) reason = "too_deep";
+    else if (bytes > limits.maxItemBytes) reason = "too_large";
+    if (reason !== undefined) {
+      return rejectedItem({
+        reason,
+        raw: body.toString("utf8", start, Math.min(extent.end, start + MAX_QUARANTINE_RAW_BYTES)),
+        bytes,
+        hash: createHash("sha256").update(body.subarray(start, extent.end)).digest("hex"),
+      });
+    }
+    spend(extent.units);
+    return parse(body.toString("utf8", start, extent.end), start);
+  };
+
+  const parse = (text: string, at: number): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new JsonBoundsError("syntax", `not JSON (in the value at byte ${at})`);
+    }
+  };
+
+  skipSpace();
+  const root = body[pos];
+  if (root === OPEN_BRACKET) {
+    const { items } = scanItems();
+    skipSpace();
+    if (pos < n) throw syntax("unexpected data after the JSON value");
+    return items;
+  }
+  if (root !== OPEN_BRACE) {
+    // Not a shape any API answers with: parsed whole (within the byte cap) so the caller can say what it is.
+    const start = pos;
+    spend(scanValue().units);
+    skipSpace();
+    if (pos < n) throw syntax("unexpected data after the JSON value");
+    return parse(body.toString("utf8", start, n), start);
+  }
+
+  // A root object (OData): every member is scanned; the `value` array's elements are the items, the rest
+  // (context, nextLink) is parsed as one small object with `value` left empty.
+  const rootStart = pos;
+  spend(4);
+  pos++;
+  let items: { items: unknown[]; start: number; end: number } | undefined;
+  skipSpace();
+  if (body[pos] === CLOSE_BRACE) pos++;
+  else {
+    for (;;) {
+      skipSpace();
+      if (body[pos] !== QUOTE)
+        throw syntax(pos >= n ? "the body ends inside an object (cut?)" : "expected a key");
+      const keyStart = pos;
+      pos = skipString(pos);
+      const isValue = items === undefined && body.subarray(keyStart, pos).equals(VALUE_KEY);
+      skipSpace();
+      if (body[pos] !== COLON) throw syntax("expected :");
+      pos++;
+      skipSpace();
+      if (pos >= n) throw syntax("the body ends inside an object (cut?)");
+      if (isValue && body[pos] === OPEN_BRACKET) {
+        const start = pos;
+        const scanned = scanItems();
+        items = { items: scanned.items, start, end: scanned.end };
+      } else {
+        spend(scanValue().units);
+      }
+      skipSpace();
+      const c = body[pos];
+      pos++;
+      if (c === COMMA) continue;
+      if (c === CLOSE_BRACE) break;
+      pos--;
+      throw syntax(pos >= n ? "the body ends inside an object (cut?)" : "expected , or }");
+    }
+  }
+  const rootEnd = pos;
+  skipSpace();
+  if (pos < n) throw syntax("unexpected data after the JSON value");
+  const text =
+    items === undefined
+      ? body.toString("utf8", rootStart, rootEnd)
+      : `${body.toString("utf8", rootStart, items.start)}[]${body.toString("utf8", items.end, rootEnd)}`;
+  const wrapper = parse(text, rootStart) as Record<string, unknown>;
+  if (items !== undefined) wrapper.value = items.items;
+  return wrapper;
+}
