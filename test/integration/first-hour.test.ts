@@ -192,7 +192,7 @@ test("finding 5: UDP to a closed port: send-test fails, run marks it down and co
   assert.equal(refused.code, 1);
   assert.match(
     refused.stdout,
-    /^FAILED to send to arcsight \(udp:\/\/127\.0\.0\.1:\d+\): E_SINK_CONNECT: nothing listens at udp:\/\/127\.0\.0\.1:\d+: its host answered "port unreachable" \(ECONNREFUSED\)/m,
+    /^FAILED to send to arcsight \(udp:\/\/127\.0\.0\.1:\d+\): E_SINK_CONNECT: nothing listens at udp:\/\/127\.0\.0\.1:\d+: its host answered "port unreachable" \(ECONNREFUSED\)$/m,
   );
 
   const stateDir = mkdtempSync(join(dir, "udp-"));
