@@ -84,7 +84,10 @@ function readConfigText(file: string): string {
     return readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
   } catch (err) {
     const refused = err instanceof FileRefusedError ? err : undefined;
-    const reason = refused?.errno === "ENOENT" ? "file not found" : (refused?.reason ?? "cannot read");
+    const reason =
+      refused?.errno === "ENOENT"
+        ? "file not found (start from config/forwarder.example.yaml; another file: --config FILE or $MDE_FORWARDER_CONFIG)"
+        : (refused?.reason ?? "cannot read");
     throw new ConfigError([{ path: "", message: reason }], file, "E_CONFIG_READ");
   }
 }
