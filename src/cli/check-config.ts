@@ -68,8 +68,8 @@ export function configNotices(config: Config): string[] {
       (t) =>
         `tenant ${t.name}: the SIEM API (source: siem, also the default when source is not set) is deprecated and closed to new onboarding ` +
         "since December 2021; to switch, set source: graph (and drop region), grant the app the Microsoft " +
-        "Graph application permission SecurityAlert.Read.All; the checkpoint is kept, nothing is skipped or " +
-        "sent twice",
+        "Graph application permission SecurityAlert.Read.All; the checkpoint is kept: nothing is skipped, and " +
+        `only what changed in the last poll.overlap (${formatDuration(config.poll.overlap)}) comes once more, as Graph alerts`,
     );
 }
 

@@ -49,7 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: [
       "Reads every tenant once (from its checkpoint, or poll.lookback the first time) and sends until every",
       "destination's outbox is empty or 3 sends in a row failed. On a terminal a progress line shows the",
-      "time range read, the detections received and new, the events delivered and the rate.",
+      "time range read, the detections received and new, the events delivered and both rates.",
       "Exit: 0 all read and delivered; 1 something failed or is still pending; 78 invalid config.",
     ],
     config: true,

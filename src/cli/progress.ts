@@ -1,5 +1,5 @@
 // The progress line of a long `once` backfill on a terminal: per tenant the time range read so far,
-// detections received and new; then the events delivered and the rate. Rewritten in place at most four
+// detections received and new; then the events delivered and the rates of reading and delivery. Rewritten in place at most four
 // times a second. Log lines never collide with it: wrap() gives the logger an output that clears the
 // line, writes the log line, and draws the progress line again below it. Nothing is printed when the
 // stream is not a terminal.
@@ -42,6 +42,8 @@ export function createProgressLine(
   const now = options.now ?? (() => performance.now());
   const latest = new Map<string, PollProgress>();
   let sent = 0;
+  /** When the first progress came: the delivery rate is counted from there. */
+  let started: number | undefined;
   // Not 0: performance.now() starts at the process start, and the first update must always print.
   let lastPrint = Number.NEGATIVE_INFINITY;
   /** The line is on screen (printed and not cleared). */
@@ -50,7 +52,8 @@ export function createProgressLine(
 
   const draw = () => {
     if (latest.size === 0 || finished) return;
-    stream.write(`${CLEAR}${fit(render([...latest.values()], sent), stream.columns)}`);
+    const sending = started === undefined ? 0 : now() - started;
+    stream.write(`${CLEAR}${fit(render([...latest.values()], sent, sending), stream.columns)}`);
     shown = true;
     lastPrint = now();
   };
@@ -61,6 +64,7 @@ export function createProgressLine(
   return {
     active: true,
     update(progress) {
+      started ??= now();
       latest.set(progress.tenant, progress);
       throttled();
     },
@@ -92,9 +96,10 @@ export function createProgressLine(
 
 /**
  * `contoso 11-28 18:28:36 → 12-01 04:00:00 UTC (to 12-05 20:28:36): 12,000 received, 11,000 new |
- * 9,800 delivered | 6,000/s` (one line; tenants separated by ` | `).
+ * 9,800 delivered | read 6,000/s, delivered 4,900/s` (one line; tenants separated by ` | `). The read
+ * rate is over the reading (it stays once the reading is done); the delivery rate over `sendingMs`.
  */
-export function render(tenants: readonly PollProgress[], delivered: number): string {
+export function render(tenants: readonly PollProgress[], delivered: number, sendingMs = 0): string {
   const n = (value: number) => value.toLocaleString("en");
   const parts = tenants.map((p) => {
     const range = `${when(p.from)} → ${p.reached === undefined ? "…" : when(p.reached)} UTC (to ${when(p.to)})`;
@@ -102,8 +107,12 @@ export function render(tenants: readonly PollProgress[], delivered: number): str
   });
   const received = tenants.reduce((sum, p) => sum + p.received, 0);
   const elapsed = Math.max(0, ...tenants.map((p) => p.elapsedMs));
-  const rate = elapsed > 0 ? Math.round((received / elapsed) * 1000) : 0;
-  return [...parts, `${n(delivered)} delivered`, `${n(rate)}/s`].join(" | ");
+  const perSecond = (count: number, ms: number) => n(ms > 0 ? Math.round((count / ms) * 1000) : 0);
+  return [
+    ...parts,
+    `${n(delivered)} delivered`,
+    `read ${perSecond(received, elapsed)}/s, delivered ${perSecond(delivered, sendingMs)}/s`,
+  ].join(" | ");
 }
 
 /** `12-01 04:00:00` from a 100-ns timestamp (`2024-12-01T04:00:00.1234567Z`); as is if it is not one. */

@@ -62,7 +62,7 @@ export function loadDestinationsFile(file: string, env: Env = process.env): Load
   const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
   const all = result.success
     ? issues
-    : [...issues, ...result.error.issues.flatMap((iss) => toIssues(iss, locate))];
+    : [...issues, ...result.error.issues.flatMap((iss) => toIssues(iss, locate, expanded))];
   const inScope = (i: ConfigIssue) => (DESTINATION_KEYS as readonly string[]).includes(topKey(i.path));
   const errors = all.filter(inScope);
   if (errors.length > 0) throw new ConfigError(errors, file);
@@ -72,7 +72,7 @@ export function loadDestinationsFile(file: string, env: Env = process.env): Load
   const own = destinationsSchema.safeParse(pick(expanded, DESTINATION_KEYS), PARSE_OPTIONS);
   if (!own.success) {
     throw new ConfigError(
-      own.error.issues.flatMap((iss) => toIssues(iss, locate)),
+      own.error.issues.flatMap((iss) => toIssues(iss, locate, expanded)),
       file,
     );
   }
@@ -84,7 +84,10 @@ function readConfigText(file: string): string {
     return readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
   } catch (err) {
     const refused = err instanceof FileRefusedError ? err : undefined;
-    const reason = refused?.errno === "ENOENT" ? "file not found" : (refused?.reason ?? "cannot read");
+    const reason =
+      refused?.errno === "ENOENT"
+        ? "file not found (start from config/forwarder.example.yaml; another file: --config FILE or $MDE_FORWARDER_CONFIG)"
+        : (refused?.reason ?? "cannot read");
     throw new ConfigError([{ path: "", message: reason }], file, "E_CONFIG_READ");
   }
 }
@@ -102,7 +105,7 @@ export function parseConfig(text: string, file = "config", env: Env = process.en
   const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.flatMap((iss) => toIssues(iss, locate)),
+      result.error.issues.flatMap((iss) => toIssues(iss, locate, expanded)),
       file,
     );
   }
@@ -134,8 +137,18 @@ function pick(value: unknown, keys: readonly string[]): Record<string, unknown> 
 function toIssues(
   iss: z.core.$ZodIssue,
   locate: (p: readonly PropertyKey[]) => number | undefined,
+  input: unknown,
 ): ConfigIssue[] {
   const path = iss.path as PropertyKey[];
+  if (iss.code === "invalid_value") {
+    // `source: grpah`: the allowed value it most looks like (only an allowed value is ever quoted).
+    const given = valueAt(input, path);
+    const allowed = iss.values.filter((v): v is string => typeof v === "string");
+    const hint = typeof given === "string" ? didYouMean(given, allowed) : "";
+    return [
+      { path: formatPath(path), line: locate(path), message: `${maskUrlCredentials(iss.message)}${hint}` },
+    ];
+  }
   if (iss.code === "unrecognized_keys") {
     // One issue per key, on its own line, with the allowed key it most looks like.
     const allowed = keysAt(configSchema, path);
@@ -147,6 +160,15 @@ function toIssues(
   }
   // A message may quote the value (`"..." is not a URL`): never with the URL's credentials.
   return [{ path: formatPath(path), line: locate(path), message: maskUrlCredentials(iss.message) }];
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let node = value;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
 }
 
 /** The keys a strict object of the schema allows at `path` (for "did you mean"); [] if none is known. */

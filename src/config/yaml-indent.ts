@@ -123,7 +123,7 @@ export function findMisindentedLine(text: string): IndentProblem | undefined {
           line: lineNo,
           path: [...(meant?.path ?? []), ...name],
           message: `wrong indentation: no block above starts at column ${indent + 1}${
-            meant === undefined ? "" : ` (its neighbours start at column ${meant.col + 1})`
+            meant === undefined ? "" : `; indent it to column ${meant.col + 1}, as its neighbours`
           }`,
         };
       }

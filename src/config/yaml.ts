@@ -39,6 +39,7 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'a nested mapping where a value was expected (a value containing ": " must be quoted)',
   BLOCK_IN_FLOW: "a block value inside [ ] or { }",
   DUPLICATE_KEY: "a key appears twice",
+  FLOW_NOT_CLOSED: "a { or [ opened here is not closed (or a line inside it is not indented)",
   KEY_OVER_1024_CHARS: "a key longer than 1024 characters",
   MISSING_CHAR: "a quote or bracket is not closed",
   MULTILINE_IMPLICIT_KEY: "a key spans several lines (a missing colon or quote?)",
@@ -77,15 +78,36 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch {
     throw new ConfigError([{ path: "", message: "YAML: the document cannot be read" }], file);
   }
-  const issue = (code: string, offset: number | undefined): ConfigIssue => ({
-    path: offset === undefined ? "" : formatPath(pathAt(doc.contents, offset, lineOf)),
-    line: lineOf(offset),
-    message: `YAML: ${DESCRIPTIONS[code] ?? `syntax error (${code})`}`,
-  });
+  const issue = (code: string, offset: number | undefined): ConfigIssue => {
+    const path = offset === undefined ? [] : pathAt(doc.contents, offset, lineOf);
+    // The parser finds an unclosed quote or bracket where the file ends (or at the next line less
+    // indented): name the line it opens on, that of the key whose value runs on, or of the { or [.
+    let line = lineOf(offset);
+    let at = path;
+    if (code === "MISSING_CHAR" && path.length > 0) line = lineOf(nodeAt(doc.contents, path));
+    const flow =
+      code === "FLOW_NOT_CLOSED" && offset !== undefined
+        ? unclosedFlowAt(doc.contents, path, offset)
+        : undefined;
+    if (flow !== undefined) {
+      line = lineOf(flow.offset) ?? line;
+      at = path.slice(0, flow.depth);
+    }
+    return {
+      path: formatPath(at),
+      line,
+      message: `YAML: ${DESCRIPTIONS[code] ?? `syntax error (${code})`}`,
+    };
+  };
   // An unknown tag is only a warning to the library, which then keeps the text after the tag: a secret
   // written `!Zq9...` unquoted would silently become something else.
   const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === "TAG_RESOLVE_FAILED")];
-  const first = problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
+  // The library reports an unclosed { or [ as an indentation error where the block goes on (after the
+  // errors its contents caused): its code alone cannot tell them apart, its own text (never printed: it
+  // may quote the file) can. When there is one, it is the cause.
+  const unclosed = problems.find((p) => p.code === "BAD_INDENT" && /^Flow (map|sequence) /.test(p.message));
+  const first = unclosed ?? problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
+  const code = unclosed !== undefined ? "FLOW_NOT_CLOSED" : first?.code;
   if (first !== undefined) {
     // One message: what follows a syntax error is mostly its consequences (a mis-indented line gives two
     // per line below it). A mis-indented line is named as such, on its own line, when it explains it.
@@ -103,7 +125,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
         file,
       );
     }
-    throw new ConfigError([issue(first.code, first.pos[0])], file);
+    throw new ConfigError([issue(code ?? first.code, first.pos[0])], file);
   }
   const unresolved = unresolvedAliases(doc);
   if (unresolved.length > 0) {
@@ -228,6 +250,32 @@ function pathAt(
       node = node.items[index];
     } else {
       return path;
+    }
+  }
+}
+
+/**
+ * Where the innermost flow collection ({ } or [ ]) on `path` that is still open at `errorAt` starts (an
+ * unclosed one runs on to the error), and how deep in `path` it is.
+ */
+function unclosedFlowAt(
+  root: Node | null,
+  path: readonly PropertyKey[],
+  errorAt: number,
+): { offset: number; depth: number } | undefined {
+  let node: unknown = root;
+  let found: { offset: number; depth: number } | undefined;
+  for (let i = 0; ; i++) {
+    const range = (isMap(node) || isSeq(node)) && node.flow ? node.range : undefined;
+    if (range != null && range[1] >= errorAt) found = { offset: range[0], depth: i };
+    const key = path[i];
+    if (key === undefined) return found;
+    if (isMap(node)) {
+      node = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key))?.value;
+    } else if (isSeq(node) && typeof key === "number") {
+      node = node.items[key];
+    } else {
+      return found;
     }
   }
 }

@@ -95,7 +95,7 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
   function refusal(err: unknown): ForwarderError {
     refused = new ForwarderError(
       "E_SINK_CONNECT",
-      `nothing listens at udp://${where}: its host answered "port unreachable" (ECONNREFUSED); the datagrams not yet confirmed are sent again`,
+      `nothing listens at udp://${where}: its host answered "port unreachable" (ECONNREFUSED)`,
       { cause: err, details: { ...details, errno: "ECONNREFUSED" } },
     );
     return refused;

@@ -215,8 +215,11 @@ export function checkWritable(file: string): boolean {
   }
   let existed: boolean;
   try {
-    existed = fs.statSync(file).size > 0;
+    const stat = fs.statSync(file);
+    if (stat.isDirectory()) throw isADirectory(file);
+    existed = stat.size > 0;
   } catch (err) {
+    if (err instanceof ForwarderError) throw err;
     if (errnoOf(err) === "ENOENT") return false;
     throw openError(`state ${file} is not usable`, file, err);
   }
@@ -293,15 +296,42 @@ function checkReadable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.R_OK);
   } catch (err) {
-    if (errnoOf(err) === "ENOENT") {
-      throw new ForwarderError("E_STATE_OPEN", `no state at ${file}`, {
-        cause: err,
-        details: { path: file },
-      });
+    const errno = errnoOf(err);
+    if (errno === "ENOENT") {
+      throw new ForwarderError(
+        "E_STATE_OPEN",
+        `no state at ${file} yet: run or once creates it (or state.path is not the one the forwarder uses)`,
+        { cause: err, details: { path: file } },
+      );
+    }
+    if (errno === "EACCES" || errno === "EPERM") {
+      const uid = process.getuid?.();
+      throw new ForwarderError(
+        "E_STATE_OPEN",
+        `state ${file} is not readable by this user (uid ${uid ?? "?"}, ${errno}). Fix: run as the forwarder's user (or give this one read access)`,
+        { cause: err, details: { path: file, errno } },
+      );
+    }
+    if (errno === "ENOTDIR") {
+      throw new ForwarderError(
+        "E_STATE_OPEN",
+        `no state at ${file}: a file is in the way of its directory (ENOTDIR). Fix: set state.path to the forwarder's state file`,
+        { cause: err, details: { path: file, errno } },
+      );
     }
     throw openError(`state ${file} is not readable`, file, err);
   }
+  if (fs.statSync(file).isDirectory()) throw isADirectory(file);
   return true;
+}
+
+/** state.path names a directory: SQLite would only say "unable to open database file". */
+function isADirectory(file: string): ForwarderError {
+  return new ForwarderError(
+    "E_STATE_OPEN",
+    `state.path ${file} is a directory. Fix: set state.path to a file in it (${path.join(file, "state.db")})`,
+    { details: { path: file, errno: "EISDIR" } },
+  );
 }
 
 function checkIntegrity(db: Db, file: string, full: boolean): void {
@@ -395,7 +425,10 @@ function migrate(db: Db, from: number, log: Logger): void {
 
 function openError(message: string, file: string, err: unknown): ForwarderError {
   const errno = errnoOf(err);
-  const detail = err instanceof Error ? err.message : String(err);
+  // Node's text repeats the code and the path (`ENOTDIR: not a directory, access '/x'`): the words only.
+  const detail = (err instanceof Error ? err.message : String(err))
+    .replace(/^[A-Z]+: /, "")
+    .replace(/, \w+ '[^']*'$/, "");
   return new ForwarderError("E_STATE_OPEN", `${message} (${errno ?? "error"}: ${detail})`, {
     cause: err,
     details: { path: file, errno },

@@ -76,6 +76,8 @@ test("a missing config file exits 78; MDE_FORWARDER_CONFIG is honoured", async (
   assert.equal(code, 78);
   assert.match(stderr, /nope\.yaml: 1 problem/);
   assert.match(stderr, /file not found/);
+  // Issue 14: the first command of a new user, before any config exists, says where to start.
+  assert.match(stderr, /start from config\/forwarder\.example\.yaml; another file: --config FILE/);
 });
 
 test("usage errors exit 2", async () => {

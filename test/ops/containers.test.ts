@@ -163,7 +163,7 @@ test("compose: profiles, secrets, mounts and the demo's network namespace fit to
   const simPort = option(sim.command ?? [], "--port");
   const config = readDemoConfig();
   const tenant = config.tenants[0] ?? {};
-  assert.equal(tenant.api_url, `http://127.0.0.1:${simPort}`);
+  assert.equal(tenant.api_url, `http://127.0.0.1:${simPort}/graph`);
   assert.equal(tenant.authority_host, `http://127.0.0.1:${simPort}`);
   assert.equal(tenant.tenant_id, DEMO_TENANT.tenantId);
   assert.equal(tenant.client_id, DEMO_TENANT.clientId);
@@ -259,7 +259,7 @@ test("the demo stack runs with the compose commands, read-only roots and the ima
   });
   await simulator.waitForOutput("the simulator to listen", (out) => out.includes("simulator listening at"));
   const now = Date.now();
-  const backlog = await fetch(`http://127.0.0.1:${simPort}/_sim/detections`, {
+  const backlog = await fetch(`http://127.0.0.1:${simPort}/_sim/alerts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ count: 5, from: now - 10 * 60_000, to: now - 1_000 }),
@@ -272,7 +272,8 @@ test("the demo stack runs with the compose commands, read-only roots and the ima
   const config = readDemoConfig();
   const tenant = config.tenants[0] ?? {};
   const simUrl = `http://127.0.0.1:${simPort}`;
-  Object.assign(tenant, { api_url: simUrl, authority_host: simUrl });
+  assert.equal(tenant.source, "graph", "the demo leads to Graph, as a new setup should");
+  Object.assign(tenant, { api_url: `${simUrl}/graph`, authority_host: simUrl });
   tenant.client_secret_file = secretFiles(compose, demo).get(tenant.client_secret_file ?? "") ?? "";
   config.state.path = config.state.path.replace(volume, stateDir);
   Object.assign(config.destinations[0] ?? {}, { host: "127.0.0.1", port: rxPort });

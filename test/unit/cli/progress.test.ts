@@ -55,8 +55,8 @@ function progress(over: Partial<PollProgress> = {}): PollProgress {
 
 test("finding 6: the line shows the time range read, received, new and delivered counts and the rate", () => {
   assert.equal(
-    render([progress()], 9_800),
-    "contoso 11-28 18:28:36 → 12-01 04:00:00 UTC (to 12-05 20:28:36): 12,000 received, 11,000 new | 9,800 delivered | 6,000/s",
+    render([progress()], 9_800, 2_000),
+    "contoso 11-28 18:28:36 → 12-01 04:00:00 UTC (to 12-05 20:28:36): 12,000 received, 11,000 new | 9,800 delivered | read 6,000/s, delivered 4,900/s",
   );
   assert.match(
     render([progress({ reached: undefined, received: 0, inserted: 0 })], 0),
@@ -65,7 +65,7 @@ test("finding 6: the line shows the time range read, received, new and delivered
   const two = render([progress(), progress({ tenant: "fabrikam", received: 4_000, elapsedMs: 4_000 })], 0);
   assert.match(
     two,
-    /^contoso .* \| fabrikam .* \| 0 delivered \| 4,000\/s$/,
+    /^contoso .* \| fabrikam .* \| 0 delivered \| read 4,000\/s, delivered 0\/s$/,
     "both tenants; the rate over the longest",
   );
 });
@@ -83,6 +83,8 @@ test("finding 6: on a terminal the line is rewritten in place at most four times
   clock += 200;
   line.delivered(9_800);
   assert.match(screen(t.text())[0] ?? "", /15,000 received.* 9,800 delivered/);
+  // Delivered since the first progress, 300 ms ago.
+  assert.match(screen(t.text())[0] ?? "", /delivered 32,667\/s$/);
   line.done();
   assert.deepEqual(screen(t.text()).slice(1), [""], "ended with a newline");
   assert.equal(t.text().split("\n").length, 2);
@@ -105,7 +107,10 @@ test("finding 6: a log line never lands on the progress line: cleared, written, 
     "2024-12-05T12:17:36.820Z INFO  [poll] Poll finished.",
     "2024-12-05T12:17:37.000Z WARN  [drain] Send failed.",
   ]);
-  assert.match(shown[3] ?? "", /^contoso 11-28 18:28:36 → 12-01 04:00:00 UTC .* 100 delivered \| 6,000\/s$/);
+  assert.match(
+    shown[3] ?? "",
+    /^contoso 11-28 18:28:36 → 12-01 04:00:00 UTC .* 100 delivered \| read 6,000\/s, /,
+  );
   assert.equal(shown[4], "");
   assert.equal(shown.length, 5);
 });

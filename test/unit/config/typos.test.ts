@@ -84,7 +84,7 @@ test("finding 8: one mis-indented line gives one message, with its own line", ()
       "   port: 514",
       10,
       "destinations[0].port",
-      /no block above starts at column 4 \(its neighbours start at column 5\)/,
+      /no block above starts at column 4; indent it to column 5, as its neighbours/,
     ],
     // A list item's dash one column off: the parser gives two messages for each line of the item.
     [
@@ -120,4 +120,42 @@ test("finding 8: one mis-indented line gives one message, with its own line", ()
   const tab = issuesOf(BASE.replace("    host: 127.0.0.1", "\thost: 127.0.0.1"));
   assert.equal(tab.length, 1);
   assert.match(tab[0]?.message ?? "", /YAML: a tab used for indentation/);
+});
+
+test("finding 8: a mistyped value of a closed list gets the allowed value it most looks like", () => {
+  const issues = issuesOf(
+    BASE.replace("source: graph", "source: grpah").replace("port: 514", "port: 514\n    protocol: tpc"),
+  );
+  assert.deepEqual(
+    issues.map((i) => `${i.path} (line ${i.line}): ${i.message}`),
+    [
+      'tenants[0].source (line 6): must be one of siem, alerts, graph, incidents; did you mean "graph"?',
+      'destinations[0].protocol (line 11): must be one of udp, tcp, tls, relp; did you mean "tcp"?',
+    ],
+  );
+  const far = issuesOf(BASE.replace("source: graph", "source: defender"));
+  assert.equal(
+    far[0]?.message,
+    "must be one of siem, alerts, graph, incidents",
+    "nothing close: no suggestion",
+  );
+});
+
+test("finding 8: an unclosed quote or bracket is named on the line it opens, not at the end of the file", () => {
+  const quote = issuesOf(BASE.replace("client_id: c", "client_id: 'c"));
+  assert.deepEqual(quote, [
+    { path: "tenants[0].client_id", line: 4, message: "YAML: a quote or bracket is not closed" },
+  ]);
+  const brace = issuesOf(
+    BASE.replace("  - name: arcsight\n    host: 127.0.0.1\n", "  - { name: arcsight, host: 127.0.0.1\n"),
+  );
+  assert.equal(brace.length, 1, JSON.stringify(brace));
+  assert.equal(brace[0]?.path, "destinations[0]");
+  assert.equal(brace[0]?.line, 8);
+  assert.match(brace[0]?.message ?? "", /^YAML: a \{ or \[ opened here is not closed/);
+  const bracket = issuesOf("tenants: [\n  {name: a}\n");
+  assert.deepEqual(
+    bracket.map((i) => [i.path, i.line]),
+    [["tenants", 1]],
+  );
 });

@@ -122,6 +122,26 @@ test("a path under a regular file is E_STATE_OPEN naming the path and errno", ()
   assert.equal(fs.readFileSync(blocker, "utf8"), "x");
 });
 
+test("issue 14, finding 8: state.path naming a directory, or a path under a file, says so in words (no bare errno, no code twice)", () => {
+  const dir = newDir();
+  for (const readonly of [false, true]) {
+    assert.throws(
+      () => openStore(dir, { readonly }),
+      isStateError("E_STATE_OPEN", `state.path ${dir} is a directory. Fix: set state.path to a file in it`),
+    );
+  }
+  const blocker = path.join(dir, "not-a-dir");
+  fs.writeFileSync(blocker, "x");
+  const under = path.join(blocker, "state.db");
+  assert.throws(
+    () => openStore(under, { readonly: true }),
+    (err: unknown) =>
+      isStateError("E_STATE_OPEN", `no state at ${under}: a file is in the way`, "(ENOTDIR)")(err) &&
+      !/ENOTDIR: ENOTDIR|access '/.test((err as Error).message),
+  );
+  assert.equal(fs.readFileSync(blocker, "utf8"), "x");
+});
+
 test("a read-only directory or file is E_STATE_OPEN naming the path and errno", (t) => {
   if (process.getuid?.() === 0) {
     t.skip("running as root: chmod does not restrict root (the ENOTDIR test covers the path)");
