@@ -33,15 +33,15 @@ import {
   tlsError,
 } from "./failures.js";
 import { frameMessages } from "./framing.js";
+import { configuredTlsFiles, loadTlsMaterial, type TlsFileStamps } from "./tls-material.js";
+import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   type SendResult,
   type Sink,
   type SinkOptions,
   type UpTracker,
-} from "./index.js";
-import { configuredTlsFiles, loadTlsMaterial, type TlsFileStamps } from "./tls-material.js";
-import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
+} from "./types.js";
 
 export interface StreamSinkDeps {
   log: Logger;
