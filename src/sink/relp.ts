@@ -39,7 +39,7 @@ import {
 } from "./failures.js";
 import { RelpProtocolError } from "./relp-frame.js";
 import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
-import { openStream } from "./stream.js";
+import { openStream } from "./stream-socket.js";
 import { configuredTlsFiles, type TlsFileStamps } from "./tls-material.js";
 import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
 import {
