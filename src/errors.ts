@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   E_SINK_PROTOCOL: "retryable",
   E_SINK_REJECTED: "retryable",
   E_SINK_TOO_LARGE: "permanent",
+  E_METRICS_LISTEN: "permanent",
   E_SHUTDOWN: "permanent",
   E_INTERNAL: "permanent",
 } as const;

@@ -1,6 +1,6 @@
 // Readable log lines for a terminal: a pino destination that turns each JSON line pino wrote (already
-// redacted) into `07:32:32.123 INFO  [state] Poll finished. tenant=contoso received=12`. Synchronous,
-// so nothing is lost when the process exits, and our own, so no extra dependency.
+// redacted) into `2024-05-01T07:32:32.123Z INFO  [state] Poll finished. tenant=contoso received=12`.
+// Synchronous, so nothing is lost when the process exits, and our own, so no extra dependency.
 
 export interface LineOutput {
   write(line: string): unknown;
@@ -99,10 +99,9 @@ function safe(text: string): string {
   });
 }
 
-/** Local wall-clock time with milliseconds: what an operator compares with their own clock. */
+/** UTC with the date and milliseconds, as in the JSON lines and the demo: no guessing the time zone. */
 function clock(time: unknown): string {
   const date = typeof time === "string" || typeof time === "number" ? new Date(time) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) return "--:--:--.---";
-  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  if (Number.isNaN(date.getTime())) return "----------T--:--:--.---Z";
+  return date.toISOString();
 }

@@ -37,6 +37,8 @@ export interface LogOptions {
   tty?: boolean;
   /** ANSI colours in pretty lines; default: on a terminal unless NO_COLOR is set. */
   color?: boolean;
+  /** Wraps the output, e.g. to keep log lines off a progress line on the same terminal. */
+  wrap?: (out: DestinationStream) => DestinationStream;
 }
 
 export function createLogger(options: LogOptions): Logger {
@@ -46,7 +48,8 @@ export function createLogger(options: LogOptions): Logger {
     (options.destination === undefined && (fd === 2 ? process.stderr.isTTY : process.stdout.isTTY) === true);
   const format = options.format ?? "auto";
   const pretty = format === "pretty" || (format === "auto" && tty);
-  const raw = options.destination ?? pino.destination({ dest: fd, sync: true });
+  const output = options.destination ?? pino.destination({ dest: fd, sync: true });
+  const raw = options.wrap ? options.wrap(output) : output;
   const color = options.color ?? (tty && !process.env.NO_COLOR);
   return pino(
     {

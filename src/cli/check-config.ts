@@ -25,6 +25,7 @@ export async function checkConfigCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   for (const warning of configWarnings(loaded.loaded.config)) process.stderr.write(`WARNING: ${warning}\n`);
+  for (const notice of configNotices(loaded.loaded.config)) process.stderr.write(`NOTICE: ${notice}\n`);
   process.stdout.write(`# ${loaded.loaded.file}: valid\n${stringify(effectiveConfig(loaded.loaded))}`);
   return EXIT.OK;
 }
@@ -42,11 +43,34 @@ export function configWarnings(config: Config): string[] {
         `destination ${d.name}: tls.reject_unauthorized is false; the server certificate is NOT verified and anyone on the path can read and alter events`,
       );
     }
-    if (d.protocol === "udp") {
-      warnings.push(`destination ${d.name}: UDP is best effort; events lost on the network are not resent`);
-    }
+    if (d.protocol === "udp") warnings.push(udpWarning(d.name));
   }
   return warnings;
+}
+
+/** What UDP can and cannot tell, for check-config and the start-up log. */
+export function udpWarning(destination: string): string {
+  return (
+    `destination ${destination}: UDP cannot confirm delivery: events lost on the network or at a receiver ` +
+    "that is down or overloaded are not resent (only a receiver host answering 'port unreachable' is " +
+    "noticed); use tcp, tls or relp for delivery you can count on"
+  );
+}
+
+/**
+ * Not problems, but what a new setup should know: each tenant on the SIEM API (deprecated by Microsoft,
+ * closed to new onboarding since December 2021), with how to switch. One line each; nothing fails.
+ */
+export function configNotices(config: Config): string[] {
+  return config.tenants
+    .filter((t) => t.source === "siem")
+    .map(
+      (t) =>
+        `tenant ${t.name}: the SIEM API (source: siem, also the default when source is not set) is deprecated and closed to new onboarding ` +
+        "since December 2021; to switch, set source: graph (and drop region), grant the app the Microsoft " +
+        "Graph application permission SecurityAlert.Read.All; the checkpoint is kept, nothing is skipped or " +
+        "sent twice",
+    );
 }
 
 function mask(value: unknown, path: string, secretFiles: ReadonlyMap<string, string>): unknown {

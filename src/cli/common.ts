@@ -1,6 +1,11 @@
 // What several commands share: loading the config with the CLI's error contract (exit 78, key paths,
 // no stack trace) and turning start-up failures into one clear line.
-import { type LoadedConfig, loadConfigFile } from "../config/load.js";
+import {
+  type LoadedConfig,
+  type LoadedDestinations,
+  loadConfigFile,
+  loadDestinationsFile,
+} from "../config/load.js";
 import { ConfigError, EXIT, isForwarderError } from "../errors.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import { type CliValues, configPath } from "./args.js";
@@ -11,6 +16,24 @@ export function loadConfigOrReport(values: CliValues): LoadResult {
   const file = configPath(values);
   try {
     return { ok: true, loaded: loadConfigFile(file) };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${maskUrlCredentials(err.message)}\n`);
+      return { ok: false, exitCode: EXIT.CONFIG };
+    }
+    throw err;
+  }
+}
+
+export type LoadDestinationsResult =
+  | { ok: true; loaded: LoadedDestinations }
+  | { ok: false; exitCode: number };
+
+/** loadConfigOrReport for commands that use only the destinations (send-test). */
+export function loadDestinationsOrReport(values: CliValues): LoadDestinationsResult {
+  const file = configPath(values);
+  try {
+    return { ok: true, loaded: loadDestinationsFile(file) };
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${maskUrlCredentials(err.message)}\n`);

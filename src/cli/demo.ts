@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
-import { EXIT } from "../errors.js";
+import { EXIT, isForwarderError } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createSimulator, DEMO_TENANT } from "../simulator/index.js";
 import type { CliValues } from "./args.js";
@@ -27,9 +27,9 @@ export async function demoCommand(values: CliValues): Promise<number> {
     process.stderr.write(`--duration: "${values.duration}" is not a duration (use 30s, 5m)\n`);
     return EXIT.USAGE;
   }
-  const source = values.source ?? "siem";
+  const source = values.source ?? "graph";
   if (source !== "siem" && source !== "alerts" && source !== "graph" && source !== "incidents") {
-    process.stderr.write(`--source: "${source}" is not one of siem, alerts, graph, incidents\n`);
+    process.stderr.write(`--source: "${source}" is not one of graph, incidents, alerts, siem\n`);
     return EXIT.USAGE;
   }
   const level = values["log-level"] ?? "warn";
@@ -77,7 +77,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
       daemon = await startDaemon(config, { log });
     } catch (err) {
       // Port 9464 taken (a real forwarder running?): any free port will do for a demo.
-      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      if (!(isForwarderError(err) && err.details.errno === "EADDRINUSE")) throw err;
       daemon = await startDaemon({ ...config, metrics: { ...config.metrics, port: 0 } }, { log });
     }
     process.stdout.write(
@@ -85,7 +85,7 @@ export async function demoCommand(values: CliValues): Promise<number> {
         "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
         source === "siem"
           ? `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`
-          : `  ${apiName} simulator  ${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
+          : `  ${`${apiName} simulator`.padEnd(24)}${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
         `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
         `  metrics                 ${daemon.metricsServer?.url}/metrics`,
         durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,

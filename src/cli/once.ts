@@ -2,7 +2,9 @@
 // failing. Exit 0 when every poll succeeded and everything was delivered; 1 otherwise.
 import { EXIT } from "../errors.js";
 import { createLogger } from "../log.js";
+import type { Metrics } from "../metrics/definitions.js";
 import type { CliValues } from "./args.js";
+import { configNotices, configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
 import { buildForwarder, type Forwarder } from "./daemon.js";
 import { createProgressLine } from "./progress.js";
@@ -14,8 +16,15 @@ export async function onceCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
-  const log = createLogger({ level: config.log.level, format: config.log.format });
   const progress = createProgressLine();
+  const log = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    // On a terminal, log lines are written above the progress line, never into it.
+    wrap: (out) => progress.wrap(out),
+  });
+  for (const warning of configWarnings(config)) log.warn({ warning }, "Config warning.");
+  for (const notice of configNotices(config)) log.warn({ notice }, "Config notice.");
   let forwarder: Forwarder;
   try {
     forwarder = buildForwarder(config, { log, onProgress: (p) => progress.update(p) });
@@ -26,12 +35,23 @@ export async function onceCommand(values: CliValues): Promise<number> {
   const onSignal = () => abort.abort();
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  const metrics = forwarder.metrics;
+  const ticker = progress.active
+    ? setInterval(() => {
+        sentSoFar(metrics).then(
+          (n) => progress.delivered(n),
+          () => undefined,
+        );
+      }, 250)
+    : undefined;
   try {
     // The destinations drain while the tenants are read: a backfill is sent while it arrives.
     const { polls, delivered: drained } = await forwarder.pipeline.pollAndDrain(
       MAX_SEND_FAILURES,
       abort.signal,
     );
+    clearInterval(ticker);
+    progress.delivered(await sentSoFar(metrics));
     progress.done();
     const pollsOk = polls.every((p) => p.result.status === "ok");
     const delivered = !abort.signal.aborted && drained;
@@ -45,8 +65,15 @@ export async function onceCommand(values: CliValues): Promise<number> {
     );
     return delivered && pollsOk ? EXIT.OK : EXIT.FAILED;
   } finally {
+    clearInterval(ticker);
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     await forwarder.close();
   }
+}
+
+/** Events confirmed sent in this run, all destinations together (mde_events_sent_total). */
+async function sentSoFar(metrics: Metrics): Promise<number> {
+  const { values } = await metrics.eventsSent.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
 }

@@ -4,7 +4,7 @@ import { loadConfigFile } from "../config/load.js";
 import { ConfigError, EXIT, type ForwarderError, toForwarderError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import type { CliValues } from "./args.js";
-import { configWarnings } from "./check-config.js";
+import { configNotices, configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
 import { type RunningDaemon, startDaemon } from "./daemon.js";
 
@@ -16,6 +16,7 @@ export async function runCommand(values: CliValues): Promise<number> {
   const { config, file } = loaded.loaded;
   const log = createLogger({ level: config.log.level, format: config.log.format });
   for (const warning of configWarnings(config)) log.warn({ warning }, "Config warning.");
+  for (const notice of configNotices(config)) log.warn({ notice }, "Config notice.");
   let onFatal: (error: ForwarderError) => void = () => {};
   const fatal = new Promise<ForwarderError>((resolve) => {
     onFatal = resolve;
@@ -26,6 +27,14 @@ export async function runCommand(values: CliValues): Promise<number> {
   } catch (err) {
     return reportFatal(err);
   }
+  const running = daemon;
+  // Signals are handled from before the start is announced: a supervisor (or a test) may signal at once.
+  const stopped = waitForStop(daemon.stop, log, fatal);
+  // SIGHUP: re-read the same file. A broken or restart-only change is refused and the old config runs on.
+  const onHup = () => {
+    reloadConfig(file, running, log).catch(() => undefined);
+  };
+  process.on("SIGHUP", onHup);
   log.info(
     {
       config: file,
@@ -35,14 +44,8 @@ export async function runCommand(values: CliValues): Promise<number> {
     },
     "Forwarder started.",
   );
-  const running = daemon;
-  // SIGHUP: re-read the same file. A broken or restart-only change is refused and the old config runs on.
-  const onHup = () => {
-    reloadConfig(file, running, log).catch(() => undefined);
-  };
-  process.on("SIGHUP", onHup);
   try {
-    return await waitForStop(daemon.stop, log, fatal);
+    return await stopped;
   } finally {
     process.off("SIGHUP", onHup);
   }
@@ -62,7 +65,8 @@ async function reloadConfig(file: string, daemon: RunningDaemon, log: Logger): P
         tenants: next.tenants.map((t) => t.name),
         destinations: next.destinations.map((d) => d.name),
         schedule: next.poll.schedule,
-        level: next.log.level,
+        // Not `level`: that key is the entry's own level in every JSON line.
+        logLevel: next.log.level,
       },
       "Config reloaded.",
     );

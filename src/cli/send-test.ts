@@ -6,14 +6,24 @@ import { EXIT, toForwarderError } from "../errors.js";
 import { createFormatter } from "../format/index.js";
 import { createLogger } from "../log.js";
 import { createSink } from "../sink/index.js";
+import { maskUrlCredentials } from "../url-credentials.js";
 import type { CliValues } from "./args.js";
-import { loadConfigOrReport } from "./common.js";
+import { loadDestinationsOrReport } from "./common.js";
 import { sampleDetection } from "./sample-detection.js";
 
 export async function sendTestCommand(values: CliValues): Promise<number> {
-  const loaded = loadConfigOrReport(values);
+  // Only the destinations must be valid: the receiver can be tested before the Azure app exists.
+  const loaded = loadDestinationsOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
-  const { config } = loaded.loaded;
+  const { config, notes } = loaded.loaded;
+  const [first] = notes;
+  if (first !== undefined) {
+    const more = notes.length > 1 ? `, and ${notes.length - 1} more` : "";
+    process.stderr.write(
+      `note: send-test uses only destinations; ${notes.length} problem${notes.length === 1 ? "" : "s"} elsewhere ` +
+        `(${first.path || "(root)"}: ${maskUrlCredentials(first.message)}${more}) would stop run and once; check-config lists them.\n`,
+    );
+  }
   const targets = config.destinations.filter(
     (d) => values.destination === undefined || d.name === values.destination,
   );
@@ -23,7 +33,12 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
     );
     return EXIT.USAGE;
   }
-  const log = createLogger({ level: config.log.level === "info" ? "warn" : config.log.level });
+  // stdout is what was sent; log lines go to stderr.
+  const log = createLogger({
+    level: config.log.level === "info" ? "warn" : config.log.level,
+    format: config.log.format,
+    output: "stderr",
+  });
   const detection = sampleDetection(Date.now());
   let failed = 0;
   for (const d of targets) {
@@ -43,8 +58,14 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
         failed++;
         process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
       } else {
-        // RELP: the send resolved on the receiver's own acknowledgement, which is worth saying.
-        const acknowledged = d.protocol === "relp" ? ", acknowledged by the receiver (rsp 200)" : "";
+        // RELP: the send resolved on the receiver's own acknowledgement, which is worth saying; UDP: on
+        // nothing but the absence of a refusal, which is worth saying too.
+        const acknowledged =
+          d.protocol === "relp"
+            ? ", acknowledged by the receiver (rsp 200)"
+            : d.protocol === "udp"
+              ? " (UDP cannot confirm delivery: check that it arrived)"
+              : "";
         process.stdout.write(
           `sent to ${where}${acknowledged}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.bytes.toString("utf8")}\n`,
         );

@@ -1,5 +1,7 @@
-// `simulate`: the bundled MDE SIEM API simulator as a process, for users who want to see what their SIEM
-// makes of the events without a tenant. Faults given with --fault are served to the first requests.
+// `simulate`: the bundled API simulator as a process (SIEM API, Alerts API, Graph alerts_v2 and incidents,
+// their token endpoint), for users who want to see what their SIEM makes of the events without a tenant.
+// Faults given with --fault are served to the first SIEM API requests. The banner goes to stdout, the log
+// lines to stderr, so that piped output is the banner alone.
 import { EXIT } from "../errors.js";
 import { createLogger } from "../log.js";
 import { createSimulator, DEMO_TENANT, type Fault } from "../simulator/index.js";
@@ -39,7 +41,13 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     }
     faults.push(fault);
   }
-  const log = createLogger({ level: values["log-level"] === undefined ? "info" : "debug" });
+  const level = values["log-level"] ?? "info";
+  if (!isLevel(level)) {
+    process.stderr.write(`--log-level must be one of ${LEVELS.join(", ")}, got "${level}"\n`);
+    return EXIT.USAGE;
+  }
+  // stdout carries the banner (a script may read the URLs from it); log lines go to stderr.
+  const log = createLogger({ level, output: "stderr" });
   const sim = await createSimulator({
     host: values.host ?? "127.0.0.1",
     port,
@@ -52,27 +60,37 @@ export async function simulateCommand(values: CliValues): Promise<number> {
     log,
   });
   if (faults.length > 0) sim.injectFaults(faults);
+  // Ctrl-C is handled from before the banner on: a script that signals as soon as it reads it must
+  // get a clean stop, not the default signal death.
+  const stopped = waitForStop(() => sim.close(), log);
   process.stdout.write(
     [
       `MDE API simulator listening at ${sim.url}: SIEM API (${rate} new detections per minute), Alerts API,`,
       `Graph alerts_v2 and incidents (${alertRate} new and ${updateRate} updated alerts per minute).`,
-      "Tenant block for the forwarder config (source: siem; for the others, see the api_url lines):",
+      "Tenant block for the forwarder config (Microsoft Graph; the other APIs on the lines below):",
       "  tenants:",
       "    - name: simulator",
+      "      source: graph",
       `      tenant_id: ${DEMO_TENANT.tenantId}`,
       `      client_id: ${DEMO_TENANT.clientId}`,
       `      client_secret: ${DEMO_TENANT.clientSecret}`,
       `      authority_host: ${sim.authorityHost}`,
-      "      source: siem",
-      `      api_url: ${sim.url}`,
-      `      # source: alerts  with  api_url: ${sim.alertsApiUrl}`,
-      `      # source: graph   with  api_url: ${sim.graphUrl}`,
+      `      api_url: ${sim.graphUrl}`,
       `      # source: incidents  with  api_url: ${sim.graphUrl}`,
+      `      # source: alerts     with  api_url: ${sim.alertsApiUrl}`,
+      `      # source: siem       with  api_url: ${sim.url}   (the legacy SIEM API)`,
+      `Seed a backlog: curl -X POST ${sim.url}/_sim/alerts -d '{"count": 1000}'   (docs/simulator.md)`,
       "Stop with Ctrl-C.",
       "",
     ].join("\n"),
   );
-  return waitForStop(() => sim.close(), log);
+  return stopped;
+}
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function isLevel(value: string): value is (typeof LEVELS)[number] {
+  return (LEVELS as readonly string[]).includes(value);
 }
 
 export function parseFault(spec: string): Fault | undefined {

@@ -10,15 +10,6 @@ import { formatTimestamp, parseTimestamp, ticksFromMs, ticksToMs } from "../time
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
 
-const USAGE = `Usage:
-  mde-forwarder state reset-checkpoint --tenant NAME --to TIME|none [--forget-seen]
-      TIME: an ISO timestamp (UTC unless it has an offset), a date, or a duration ago (24h, 7d).
-      none: delete the checkpoint; the next poll starts from poll.lookback.
-      --forget-seen: also forget the tenant's dedupe keys from then on, so re-read detections are sent again.
-  mde-forwarder state export-outbox [--destination NAME]
-      every undelivered event as one JSON line on stdout, oldest first; the count on stderr.
-`;
-
 /** Events read per destination and query while exporting: memory stays bounded whatever the backlog. */
 const EXPORT_PAGE = 500;
 /** Bytes gathered before one write to stdout. */
@@ -30,33 +21,21 @@ const EXPORT_CHUNK = 64 * 1024;
  */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-export async function stateCommand(values: CliValues, args: readonly string[]): Promise<number> {
-  const [sub, ...extra] = args;
-  if (extra.length > 0) return usage(`unexpected argument: ${extra[0]}`);
-  switch (sub) {
-    case "reset-checkpoint":
-      return resetCheckpointCommand(values);
-    case "export-outbox":
-      return exportOutboxCommand(values);
-    case undefined:
-      return usage("missing sub-command");
-    default:
-      return usage(`unknown sub-command: ${sub}`);
-  }
-}
-
-async function resetCheckpointCommand(values: CliValues): Promise<number> {
-  if (values.tenant === undefined) return usage("reset-checkpoint needs --tenant NAME");
-  if (values.to === undefined) return usage("reset-checkpoint needs --to TIME (or --to none)");
+export async function resetCheckpointCommand(values: CliValues): Promise<number> {
+  if (values.tenant === undefined) return usage("reset-checkpoint", "needs --tenant NAME");
+  if (values.to === undefined) return usage("reset-checkpoint", "needs --to TIME (or --to none)");
   const now = Date.now();
   const target = parseTarget(values.to, now);
-  if (!target.ok) return usage(target.message);
+  if (!target.ok) return usage("reset-checkpoint", target.message);
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
   const tenant = values.tenant;
   if (!config.tenants.some((t) => t.name === tenant)) {
-    return usage(`unknown tenant "${tenant}" (configured: ${config.tenants.map((t) => t.name).join(", ")})`);
+    return usage(
+      "reset-checkpoint",
+      `unknown tenant "${tenant}" (configured: ${config.tenants.map((t) => t.name).join(", ")})`,
+    );
   }
   const log = stderrLogger(config);
   // Keys recorded since the start of the window the next poll reads ([checkpoint - overlap, now]).
@@ -102,7 +81,7 @@ async function resetCheckpointCommand(values: CliValues): Promise<number> {
   }
 }
 
-async function exportOutboxCommand(values: CliValues): Promise<number> {
+export async function exportOutboxCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
@@ -123,7 +102,7 @@ async function exportOutboxCommand(values: CliValues): Promise<number> {
       const known = [...configured, ...inFile.filter((d) => !configured.includes(d))];
       const wanted = values.destination;
       if (wanted !== undefined && !known.includes(wanted)) {
-        return usage(`unknown destination "${wanted}" (known: ${known.join(", ")})`);
+        return usage("export-outbox", `unknown destination "${wanted}" (known: ${known.join(", ")})`);
       }
       const result = await writeEvents(
         pendingEvents(store, wanted === undefined ? known : [wanted]),
@@ -270,7 +249,9 @@ function stderrLogger(config: Config): Logger {
   return createLogger({ level, format: config.log.format, output: "stderr" });
 }
 
-function usage(problem: string): number {
-  process.stderr.write(`mde-forwarder state: ${problem}\n\n${USAGE}`);
+function usage(command: string, problem: string): number {
+  process.stderr.write(
+    `mde-forwarder state ${command}: ${problem}\nSee mde-forwarder state ${command} --help for the usage.\n`,
+  );
   return EXIT.USAGE;
 }

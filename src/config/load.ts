@@ -8,6 +8,7 @@
 //   a `${` that starts neither form is an error (write `$${`); any other `$` is kept as is. The value of a
 //   variable and the content of a `*_file` are used exactly as they are, never expanded.
 import type { z } from "zod";
+import { didYouMean } from "../did-you-mean.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import {
@@ -33,56 +34,158 @@ export interface LoadedConfig {
 }
 
 export function loadConfigFile(file: string, env: Env = process.env): LoadedConfig {
-  let text: string;
+  return parseConfig(readConfigText(file), file, env);
+}
+
+/** The part of the config that `send-test` needs: what it sends to, and how it logs. */
+export type DestinationsConfig = Pick<Config, "destinations" | "log">;
+
+export interface LoadedDestinations {
+  config: DestinationsConfig;
+  file: string;
+  /** Problems in the other sections (tenants without credentials yet, say): not errors for this use. */
+  notes: readonly ConfigIssue[];
+}
+
+const DESTINATION_KEYS = ["destinations", "log"] as const;
+const destinationsSchema = configSchema.pick({ destinations: true, log: true });
+
+/**
+ * Loads only `destinations` and `log`, for commands that never touch a tenant: a SIEM engineer tests the
+ * receiver before the Azure app exists. Problems there throw a ConfigError as usual; problems anywhere
+ * else (an unset ${MDE_CLIENT_SECRET}, a tenant not filled in yet) are returned as notes.
+ */
+export function loadDestinationsFile(file: string, env: Env = process.env): LoadedDestinations {
+  const text = readConfigText(file);
+  const { value: raw, locate } = parseYaml(text, file);
+  const { expanded, issues } = prepare(raw, locate, env);
+  const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
+  const all = result.success
+    ? issues
+    : [...issues, ...result.error.issues.flatMap((iss) => toIssues(iss, locate))];
+  const inScope = (i: ConfigIssue) => (DESTINATION_KEYS as readonly string[]).includes(topKey(i.path));
+  const errors = all.filter(inScope);
+  if (errors.length > 0) throw new ConfigError(errors, file);
+  // An unset variable also fails its key's check: one note per key.
+  const notes = all.filter((i, index) => !inScope(i) && all.findIndex((j) => j.path === i.path) === index);
+  // The other sections are left out rather than checked again (strip, not strict).
+  const own = destinationsSchema.safeParse(pick(expanded, DESTINATION_KEYS), PARSE_OPTIONS);
+  if (!own.success) {
+    throw new ConfigError(
+      own.error.issues.flatMap((iss) => toIssues(iss, locate)),
+      file,
+    );
+  }
+  return { config: own.data, file, notes };
+}
+
+function readConfigText(file: string): string {
   try {
-    text = readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
+    return readSmallFile(file, MAX_CONFIG_FILE_BYTES).toString("utf8");
   } catch (err) {
     const refused = err instanceof FileRefusedError ? err : undefined;
     const reason = refused?.errno === "ENOENT" ? "file not found" : (refused?.reason ?? "cannot read");
     throw new ConfigError([{ path: "", message: reason }], file, "E_CONFIG_READ");
   }
-  return parseConfig(text, file, env);
 }
+
+const PARSE_OPTIONS = {
+  error: (iss: z.core.$ZodRawIssue) =>
+    iss.input === undefined && iss.code === "invalid_type" ? "is required" : undefined,
+};
 
 export function parseConfig(text: string, file = "config", env: Env = process.env): LoadedConfig {
   const { value: raw, locate } = parseYaml(text, file);
-  const issues: ConfigIssue[] = [];
-  const report = (path: PropertyKey[], message: string) =>
-    issues.push({ path: formatPath(path), line: locate(path), message });
-
-  const expanded = expandEnv(raw, [], env, report);
-  const secretFiles = new Map<string, string>();
-  resolveFiles(expanded, [], secretFiles, report);
+  const { expanded, issues, secretFiles } = prepare(raw, locate, env);
   if (issues.length > 0) throw new ConfigError(issues, file);
 
-  const result = configSchema.safeParse(expanded, {
-    error: (iss) => (iss.input === undefined && iss.code === "invalid_type" ? "is required" : undefined),
-  });
+  const result = configSchema.safeParse(expanded, PARSE_OPTIONS);
   if (!result.success) {
     throw new ConfigError(
-      result.error.issues.map((iss) => toIssue(iss, locate)),
+      result.error.issues.flatMap((iss) => toIssues(iss, locate)),
       file,
     );
   }
   return { config: result.data, file, secretFiles };
 }
 
-function toIssue(
+/** Expands variables and reads `*_file` secrets, collecting every problem with its path and line. */
+function prepare(raw: unknown, locate: (p: readonly PropertyKey[]) => number | undefined, env: Env) {
+  const issues: ConfigIssue[] = [];
+  const report = (path: PropertyKey[], message: string) =>
+    issues.push({ path: formatPath(path), line: locate(path), message });
+  const expanded = expandEnv(raw, [], env, report);
+  const secretFiles = new Map<string, string>();
+  resolveFiles(expanded, [], secretFiles, report);
+  return { expanded, issues, secretFiles };
+}
+
+/** `tenants` of `tenants[0].client_id`; `` for the root. */
+function topKey(path: string): string {
+  return /^[^.[]*/.exec(path)?.[0] ?? "";
+}
+
+function pick(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return {};
+  const obj = value as Record<string, unknown>;
+  return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
+}
+
+function toIssues(
   iss: z.core.$ZodIssue,
   locate: (p: readonly PropertyKey[]) => number | undefined,
-): ConfigIssue {
+): ConfigIssue[] {
   const path = iss.path as PropertyKey[];
   if (iss.code === "unrecognized_keys") {
-    const keys = iss.keys;
-    const first = keys[0];
-    return {
+    // One issue per key, on its own line, with the allowed key it most looks like.
+    const allowed = keysAt(configSchema, path);
+    return iss.keys.map((key) => ({
       path: formatPath(path),
-      line: locate(first === undefined ? path : [...path, first]),
-      message: `unknown key${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}`,
-    };
+      line: locate([...path, key]),
+      message: `unknown key "${key}"${didYouMean(key, allowed)}`,
+    }));
   }
   // A message may quote the value (`"..." is not a URL`): never with the URL's credentials.
-  return { path: formatPath(path), line: locate(path), message: maskUrlCredentials(iss.message) };
+  return [{ path: formatPath(path), line: locate(path), message: maskUrlCredentials(iss.message) }];
+}
+
+/** The keys a strict object of the schema allows at `path` (for "did you mean"); [] if none is known. */
+export function keysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  let i = 0;
+  while (node !== undefined) {
+    const def: z.core.$ZodTypeDef = node._zod.def;
+    switch (def.type) {
+      case "object": {
+        const { shape } = def as z.core.$ZodObjectDef;
+        if (i === path.length) return Object.keys(shape);
+        node = shape[String(path[i++])];
+        break;
+      }
+      case "array":
+        if (typeof path[i] !== "number") return [];
+        i++;
+        node = (def as z.core.$ZodArrayDef).element;
+        break;
+      case "pipe":
+        node = (def as z.core.$ZodPipeDef).in;
+        break;
+      case "default":
+      case "prefault":
+      case "optional":
+      case "nullable":
+      case "readonly":
+        node = (def as z.core.$ZodOptionalDef).innerType;
+        break;
+      case "union": {
+        const rest = path.slice(i);
+        return [...new Set((def as z.core.$ZodUnionDef).options.flatMap((o) => keysAt(o, rest)))];
+      }
+      default:
+        return [];
+    }
+  }
+  return [];
 }
 
 // `$$`, a well-formed `${VAR}` / `${VAR:-default}`, or a `${` that is neither (an error).

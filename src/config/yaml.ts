@@ -17,6 +17,7 @@ import {
   visit,
 } from "yaml";
 import { ConfigError, type ConfigIssue } from "../errors.js";
+import { findMisindentedLine } from "./yaml-indent.js";
 
 /** Deeper than any config needs; bounds the parser's memory (1 MiB of `[` otherwise takes 600 MB). */
 export const MAX_YAML_DEPTH = 64;
@@ -84,11 +85,25 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   // An unknown tag is only a warning to the library, which then keeps the text after the tag: a secret
   // written `!Zq9...` unquoted would silently become something else.
   const problems = [...doc.errors, ...doc.warnings.filter((w) => w.code === "TAG_RESOLVE_FAILED")];
-  if (problems.length > 0) {
-    throw new ConfigError(
-      problems.map((e) => issue(e.code, e.pos[0])),
-      file,
-    );
+  const first = problems.sort((a, b) => a.pos[0] - b.pos[0])[0];
+  if (first !== undefined) {
+    // One message: what follows a syntax error is mostly its consequences (a mis-indented line gives two
+    // per line below it). A mis-indented line is named as such, on its own line, when it explains it.
+    const indentation = findMisindentedLine(text);
+    const firstLine = lineOf(first.pos[0]) ?? 0;
+    if (indentation && indentation.line >= firstLine - 3 && indentation.line <= firstLine + 1) {
+      throw new ConfigError(
+        [
+          {
+            path: formatPath(indentation.path),
+            line: indentation.line,
+            message: `YAML: ${indentation.message}`,
+          },
+        ],
+        file,
+      );
+    }
+    throw new ConfigError([issue(first.code, first.pos[0])], file);
   }
   const unresolved = unresolvedAliases(doc);
   if (unresolved.length > 0) {

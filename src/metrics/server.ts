@@ -12,6 +12,7 @@
 // Every connection closed before an answer is counted in mde_http_connections_dropped_total{reason}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { MetricsConfig } from "./config.js";
 import type { Metrics } from "./definitions.js";
@@ -136,9 +137,10 @@ export async function startMetricsServer(
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   }
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(config, err));
+    server.once("error", onError);
     server.listen(config.port, config.host, () => {
-      server.off("error", reject);
+      server.off("error", onError);
       resolve();
     });
   });
@@ -154,4 +156,25 @@ export async function startMetricsServer(
         server.closeAllConnections();
       }),
   };
+}
+
+/** A listener that cannot start: what is wrong, in words, and the keys that fix it. */
+function listenError(config: MetricsConfig, err: NodeJS.ErrnoException): ForwarderError {
+  const errno = err.code ?? "error";
+  const why =
+    errno === "EADDRINUSE"
+      ? "the port is already in use (EADDRINUSE; another forwarder on this host?)"
+      : errno === "EACCES"
+        ? "not allowed (EACCES; ports below 1024 need privileges)"
+        : errno === "EADDRNOTAVAIL"
+          ? `${config.host} is not an address of this machine (EADDRNOTAVAIL)`
+          : errno === "ENOTFOUND" || errno === "EAI_AGAIN"
+            ? `${config.host} does not resolve (${errno})`
+            : `listen failed (${errno})`;
+  return new ForwarderError(
+    "E_METRICS_LISTEN",
+    `metrics server cannot listen on ${config.host}:${config.port}: ${why}. ` +
+      "Fix: set metrics.port (and metrics.host) to a free address, or metrics.enabled: false.",
+    { cause: err, details: { host: config.host, port: config.port, errno } },
+  );
 }

@@ -48,6 +48,10 @@ export interface PollerDeps {
 
 export interface PollProgress {
   readonly tenant: string;
+  /** The window read (100-ns timestamps): from, to, and the checkpoint reached so far within it. */
+  readonly from: string;
+  readonly to: string;
+  readonly reached?: string;
   /** Fully read parts of the window so far. */
   readonly parts: number;
   readonly received: number;
@@ -95,6 +99,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
+    let reached: string | undefined;
     const started = performance.now();
     for await (const part of source.read(window, signal)) {
       parts++;
@@ -126,7 +131,17 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       }
       if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
       if (result.inserted > 0) deps.onIngested?.();
-      deps.onProgress?.({ tenant, parts, received, inserted, elapsedMs: performance.now() - started });
+      reached = result.checkpoint ?? reached;
+      deps.onProgress?.({
+        tenant,
+        from: formatTimestamp(window.since),
+        to: formatTimestamp(window.until),
+        reached,
+        parts,
+        received,
+        inserted,
+        elapsedMs: performance.now() - started,
+      });
       // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
       if (outboxFull()) return { status: "paused", reason: "outbox full" };
     }

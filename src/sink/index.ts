@@ -16,7 +16,10 @@ export interface SinkDeps {
    * failure is reported too, although `up` was already false before anything was attempted.
    */
   onUpChange?: (up: boolean, error?: ForwarderError) => void;
-  /** tcp, tls: how long a written frame must stay on a healthy connection before it counts as confirmed (default 1000 ms). */
+  /**
+   * tcp, tls: how long a written frame must stay on a healthy connection before it counts as confirmed;
+   * udp: how long after sending a "port unreachable" still fails the send (at most 250 ms).
+   */
   confirmAfterMs?: number;
   /**
    * tls: how often the CA, certificate and key files of an open connection are checked for changes
@@ -32,10 +35,24 @@ export { PartialSendError } from "./failures.js";
 export type { SendResult, Sink, SinkOptions, UpTracker } from "./types.js";
 export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONFIRM_AFTER_MS } from "./types.js";
 
+/**
+ * udp: a "port unreachable" comes back within one round trip, so a quarter of a second covers any LAN
+ * and most WANs; longer would only slow a backfill (the drain's in-flight window grows per confirmation).
+ * Measured: `once` of 30,000 detections to UDP on loopback took 4.4-4.6 s without waiting, 8.1 s with
+ * 1 s, 5.0-5.2 s with 250 ms.
+ */
+export const UDP_REFUSAL_WINDOW_MS = 250;
+
 export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
   const log = deps.log.child({ destination: options.name });
   const tracker = createUpTracker(options, log, deps.onUpChange);
-  if (options.protocol === "udp") return createUdpSink(options, { log, tracker });
+  if (options.protocol === "udp") {
+    return createUdpSink(options, {
+      log,
+      tracker,
+      confirmAfterMs: Math.min(deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS, UDP_REFUSAL_WINDOW_MS),
+    });
+  }
   if (usesTls(options) && !options.tls.reject_unauthorized) {
     log.warn(
       { host: options.host, port: options.port },
@@ -78,7 +95,16 @@ function createUpTracker(options: SinkOptions, log: Logger, onUpChange: SinkDeps
       if (state === "up") return;
       const recovered = state === "down";
       state = "up";
-      log.info(where, recovered ? "Destination is reachable again." : "Destination is reachable.");
+      // UDP cannot tell reachable: the datagrams left, and nothing refused them.
+      const text =
+        options.protocol === "udp"
+          ? recovered
+            ? "Destination takes datagrams again (UDP cannot confirm delivery)."
+            : "Destination resolved; sending datagrams (UDP cannot confirm delivery)."
+          : recovered
+            ? "Destination is reachable again."
+            : "Destination is reachable.";
+      log.info(where, text);
       notify(true);
     },
     markDown(error) {

@@ -1,7 +1,11 @@
 // UDP transport (RFC 5426): one message per datagram, no framing, best effort. UDP has no
-// acknowledgement, so a send resolves once the kernel took every datagram; loss on the way is
-// silent by nature (the docs say so). A datagram too large is reported in `dropped`, never lost
-// silently.
+// acknowledgement; what it can tell is refusal: the socket is connected to the destination, so the
+// kernel reports a receiver host's ICMP "port unreachable" as ECONNREFUSED on the socket. A send
+// resolves once the kernel took every datagram and no refusal came for `confirmAfterMs` after; a
+// refusal in that time rejects every send still waiting (E_SINK_CONNECT: the caller resends them and
+// the destination is down). Loss without a refusal (a firewall, a full receive buffer, a receiver
+// host that is down) stays silent: that is UDP, and the docs and start-up warning say so. A datagram
+// too large is reported in `dropped`, never lost silently.
 import dgram from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { ForwarderError } from "../errors.js";
@@ -17,6 +21,8 @@ import {
 export interface UdpSinkDeps {
   log: Logger;
   tracker: UpTracker;
+  /** How long after the kernel took a send's datagrams a refusal still fails it. */
+  confirmAfterMs: number;
 }
 
 /** 65,535 minus the IPv4 (20) and UDP (8) headers. */
@@ -26,15 +32,14 @@ type Dropped = { index: number; reason: "too_large" };
 
 interface Endpoint {
   readonly socket: dgram.Socket;
-  readonly address: string;
   readonly closed: Promise<void>;
 }
 
 export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
-  const { log, tracker } = deps;
+  const { log, tracker, confirmAfterMs } = deps;
   const where = `${options.host}:${options.port}`;
   const details = { destination: options.name, host: options.host, port: options.port };
-  /** Sends waiting for kernel callbacks, by socket: a socket dropped or closed aborts its sends. */
+  /** Sends waiting for kernel callbacks or in their confirmation time, by socket: an error there aborts them. */
   const pending = new Map<(error: ForwarderError) => void, Endpoint>();
   const closing = new Set<Promise<void>>();
   let endpoint: Endpoint | undefined;
@@ -43,8 +48,10 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
   let closed: Promise<void> | undefined;
+  /** The last refusal, until a send gets through: a health check must not call the destination up. */
+  let refused: ForwarderError | undefined;
 
-  /** Resolves the host once per socket; after an error the socket is dropped and the next send resolves again. */
+  /** Resolves and connects once per socket; after an error the socket is dropped and the next send starts over. */
   function getEndpoint(): Promise<Endpoint> {
     if (endpoint !== undefined) return Promise.resolve(endpoint);
     resolving ??= (async () => {
@@ -59,17 +66,55 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
       }
       const socket = dgram.createSocket(resolved.family === 6 ? "udp6" : "udp4");
       const closedPromise = new Promise<void>((resolve) => socket.once("close", resolve));
-      const created: Endpoint = { socket, address: resolved.address, closed: closedPromise };
-      socket.on("error", (err) => {
-        log.debug({ errno: errnoOf(err) }, "UDP socket error.");
+      const created: Endpoint = { socket, closed: closedPromise };
+      socket.on("error", (err) => onSocketError(created, err));
+      try {
+        // Connected: the kernel then reports what the destination host answers (port unreachable).
+        await new Promise<void>((resolve, reject) => {
+          socket.connect(options.port, resolved.address, (err?: Error) => {
+            if (err) reject(err);
+            else resolve();
+          });
+        });
+      } catch (err) {
         discard(created);
-      });
+        throw new ForwarderError("E_SINK_CONNECT", `cannot reach ${where}: ${errnoOf(err)}`, {
+          cause: err,
+          details: { ...details, errno: errnoOf(err) },
+        });
+      }
       endpoint = created;
       return created;
     })().finally(() => {
       resolving = undefined;
     });
     return resolving;
+  }
+
+  /** The kernel's report of an ICMP port unreachable (on a later send, or on the socket). */
+  function refusal(err: unknown): ForwarderError {
+    refused = new ForwarderError(
+      "E_SINK_CONNECT",
+      `nothing listens at udp://${where}: its host answered "port unreachable" (ECONNREFUSED); the datagrams not yet confirmed are sent again`,
+      { cause: err, details: { ...details, errno: "ECONNREFUSED" } },
+    );
+    return refused;
+  }
+
+  function onSocketError(target: Endpoint, err: Error): void {
+    const errno = errnoOf(err);
+    const error =
+      errno === "ECONNREFUSED"
+        ? refusal(err)
+        : new ForwarderError("E_SINK_WRITE", `UDP socket to ${where} failed: ${errno}`, {
+            cause: err,
+            details: { ...details, errno },
+          });
+    const waiting = [...pending.values()].some((owner) => owner === target);
+    discard(target, error);
+    // No send to fail (the refusal came after their confirmation time): the outage is still not silent.
+    if (!waiting && closed === undefined) tracker.markDown(error);
+    else log.debug({ errno }, "UDP socket error.");
   }
 
   function discard(target: Endpoint, error?: ForwarderError): void {
@@ -108,13 +153,20 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
         else failure ??= err;
       });
       if (failure !== undefined) {
-        discard(target);
-        throw new ForwarderError("E_SINK_WRITE", `UDP send to ${where} failed: ${errnoOf(failure)}`, {
-          cause: failure,
-          details: { ...details, errno: errnoOf(failure) },
-        });
+        const error =
+          errnoOf(failure) === "ECONNREFUSED"
+            ? refusal(failure)
+            : new ForwarderError("E_SINK_WRITE", `UDP send to ${where} failed: ${errnoOf(failure)}`, {
+                cause: failure,
+                details: { ...details, errno: errnoOf(failure) },
+              });
+        discard(target, error);
+        throw error;
       }
-      if (sent > 0) tracker.markUp();
+      if (sent > 0) {
+        refused = undefined;
+        tracker.markUp();
+      }
     }
     if (dropped.length > 0) {
       dropped.sort((a, b) => a.index - b.index);
@@ -126,12 +178,17 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     return { dropped };
   }
 
-  /** Sends every datagram; resolves with one error slot per datagram once the kernel answered for all. */
+  /**
+   * Sends every datagram; resolves with one error slot per datagram once the kernel answered for all and
+   * `confirmAfterMs` passed without a refusal on the socket (which rejects instead).
+   */
   function sendAll(target: Endpoint, batch: readonly { message: Buffer }[]): Promise<(Error | undefined)[]> {
     return new Promise((resolve, reject) => {
       const errors: (Error | undefined)[] = new Array(batch.length);
       let remaining = batch.length;
+      let timer: NodeJS.Timeout | undefined;
       const abort = (error: ForwarderError) => {
+        clearTimeout(timer);
         pending.delete(abort);
         reject(error);
       };
@@ -139,10 +196,18 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
       batch.forEach(({ message }, i) => {
         const callback = (err: Error | null) => {
           errors[i] = err ?? undefined;
-          if (--remaining === 0 && pending.delete(abort)) resolve(errors);
+          if (--remaining > 0 || !pending.has(abort)) return;
+          if (errors.every((e) => e !== undefined)) {
+            pending.delete(abort);
+            resolve(errors);
+            return;
+          }
+          timer = setTimeout(() => {
+            if (pending.delete(abort)) resolve(errors);
+          }, confirmAfterMs);
         };
         try {
-          target.socket.send(message, options.port, target.address, callback);
+          target.socket.send(message, callback);
         } catch (err) {
           // A socket closed after an error throws synchronously.
           callback(err instanceof Error ? err : new Error(String(err)));
@@ -185,13 +250,17 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     return result;
   }
 
-  /** UDP has no connection: healthy means the host resolves and a socket is open. */
+  /**
+   * UDP has no handshake: healthy means the host resolves and the socket connects, and no refusal came
+   * since the last send that got through (only a send can tell that a receiver is back).
+   */
   async function check(): Promise<void> {
     if (closed !== undefined) {
       throw new ForwarderError("E_SHUTDOWN", `check of ${where} aborted: the sink is closed`, { details });
     }
     try {
       await getEndpoint();
+      if (refused !== undefined) throw refused;
     } catch (err) {
       const error =
         err instanceof ForwarderError

@@ -179,21 +179,22 @@ function corruptMessage(file: string, detail: string): string {
 
 /**
  * mkdir -p, then make sure both the directory (for -wal/-shm and the lock file) and an existing file are
- * writable. Returns whether a non-empty file exists. Throws E_STATE_OPEN naming the path and errno.
+ * writable. Returns whether a non-empty file exists. Throws E_STATE_OPEN: one line naming the path, the
+ * cause in words and the fix (never a bare `EROFS` or `ENOENT`).
  */
 export function checkWritable(file: string): boolean {
   const dir = path.dirname(file);
   try {
-    try {
-      createPrivateDirectory(dir);
-    } catch (err) {
-      // EEXIST means a non-directory is in the way: reported below as ENOTDIR, which says what is wrong.
-      if (errnoOf(err) !== "EEXIST") throw err;
-    }
+    createPrivateDirectory(dir);
+  } catch (err) {
+    // EEXIST means a non-directory is in the way: reported below as ENOTDIR, which says what is wrong.
+    if (errnoOf(err) !== "EEXIST") throw unusableDirectory(dir, file, err);
+  }
+  try {
     if (!fs.statSync(dir).isDirectory()) throw errnoError("ENOTDIR", `not a directory: ${dir}`);
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (err) {
-    throw openError(`state directory ${dir} is not usable`, file, err);
+    throw unusableDirectory(dir, file, err);
   }
   let existed: boolean;
   try {
@@ -206,9 +207,69 @@ export function checkWritable(file: string): boolean {
     // SQLite would otherwise open a read-only file quietly and fail only at the first write.
     fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
   } catch (err) {
-    throw openError(`state ${file} is not writable`, file, err);
+    throw new ForwarderError("E_STATE_OPEN", `state file ${file} ${problemOf(file, errnoOf(err))}`, {
+      cause: err,
+      details: { path: file, errno: errnoOf(err) },
+    });
   }
   return existed;
+}
+
+/**
+ * The state directory cannot be created or written: why, in words, and the fix. A directory that cannot
+ * be created is explained by the nearest one that exists (mkdir -p on a read-only file system fails with
+ * ENOENT, which would send the operator looking for a missing directory).
+ */
+function unusableDirectory(dir: string, file: string, err: unknown): ForwarderError {
+  const errno = errnoOf(err);
+  let message: string;
+  if (fs.existsSync(dir) || errno === "ENOTDIR") {
+    message = `state directory ${dir} ${problemOf(dir, errno)}`;
+  } else {
+    const parent = nearestExisting(dir);
+    const blocked = parent === undefined ? undefined : accessErrno(parent);
+    message =
+      parent !== undefined && blocked !== undefined
+        ? `cannot create the state directory ${dir}: ${parent} ${problemOf(parent, blocked)}`
+        : `cannot create the state directory ${dir} ${problemOf(dir, errno)}`;
+  }
+  return new ForwarderError("E_STATE_OPEN", message, { cause: err, details: { path: file, errno } });
+}
+
+/** `is on a read-only file system. Fix: ...`: the cause of an errno in words, and what to do. */
+function problemOf(where: string, errno: string | undefined): string {
+  const elsewhere = "set state.path to a writable place (in a container: mount a volume there)";
+  switch (errno) {
+    case "EROFS":
+      return `is on a read-only file system (EROFS). Fix: ${elsewhere}.`;
+    case "EACCES":
+    case "EPERM": {
+      const uid = process.getuid?.();
+      return `is not writable by this user (uid ${uid ?? "?"}, ${errno}). Fix: give it write access (chown ${uid ?? "USER"} ${where}), or ${elsewhere}.`;
+    }
+    case "ENOTDIR":
+      return `cannot be a directory: a file is in the way (ENOTDIR). Fix: move that file, or ${elsewhere}.`;
+    case "ENOSPC":
+      return `is on a full device (ENOSPC). Fix: free some space, or ${elsewhere}.`;
+    default:
+      return `cannot be written (${errno ?? "error"}). Fix: ${elsewhere}.`;
+  }
+}
+
+function nearestExisting(dir: string): string | undefined {
+  for (let d = path.dirname(path.resolve(dir)); ; d = path.dirname(d)) {
+    if (fs.existsSync(d)) return d;
+    if (d === path.dirname(d)) return undefined;
+  }
+}
+
+function accessErrno(dir: string): string | undefined {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    return undefined;
+  } catch (err) {
+    return errnoOf(err) ?? "error";
+  }
 }
 
 function checkReadable(file: string): boolean {

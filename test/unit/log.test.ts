@@ -17,7 +17,7 @@ function capture(options: Omit<LogOptions, "destination" | "level"> & { level?: 
   return { log, writes };
 }
 
-const TIME = /^\d{2}:\d{2}:\d{2}\.\d{3} /;
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z /;
 
 test("pretty: one line per entry with time, level, module, message and fields", () => {
   const { log, writes } = capture({ format: "pretty", color: false });
@@ -112,10 +112,27 @@ test("json is the default; auto chooses pretty only for a terminal", () => {
   }
   const { log, writes } = capture({ format: "auto", tty: true, color: false });
   log.info("Started.");
-  assert.match(writes[0] ?? "", /^\d{2}:\d{2}:\d{2}\.\d{3} INFO {2}Started\.\n$/);
+  assert.match(writes[0] ?? "", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z INFO {2}Started\.\n$/);
 });
 
 test("formatLine passes a line that is not JSON through, made safe", () => {
   assert.equal(formatLine("not json \u001b[0m\n", { color: false }), "not json \\u001b[0m");
   assert.equal(formatLine('"a string"', { color: false }), '"a string"');
+});
+
+test("issue 14, finding 10: pretty lines show the time in UTC with the date, as the JSON lines and the demo do", () => {
+  const json = '{"level":"info","time":"2024-12-31T23:59:58.007Z","module":"poll","msg":"Poll finished."}';
+  // Whatever the machine's time zone (Node applies a TZ set at run time): the JSON line's instant.
+  const zone = process.env.TZ;
+  process.env.TZ = "America/New_York";
+  try {
+    assert.equal(formatLine(json, { color: false }), "2024-12-31T23:59:58.007Z INFO  [poll] Poll finished.");
+  } finally {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  }
+  assert.match(
+    formatLine('{"level":"info","msg":"no time"}', { color: false }),
+    /^-{10}T--:--:--\.---Z INFO {2}no time$/,
+  );
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import { test } from "node:test";
 import { ForwarderError } from "../../../src/errors.js";
 import { createSink } from "../../../src/sink/index.js";
@@ -121,4 +122,77 @@ test("check() resolves the host and reports up; an unresolvable host is E_SINK_C
     (err: unknown) => err instanceof ForwarderError && err.code === "E_SINK_CONNECT",
   );
   assert.equal(bad.up, false);
+});
+
+/** A UDP port on 127.0.0.1 that nothing listens on (it was bound a moment ago). */
+async function closedUdpPort(): Promise<number> {
+  const socket = dgram.createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+test("issue 14, finding 5: a closed UDP port is a refused send (E_SINK_CONNECT), the destination down; a receiver there brings it back", async (t) => {
+  const port = await closedUdpPort();
+  const up = recordUp();
+  const sink = createSink(sinkOptions({ protocol: "udp", port }), sinkDeps({ onUpChange: up.onUpChange }));
+  t.after(() => sink.close());
+  // Two sends in flight: the host's "port unreachable" fails both (the caller resends them).
+  const first = sink.send([message(1)]);
+  const second = sink.send([message(2), message(3)]);
+  for (const send of [first, second]) {
+    await assert.rejects(send, (err: unknown) => {
+      assert.ok(err instanceof ForwarderError);
+      assert.equal(err.code, "E_SINK_CONNECT");
+      assert.match(
+        err.message,
+        /nothing listens at udp:\/\/127\.0\.0\.1:\d+: .*port unreachable.*ECONNREFUSED/,
+      );
+      return true;
+    });
+  }
+  assert.equal(sink.up, false);
+  assert.deepEqual(up.calls, [[false, "E_SINK_CONNECT"]]);
+  // A health check cannot call it up again: only a send that gets through can.
+  await assert.rejects(sink.check(), isCode("E_SINK_CONNECT"));
+  assert.equal(sink.up, false);
+
+  const rx = await startReceiver({ protocol: "udp", port });
+  t.after(() => rx.close());
+  assert.deepEqual(await sink.send([message(4)]), { dropped: [] });
+  await rx.waitForMessages(1);
+  assert.deepEqual(rx.messages.map(idOf), [4]);
+  assert.equal(sink.up, true);
+  await sink.check();
+  assert.deepEqual(up.calls, [
+    [false, "E_SINK_CONNECT"],
+    [true, undefined],
+  ]);
+});
+
+test("issue 14, finding 5: with no confirmation time, a refusal still marks the destination down", async (t) => {
+  const port = await closedUdpPort();
+  const up = recordUp();
+  let down: () => void = () => {};
+  const wentDown = new Promise<void>((resolve) => {
+    down = resolve;
+  });
+  const sink = createSink(
+    sinkOptions({ protocol: "udp", port }),
+    sinkDeps({
+      confirmAfterMs: 0,
+      onUpChange: (isUp, error) => {
+        up.onUpChange(isUp, error);
+        if (!isUp) down();
+      },
+    }),
+  );
+  t.after(() => sink.close());
+  // Resolved or refused, depending on whether the refusal beat the (zero) confirmation time: either way
+  // the outage is reported.
+  await sink.send([message(1)]).catch(() => undefined);
+  await wentDown;
+  assert.equal(sink.up, false);
+  assert.equal(up.calls.at(-1)?.[1], "E_SINK_CONNECT");
 });
