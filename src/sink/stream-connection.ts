@@ -35,7 +35,7 @@
 //   open        TLS files rotated                   retiring     (ended at once if nothing is in flight)
 //   retiring    send                                retiring     queues for the next connection
 //   retiring    check                               retiring     resolves (the connection still works)
-//   retiring    confirm timer, last one confirmed   idle         ended politely; queued sends connect anew
+//   retiring    confirm timer, last one confirmed   idle         ended politely; queued sends connect anew (connecting)
 //   retiring    end, error, close, write timeout    idle         as from open; the queued sends reject too
 //   any         close()                             (same)       closing: sends and checks refused, rotation ignored
 //   closing     every send settled, or the timeout  closed       connect cancelled; the rest rejects E_SHUTDOWN;
