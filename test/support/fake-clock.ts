@@ -20,8 +20,6 @@ export interface FakeClock extends Clock {
    * the end) lets pending promise callbacks and I/O callbacks run (see settle()).
    */
   advance(ms: number): Promise<void>;
-  /** Moves time to the next timer and fires it (and any due with it); false if no timer is set. */
-  next(): Promise<boolean>;
 }
 
 /** Lets the promise chains started by a callback run to their next wait: a few turns of the event loop. */
@@ -75,11 +73,5 @@ export function createFakeClock(start = 1_000): FakeClock {
       return at;
     },
     advance: (ms) => fireUntil(now + ms),
-    async next() {
-      const at = this.nextAt;
-      if (at === undefined) return false;
-      await fireUntil(at);
-      return true;
-    },
   };
 }
