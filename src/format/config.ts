@@ -9,7 +9,7 @@ import { configuredTextProblem, escapeCefHeader, type TruncationCounter } from "
 import { LEEF_HEADER_LIMITS, parseLeefDelimiter } from "./leef.js";
 import type { MappingProfile } from "./mapping.js";
 import { type FormatIssue, resolveMapping } from "./mapping-overrides.js";
-import { rfc3164Tag } from "./syslog-header.js";
+import { rfc3164Tag, SYSLOG_HEADER_STYLES } from "./syslog-header.js";
 
 export type { FormatIssue } from "./mapping-overrides.js";
 
@@ -100,7 +100,7 @@ const mappingSchema = z.strictObject({
 export const formatOptionsShape = {
   format: z.enum(["cef", "leef", "json"], { error: "must be one of cef, leef, json" }).default("cef"),
   syslog_header: z
-    .enum(["rfc5424", "rfc3164", "none"], { error: "must be one of rfc5424, rfc3164, none" })
+    .enum(SYSLOG_HEADER_STYLES, { error: "must be one of rfc5424, rfc3164, none" })
     .default("rfc5424"),
   facility: z.enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` }).default("local0"),
   app_name: z

@@ -2,10 +2,12 @@
 import { isIP } from "node:net";
 import { ForwarderError } from "../errors.js";
 import type { Detection } from "../record.js";
-import type { FormatOptions } from "./config.js";
 import { severityLevel } from "./mapping.js";
 
-export type SyslogHeaderStyle = FormatOptions["syslog_header"];
+/** The `syslog_header` values; the config schema (config.ts) takes its enum from here. */
+export const SYSLOG_HEADER_STYLES = ["rfc5424", "rfc3164", "none"] as const;
+
+export type SyslogHeaderStyle = (typeof SYSLOG_HEADER_STYLES)[number];
 
 /** Syslog severity from the detection: High 3 (error), Medium 4, Low 5, Informational 6, other 5 (notice). */
 export function syslogSeverity(detection: Detection): number {

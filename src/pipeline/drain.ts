@@ -2,14 +2,23 @@
 // the sink confirmed its send (of a failed RELP send, the rows the receiver acknowledged before it failed).
 // Sends are pipelined (several batches in flight) because the sink confirms a write only after it stayed
 // on a healthy connection for a while; when a send fails, everything not yet acknowledged is read again
-// from the outbox and resent after a backoff.
-import { type ForwarderError, toForwarderError } from "../errors.js";
+// from the outbox and resent after a backoff. How many are in flight, where reading resumes and what comes
+// next is the flight window's state machine (flight-window.ts); pump() below only carries out its steps.
+import { type Clock, systemClock } from "../clock.js";
+import { ForwarderError, toForwarderError } from "../errors.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { DEFAULT_POLICY, type RetryPolicy, retryDelay } from "../retry.js";
 import { PartialSendError, type Sink } from "../sink/index.js";
 import type { Store, StoredEvent } from "../state/index.js";
+import {
+  type DrainEvent,
+  initialDrainState,
+  nextDrainState,
+  outcomeOf,
+  type WindowLimits,
+} from "./flight-window.js";
 
 export interface DrainTarget {
   name: string;
@@ -52,10 +61,15 @@ export interface Drain {
   stop(): Promise<void>;
 }
 
+/** What the drain needs of the store. */
+export type DrainStore = Pick<Store, "next" | "ack" | "quarantine" | "recordDelivery" | "outboxDepths">;
+
 export interface DrainDeps {
   log: Logger;
   metrics: Metrics;
-  store: Store;
+  store: DrainStore;
+  /** Backoff and idle waits, and the pace of delivery-status writes; systemClock by default. */
+  clock?: Clock;
   /** A state failure: nothing can be acknowledged any more, so the daemon must stop (and say why). */
   onFatal?: (error: ForwarderError) => void;
 }
@@ -70,6 +84,7 @@ const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSIT
 
 export function createDrain(target: DrainTarget, options: DrainOptions, deps: DrainDeps): Drain {
   const { metrics, store } = deps;
+  const clock = deps.clock ?? systemClock;
   const name = target.name;
   const labels = { destination: name };
   const log = deps.log.child({ component: "drain", destination: name });
@@ -81,7 +96,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   const stopper = new AbortController();
   let wakeUp: (() => void) | undefined;
   let running: Promise<boolean> | undefined;
-  let lastRecordedOk = 0;
+  let lastRecordedOk = Number.NEGATIVE_INFINITY;
 
   /** The state cannot be written: stop this loop; what was sent and not acknowledged is resent later. */
   function fatal(error: ForwarderError): void {
@@ -98,20 +113,22 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
 
   /** Waits for a wake-up, `ms` or stop, whichever comes first; leaves no timer behind. */
   function idle(ms: number): Promise<void> {
+    // Stopped already (during a probe or a recovery): no wait, the loop stops next.
+    if (stopper.signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        cancelTimer();
         stopper.signal.removeEventListener("abort", done);
         wakeUp = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const cancelTimer = clock.setTimer(done, ms);
       stopper.signal.addEventListener("abort", done, { once: true });
       wakeUp = done;
     });
   }
 
-  function send(rows: ReturnType<Store["next"]>): Flight {
+  function send(rows: ReturnType<DrainStore["next"]>): Flight {
     const messages: Buffer[] = [];
     const ids: number[] = [];
     const unusable: StoredEvent[] = [];
@@ -217,7 +234,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   }
 
   function recordOk(): void {
-    const now = Date.now();
+    const now = clock.now();
     // One status write per 10 s is plenty for `status`; the hot path stays free of extra writes.
     if (now - lastRecordedOk < 10_000) return;
     lastRecordedOk = now;
@@ -242,87 +259,91 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
 
   /** Whether the pump ends on an empty outbox, and after how many failures; finish() changes it mid-run. */
   const mode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
+  const limits: WindowLimits = { initial: initialInFlight, max: maxInFlight };
 
+  /** A recovery is done (the failed connection's flights all settled): count it and record it. */
+  function reportFailure(error: ForwarderError): void {
+    lastRecordedOk = Number.NEGATIVE_INFINITY;
+    // Refusals were counted one per refused event when their send settled.
+    if (error.code !== "E_SINK_REJECTED") metrics.errors.inc({ stage: "send", code: error.code });
+    try {
+      store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
+    } catch {
+      // The state error shows in its own logs; delivery status is best effort.
+    }
+  }
+
+  /** Runs the flight window (flight-window.ts): reads, sends, settles and backs off as it says. */
   async function pump(): Promise<boolean> {
     const flights: Flight[] = [];
-    let inFlight = 0;
-    let window = initialInFlight;
-    let cursor = 0;
-    let failures = 0;
+    let state = initialDrainState(limits);
 
-    const settleOldest = async (): Promise<ForwarderError | undefined> => {
+    const step = (event: DrainEvent): void => {
+      const before = state;
+      state = nextDrainState(state, event, limits, mode);
+      if (state.phase === before.phase || state.error === undefined) return;
+      if (state.phase === "paused" || state.stopReason === "gave-up") reportFailure(state.error);
+      else if (state.stopReason === "fatal") fatal(state.error);
+    };
+
+    const settleOldest = async (): Promise<void> => {
       const flight = flights.shift();
-      if (!flight) return undefined;
-      const error = await flight.done;
-      inFlight -= flight.events;
-      if (error === undefined) window = Math.min(maxInFlight, window + flight.events);
-      return error;
+      if (flight === undefined)
+        throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
+      step({ type: "settled", events: flight.events, outcome: outcomeOf(await flight.done) });
     };
 
-    /** Waits out the failed connection's other sends, then backs off. False: give up (or stopping). */
-    const recover = async (error: ForwarderError): Promise<boolean> => {
-      while (flights.length > 0) await settleOldest();
-      window = initialInFlight;
-      if (error.code.startsWith("E_STATE")) {
-        fatal(error);
-        return false;
-      }
-      cursor = 0;
-      failures++;
-      lastRecordedOk = 0;
-      // Refusals were counted one per refused event when their send settled.
-      if (error.code !== "E_SINK_REJECTED") metrics.errors.inc({ stage: "send", code: error.code });
-      try {
-        store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
-      } catch {
-        // The state error shows in its own logs; delivery status is best effort.
-      }
-      if (mode.untilEmpty && failures >= mode.maxFailures) return false;
-      const delay = retryDelay(failures, error, policy);
-      log.debug(
-        { code: error.code, failures, delayMs: Math.round(delay) },
-        "Send failed; resending after a pause.",
-      );
-      // New events (a wake-up) end the pause early: after a long outage the backoff may be long, and
-      // a recovered destination should not wait for it while fresh detections arrive.
-      await idle(delay);
-      return !stopper.signal.aborted;
-    };
-
-    while (!stopper.signal.aborted) {
-      if (flights.length > 0 && inFlight >= window) {
-        const error = await settleOldest();
-        if (error && !(await recover(error))) break;
-        if (!error) failures = 0;
-        continue;
-      }
-      let rows: ReturnType<Store["next"]>;
-      try {
-        rows = store.next(name, cursor, batchSize);
-      } catch (err) {
-        fatal(toForwarderError(err, "E_STATE_CORRUPT"));
-        break;
-      }
-      if (rows.length === 0) {
-        if (flights.length > 0) {
-          const error = await settleOldest();
-          if (error && !(await recover(error))) break;
-          if (!error) failures = 0;
-          continue;
+    for (;;) {
+      if (stopper.signal.aborted) step({ type: "stop" });
+      switch (state.phase) {
+        case "reading": {
+          let rows: ReturnType<DrainStore["next"]>;
+          try {
+            rows = store.next(name, state.cursor, batchSize);
+          } catch (err) {
+            step({ type: "fatal", error: toForwarderError(err, "E_STATE_CORRUPT") });
+            break;
+          }
+          if (rows.length === 0) {
+            step({ type: "empty" });
+            break;
+          }
+          const lastId = rows[rows.length - 1]?.id ?? state.cursor;
+          const flight = send(rows);
+          flights.push(flight);
+          step({ type: "read", events: flight.events, lastId });
+          break;
         }
-        if (mode.untilEmpty) return true;
-        await probe();
-        await idle(idleCheckMs);
-        continue;
+        case "settling":
+        case "recovering":
+          await settleOldest();
+          break;
+        case "paused": {
+          const error = state.error ?? new ForwarderError("E_INTERNAL", "drain: paused without a failure");
+          const delay = retryDelay(state.failures, error, policy);
+          log.debug(
+            { code: error.code, failures: state.failures, delayMs: Math.round(delay) },
+            "Send failed; resending after a pause.",
+          );
+          // New events (a wake-up) end the pause early: after a long outage the backoff may be long, and
+          // a recovered destination should not wait for it while fresh detections arrive.
+          await idle(delay);
+          step({ type: "resumed" });
+          break;
+        }
+        case "idle":
+          await probe();
+          await idle(idleCheckMs);
+          step({ type: "resumed" });
+          break;
+        case "done":
+          return true;
+        case "stopped":
+          // Stopping (or giving up): sends already on the wire are confirmed or failed, and acked accordingly.
+          while (flights.length > 0) await settleOldest();
+          return (store.outboxDepths().get(name) ?? 0) === 0;
       }
-      cursor = rows[rows.length - 1]?.id ?? cursor;
-      const flight = send(rows);
-      flights.push(flight);
-      inFlight += flight.events;
     }
-    // Stopping (or giving up): sends already on the wire are confirmed or failed, and acked accordingly.
-    while (flights.length > 0) await settleOldest();
-    return (store.outboxDepths().get(name) ?? 0) === 0;
   }
 
   return {

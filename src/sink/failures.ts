@@ -1,7 +1,7 @@
 // How the stream transports name their failures: one ForwarderError per kind, with a short human
 // reason and the destination in `details`. Messages name files and addresses, never file contents.
 import { ForwarderError } from "../errors.js";
-import type { SinkOptions } from "./index.js";
+import type { SinkOptions } from "./types.js";
 
 function where(options: SinkOptions): string {
   return `${options.host}:${options.port}`;

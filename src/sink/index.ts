@@ -1,46 +1,13 @@
-// The sink: sends framed syslog messages to one destination over UDP, TCP, TLS or RELP.
-// Delivery contract: a send resolves only when its messages are confirmed (see stream.ts for what
-// "confirmed" means on TCP/TLS, relp.ts for RELP, where the receiver acknowledges each message); when
-// it rejects, the caller resends them later (duplicates are possible, loss is not), except those a
-// PartialSendError names as confirmed. Retry and backoff belong to the caller.
+// The sink: sends framed syslog messages to one destination over UDP, TCP, TLS or RELP. createSink picks
+// the transport; the Sink interface and its delivery contract are in types.ts.
 import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { TransportOptions } from "./config.js";
 import { usesTls } from "./config.js";
 import { createRelpSink } from "./relp.js";
 import { createStreamSink } from "./stream.js";
 import { DEFAULT_TLS_WATCH_INTERVAL_MS } from "./tls-watcher.js";
+import { DEFAULT_CONFIRM_AFTER_MS, type Sink, type SinkOptions, type UpTracker } from "./types.js";
 import { createUdpSink } from "./udp.js";
-
-export interface SendResult {
-  /** Messages that were not sent and never will be (e.g. a UDP datagram too large): the caller counts them as dropped. */
-  readonly dropped: ReadonlyArray<{ index: number; reason: "too_large" }>;
-}
-
-export interface Sink {
-  /**
-   * Frames and sends the messages (unframed syslog messages). Resolves once every message is
-   * *confirmed*; rejects with a retryable ForwarderError (E_SINK_CONNECT, E_SINK_WRITE, E_SINK_TLS,
-   * E_SINK_TIMEOUT, E_SINK_PROTOCOL, E_SINK_REJECTED) if they may not have arrived, or E_SHUTDOWN after
-   * close(). A rejection that is a PartialSendError lists the messages that were confirmed all the same
-   * (RELP): the caller acknowledges those and resends only the rest. Several sends may be in flight at
-   * once; they settle in call order; when the connection fails, every unconfirmed send rejects.
-   */
-  send(messages: readonly Buffer[]): Promise<SendResult>;
-  /**
-   * Health check: makes sure a connection is open (tcp, tls) or the host resolves (udp), connecting once
-   * if needed, and updates `up`. Rejects like a failed send. Lets `mde_destination_up` tell the truth
-   * while there is nothing to send.
-   */
-  check(): Promise<void>;
-  /** True when the last connect or send succeeded; false after a failure until a later success. */
-  readonly up: boolean;
-  /**
-   * Stops accepting sends, lets in-flight sends settle normally for up to `timeoutMs` (default
-   * 5000), then closes the connection; sends still unsettled then reject E_SHUTDOWN. Idempotent.
-   */
-  close(timeoutMs?: number): Promise<void>;
-}
 
 export interface SinkDeps {
   log: Logger;
@@ -64,18 +31,10 @@ export interface SinkDeps {
   onError?: (error: ForwarderError) => void;
 }
 
-export type SinkOptions = TransportOptions & { name: string };
-
 export { PartialSendError } from "./failures.js";
+export type { SendResult, Sink, SinkOptions, UpTracker } from "./types.js";
+export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONFIRM_AFTER_MS } from "./types.js";
 
-/** Shared by the transports: owns `up`, its transitions, their logs and the callback. */
-export interface UpTracker {
-  readonly up: boolean;
-  markUp(): void;
-  markDown(error: ForwarderError): void;
-}
-
-export const DEFAULT_CONFIRM_AFTER_MS = 1000;
 /**
  * udp: a "port unreachable" comes back within one round trip, so a quarter of a second covers any LAN
  * and most WANs; longer would only slow a backfill (the drain's in-flight window grows per confirmation).
@@ -83,7 +42,6 @@ export const DEFAULT_CONFIRM_AFTER_MS = 1000;
  * 1 s, 5.0-5.2 s with 250 ms.
  */
 export const UDP_REFUSAL_WINDOW_MS = 250;
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
   const log = deps.log.child({ destination: options.name });

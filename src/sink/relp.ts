@@ -37,18 +37,18 @@ import {
   runtimeError,
   shutdownError,
 } from "./failures.js";
+import { RelpProtocolError } from "./relp-frame.js";
+import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
+import { openStream } from "./stream-socket.js";
+import { configuredTlsFiles, type TlsFileStamps } from "./tls-material.js";
+import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   type SendResult,
   type Sink,
   type SinkOptions,
   type UpTracker,
-} from "./index.js";
-import { RelpProtocolError } from "./relp-frame.js";
-import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
-import { openStream } from "./stream.js";
-import { configuredTlsFiles, type TlsFileStamps } from "./tls-material.js";
-import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
+} from "./types.js";
 
 export interface RelpSinkDeps {
   log: Logger;

@@ -14,7 +14,7 @@ import {
 } from "../config/read-file.js";
 import type { ForwarderError } from "../errors.js";
 import { describeTlsError, errnoOf, tlsError } from "./failures.js";
-import type { SinkOptions } from "./index.js";
+import type { SinkOptions } from "./types.js";
 
 export type TlsFileKey = "ca_file" | "cert_file" | "key_file";
 

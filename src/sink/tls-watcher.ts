@@ -8,7 +8,6 @@
 // stays up on the old material until the files are whole again.
 import { type ForwarderError, toForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { SinkOptions } from "./index.js";
 import {
   changedTlsFiles,
   loadTlsMaterial,
@@ -16,6 +15,7 @@ import {
   type TlsFileKey,
   type TlsFileStamps,
 } from "./tls-material.js";
+import type { SinkOptions } from "./types.js";
 
 export const DEFAULT_TLS_WATCH_INTERVAL_MS = 30_000;
 

@@ -16,7 +16,7 @@ import {
   type Sink,
   type SinkOptions,
   type UpTracker,
-} from "./index.js";
+} from "./types.js";
 
 export interface UdpSinkDeps {
   log: Logger;
