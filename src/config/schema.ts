@@ -2,6 +2,7 @@
 // adds the cross-cutting rules (unique names). Every config type is inferred from here.
 import { z } from "zod";
 import { formatOptionsShape, refineFormatOptions } from "../format/config.js";
+import { logSchema } from "../log-config.js";
 import { metricsSchema } from "../metrics/config.js";
 import { selectionShape } from "../pipeline/config.js";
 import { resolveTransport, transportOptionsShape } from "../sink/config.js";
@@ -36,20 +37,6 @@ export const destinationSchema = z
     max_message_bytes: d.max_message_bytes ?? (d.protocol === "udp" ? 2048 : undefined),
   }));
 
-export const logSchema = z
-  .strictObject({
-    level: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
-        error: "must be one of fatal, error, warn, info, debug, trace, silent",
-      })
-      .default("info"),
-    // auto: readable lines on a terminal, JSON lines otherwise (a pipe, a file, a container log driver).
-    format: z
-      .enum(["auto", "json", "pretty"], { error: "must be one of auto, json, pretty" })
-      .default("auto"),
-  })
-  .prefault({});
-
 function uniqueNames(kind: string) {
   return (items: readonly { name: string }[], ctx: z.RefinementCtx) => {
     const seen = new Map<string, number>();
@@ -83,7 +70,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type DestinationConfig = z.infer<typeof destinationSchema>;
-export type LogConfig = z.infer<typeof logSchema>;
+export type { LogConfig } from "../log-config.js";
 
 /** Keys whose values are secrets: masked in check-config, accepted as `<key>_file`. */
 export const SECRET_KEYS = ["client_secret", "password"] as const;

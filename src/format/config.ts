@@ -1,6 +1,7 @@
 // Per-destination format options: what the message looks like, before framing. The shape checks each
-// key alone; checkFormatOptions adds the rules that tie keys together (header lengths per format, the
-// LEEF delimiter per version, mapping overrides against the CEF dictionary). Both run at start-up.
+// key alone; refineFormatOptions, run by the destination schema, adds the rules that tie keys together
+// (header lengths per format, the LEEF delimiter per version, mapping overrides against the CEF
+// dictionary). buildFormatConfig then turns the accepted options into the formatter's config, once.
 import { z } from "zod";
 import { int } from "../config/types.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
@@ -170,13 +171,8 @@ export interface Profiles {
   readonly incidents: MappingProfile;
 }
 
-interface Checked {
-  readonly issues: FormatIssue[];
-  /** The resolved mappings for cef and leef; undefined for json or when there are issues. */
-  readonly profiles: Profiles | undefined;
-}
-
-function check(options: FormatOptions): Checked {
+/** The rules that tie keys together; paths relative to the destination. */
+function check(options: FormatOptions): FormatIssue[] {
   const issues: FormatIssue[] = [];
   if (options.syslog_header === "rfc3164" && rfc3164Tag(options.app_name) === "") {
     issues.push({ path: ["app_name"], message: "must contain a letter or digit (the RFC 3164 TAG)" });
@@ -196,7 +192,6 @@ function check(options: FormatOptions): Checked {
     }
   }
   issues.push(...headerIssues(options));
-  let profiles: Profiles | undefined;
   if (options.format === "json") {
     if (options.mapping !== undefined) {
       issues.push({
@@ -211,30 +206,25 @@ function check(options: FormatOptions): Checked {
     const incidents = resolveMapping(options.format, options.mapping, delimiter, "incidents");
     const reported = new Set(alerts.issues.map((i) => i.path.join(".")));
     issues.push(...alerts.issues, ...incidents.issues.filter((i) => !reported.has(i.path.join("."))));
-    profiles = { alerts: alerts.profile, incidents: incidents.profile };
   }
-  return { issues, profiles: issues.length === 0 ? profiles : undefined };
+  return issues;
 }
 
 /**
- * The rules that tie keys together, for options the shape already accepted; paths relative to the
- * destination. The config schema calls it through refineFormatOptions.
- */
-export function checkFormatOptions(options: FormatOptions): FormatIssue[] {
-  return check(options).issues;
-}
-
-/**
- * For the destination schema's superRefine: adds every problem of checkFormatOptions to `ctx`. It
- * does nothing when a key failed the shape (that problem is reported already).
+ * The rules that tie keys together, for the destination schema's superRefine (the one place they are
+ * checked): adds every problem to `ctx`, with paths relative to the destination. It does nothing when a
+ * format key failed alone (that problem is reported already), whatever the other keys of the destination.
  */
 export function refineFormatOptions(options: unknown, ctx: z.RefinementCtx): void {
   const parsed = formatOptionsSchema.safeParse(options);
   if (!parsed.success) return;
-  for (const issue of check(parsed.data).issues) {
+  for (const issue of check(parsed.data)) {
     ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
   }
 }
+
+/** The format options of a destination with their own rules, for callers that have no config file. */
+const checkedFormatOptionsSchema = formatOptionsSchema.superRefine(refineFormatOptions);
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -245,40 +235,86 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-interface Resolved {
-  readonly options: FormatOptions;
-  readonly issues: ConfigIssue[];
-  readonly profiles: Profiles | undefined;
+/**
+ * Every problem the config schema would report for these options (each key alone, then together), with
+ * paths relative to the destination (`mapping.fields.Actor`).
+ */
+export function validateFormatOptions(input: FormatOptionsInput): ConfigIssue[] {
+  const parsed = checkedFormatOptionsSchema.safeParse(input);
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
 }
 
-function resolve(input: FormatOptionsInput): Resolved {
-  const parsed = formatOptionsSchema.safeParse(input);
+/**
+ * A format config from options written as in a destination, for callers without a config file (tests,
+ * benchmarks): checked by the same schema, then built. Throws ConfigError (E_CONFIG_INVALID) listing every
+ * problem.
+ */
+export function formatConfigFrom(input: FormatOptionsInput): FormatConfig {
+  const parsed = checkedFormatOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    return { options: input as FormatOptions, issues, profiles: undefined };
+    throw new ConfigError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
-  const checked = check(parsed.data);
-  const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  return { options: parsed.data, issues, profiles: checked.profiles };
+  return buildFormatConfig(parsed.data);
+}
+
+/** A destination's format, ready for createFormatter: nothing left to check, parse or look up. */
+export interface FormatConfig {
+  readonly format: FormatOptions["format"];
+  readonly syslogHeader: {
+    readonly style: FormatOptions["syslog_header"];
+    /** 0-23 (see FACILITIES). */
+    readonly facility: number;
+    readonly appName: string;
+    /** Configured HOSTNAME; unset: the formatter's deps, else the machine's host name. */
+    readonly hostname: string | undefined;
+  };
+  /** CEF and LEEF header. */
+  readonly vendor: string;
+  readonly product: string;
+  readonly productVersion: string;
+  readonly leefVersion: FormatOptions["leef_version"];
+  /** LEEF 2.0 attribute delimiter as configured (leef.ts parses it); unset: TAB. */
+  readonly leefDelimiter: string | undefined;
+  /** The resolved mappings (defaults and overrides) for cef and leef; undefined for json. */
+  readonly profiles: Profiles | undefined;
+  /** Graph alerts and incidents name their own product in the header (mapping.product_per_service). */
+  readonly productPerService: boolean;
+  /** The whole syslog message must fit; undefined: no limit. */
+  readonly maxMessageBytes: number | undefined;
 }
 
 /**
- * Every problem of the options (each key alone, then together), with paths relative to the
- * destination (`mapping.fields.Actor`): what createFormatter throws as a ConfigError.
+ * Turns the options the schema accepted (and refineFormatOptions checked) into the formatter's config.
+ * Checks nothing: a problem found here would be a second, competing rule.
  */
-export function validateFormatOptions(options: FormatOptionsInput): ConfigIssue[] {
-  return resolve(options).issues;
-}
-
-/**
- * Options with defaults applied and the mapping resolved, for createFormatter; throws ConfigError
- * (E_CONFIG_INVALID) listing every problem.
- */
-export function parseFormatOptions(input: FormatOptionsInput): {
-  options: FormatOptions;
-  profiles: Profiles | undefined;
-} {
-  const { options, issues, profiles } = resolve(input);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { options, profiles };
+export function buildFormatConfig(options: FormatOptions): FormatConfig {
+  let profiles: Profiles | undefined;
+  if (options.format !== "json") {
+    const parsed =
+      options.leef_delimiter === undefined ? undefined : parseLeefDelimiter(options.leef_delimiter);
+    const delimiter = parsed === undefined || typeof parsed === "string" ? "\t" : parsed.char;
+    profiles = {
+      alerts: resolveMapping(options.format, options.mapping, delimiter, "alerts").profile,
+      incidents: resolveMapping(options.format, options.mapping, delimiter, "incidents").profile,
+    };
+  }
+  return {
+    format: options.format,
+    syslogHeader: {
+      style: options.syslog_header,
+      facility: FACILITIES[options.facility],
+      appName: options.app_name,
+      hostname: options.hostname,
+    },
+    vendor: options.header.vendor,
+    product: options.header.product,
+    productVersion: options.header.version,
+    leefVersion: options.leef_version,
+    leefDelimiter: options.leef_delimiter,
+    profiles,
+    productPerService: options.mapping?.product_per_service !== false,
+    maxMessageBytes: options.max_message_bytes,
+  };
 }

@@ -14,3 +14,13 @@ export const metricsSchema = z
   .prefault({});
 
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+
+/** What startMetricsServer takes. */
+export type MetricsServerConfig = Omit<MetricsConfig, "enabled">;
+
+/** The metrics server's config, or undefined when `metrics.enabled` is false (no server at all). */
+export function buildMetricsConfig(metrics: MetricsConfig): MetricsServerConfig | undefined {
+  if (!metrics.enabled) return undefined;
+  const { enabled: _enabled, ...server } = metrics;
+  return server;
+}

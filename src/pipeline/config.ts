@@ -24,3 +24,34 @@ export const selectionShape = {
 
 const selectionSchema = z.object(selectionShape);
 export type Selection = z.infer<typeof selectionSchema>;
+
+/** What createPipeline takes from the config: the schedule, the back-pressure limit and the routing. */
+export interface PipelineConfig {
+  /** poll.schedule (node-cron). */
+  schedule: string;
+  /** state.max_outbox: polling pauses while a destination has more undelivered events. */
+  maxOutbox: number;
+  /** poll.permanent_error_retry: how long a tenant rests after a permanent error. */
+  parkMs?: number;
+  /** Each destination's selection; createPipeline compiles them into one router. */
+  selections: ReadonlyArray<{ name: string } & Selection>;
+}
+
+/** The pipeline's settings, from the sections they are written in. */
+export function buildPipelineConfig(config: {
+  poll: { schedule: string; permanent_error_retry: number };
+  state: { max_outbox: number };
+  destinations: ReadonlyArray<{ name: string } & Selection>;
+}): PipelineConfig {
+  return {
+    schedule: config.poll.schedule,
+    maxOutbox: config.state.max_outbox,
+    parkMs: config.poll.permanent_error_retry,
+    selections: config.destinations.map(({ name, min_severity, include, exclude }) => ({
+      name,
+      min_severity,
+      include,
+      exclude,
+    })),
+  };
+}

@@ -77,3 +77,23 @@ export function resolveTransport(raw: RawTransportOptions): TransportOptions {
 export function usesTls(options: Pick<TransportOptions, "protocol" | "tls_enabled">): boolean {
   return options.protocol === "tls" || (options.protocol === "relp" && options.tls_enabled === true);
 }
+
+/** What createSink takes: the destination's name and its transport, protocol-dependent defaults filled in. */
+export type SinkConfig = TransportOptions & { name: string };
+
+/** The sink's part of a destination the schema accepted (its transform resolved the defaults). */
+export function buildSinkConfig(destination: SinkConfig): SinkConfig {
+  const { name, protocol, host, port, framing, tls, connect_timeout, write_timeout } = destination;
+  return {
+    name,
+    protocol,
+    host,
+    port,
+    framing,
+    tls,
+    connect_timeout,
+    write_timeout,
+    ...(destination.window_size === undefined ? {} : { window_size: destination.window_size }),
+    ...(destination.tls_enabled === undefined ? {} : { tls_enabled: destination.tls_enabled }),
+  };
+}

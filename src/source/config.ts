@@ -4,7 +4,7 @@ import { z } from "zod";
 import { duration, httpsUrl, int, name, nonEmpty } from "../config/types.js";
 import { GRAPH_SERVICE_SOURCES } from "../record.js";
 import { apiBaseOf, authorityOf, CLOUDS, REGIONS, SOURCES, tokenRequestOf } from "./clouds.js";
-import { parseProxyUrl, redactUrlCredentials } from "./proxy.js";
+import { type Env, type ProxySettings, parseProxyUrl, redactUrlCredentials, resolveProxy } from "./proxy.js";
 
 /** The SIEM API hosts per region, from Microsoft's "Pull detections using SIEM REST API" page. */
 export const REGION_API_URLS = {
@@ -224,4 +224,34 @@ export function apiUrlOf(tenant: TenantConfig): string {
 /** The proxy URL of a config, safe to print (credentials masked), for check-config and logs. */
 export function printableProxyUrl(proxy: ProxyConfig | undefined): string | undefined {
   return proxy?.url === undefined ? undefined : redactUrlCredentials(proxy.url);
+}
+
+/** One tenant's source, for createSource: the tenant (what its cloud and source imply filled in) and the poll settings. */
+export interface SourceConfig {
+  readonly tenant: TenantConfig;
+  readonly poll: PollConfig;
+}
+
+/** The source side: what every tenant shares (one HTTP client, one concurrency limit) and each tenant. */
+export interface SourcesConfig {
+  /** For createHttpClient: the proxy in force (`proxy`, else the environment's) and the extra CAs. */
+  readonly http: { readonly proxy: ProxySettings | undefined; readonly caFile: string | undefined };
+  /** poll.max_concurrent_requests: API calls in flight at once across all tenants. */
+  readonly maxConcurrentRequests: number;
+  readonly tenants: readonly SourceConfig[];
+}
+
+/**
+ * The source side of a config the schema accepted. `env` supplies the proxy when `proxy.url` is unset
+ * ($https_proxy, $no_proxy); throws E_CONFIG_INVALID for an unusable proxy URL there.
+ */
+export function buildSourceConfig(
+  config: { tenants: readonly TenantConfig[]; poll: PollConfig; proxy?: ProxyConfig | undefined },
+  env: Env,
+): SourcesConfig {
+  return {
+    http: { proxy: resolveProxy(config.proxy, env), caFile: config.proxy?.ca_file },
+    maxConcurrentRequests: config.poll.max_concurrent_requests,
+    tenants: config.tenants.map((tenant) => ({ tenant, poll: config.poll })),
+  };
 }

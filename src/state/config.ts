@@ -10,3 +10,19 @@ export const stateSchema = z
   .prefault({});
 
 export type StateConfig = z.infer<typeof stateSchema>;
+
+/** What createStore takes. */
+export type StoreConfig = StateConfig & {
+  /** Names of the configured destinations: each ingested detection gets one outbox row per name. */
+  destinations: readonly string[];
+  /** Opens an existing file without migrating or writing, and without the lock (the `status` command). */
+  readonly?: boolean;
+};
+
+/** The state section, with the destinations the outbox keeps rows for. */
+export function buildStateConfig(config: {
+  state: StateConfig;
+  destinations: ReadonlyArray<{ name: string }>;
+}): StoreConfig {
+  return { ...config.state, destinations: config.destinations.map((d) => d.name) };
+}
