@@ -3,6 +3,7 @@
 // (header lengths per format, the LEEF delimiter per version, mapping overrides against the CEF
 // dictionary). buildFormatConfig then turns the accepted options into the formatter's config, once.
 import { z } from "zod";
+import { keyDocs } from "../config/key-doc.js";
 import { int } from "../config/types.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { CEF_HEADER_LIMITS } from "./cef.js";
@@ -85,35 +86,80 @@ const mappingSchema = z.strictObject({
       if (Object.hasOwn(record, ""))
         ctx.addIssue({ code: "custom", message: "a field name must not be empty" });
     })
-    .default({}),
+    .default({})
+    .register(keyDocs, {
+      description: "Detection field -> output key; `null` drops the field (it is not re-added elsewhere)",
+      example: { Md5: "MicrosoftDefenderMd5", MachineGroup: "cs5", Actor: null },
+    }),
   /** CEF custom field (cs1...) -> its label. */
-  labels: keyedRecord(z.string({ error: "must be text" })).default({}),
+  labels: keyedRecord(z.string({ error: "must be text" }))
+    .default({})
+    .register(keyDocs, {
+      description: "CEF custom field (`cs1`...) -> its label; default: the field name",
+      example: { cs5: "MachineGroup" },
+    }),
   /** Output key -> a constant sent in every message. */
   constants: keyedRecord(
     z.union([z.string(), z.number()], { error: "must be text or a number" }).transform(String),
-  ).default({}),
+  )
+    .default({})
+    .register(keyDocs, {
+      description: "Output key -> a constant sent in every message",
+      example: { dvchost: "mde-forwarder-01" },
+    }),
   /** CEF: keys outside the dictionary allowed as targets. */
-  user_defined_keys: z.array(z.string().regex(KEY, "must be a key of letters and digits")).default([]),
+  user_defined_keys: z
+    .array(z.string().regex(KEY, "must be a key of letters and digits"))
+    .default([])
+    .register(keyDocs, {
+      description: "CEF: keys outside the ArcSight dictionary allowed as targets",
+      example: ["MicrosoftDefenderMd5"],
+    }),
   /** false: header.product on every event, whatever product raised it (see service-products.ts). */
-  product_per_service: z.boolean({ error: "must be true or false" }).default(true),
+  product_per_service: z
+    .boolean({ error: "must be true or false" })
+    .default(true)
+    .register(keyDocs, {
+      description: "A Graph alert or an incident names its own product in the header",
+      details:
+        "`product_per_service: true` gives a Graph alert of another product than Defender for Endpoint that " +
+        "product's name in the header, and an incident `Microsoft Defender XDR`; `false` pins every event to " +
+        "`header.product`, for SIEM content keyed on one product.",
+    }),
 });
 
 export const formatOptionsShape = {
-  format: z.enum(["cef", "leef", "json"], { error: "must be one of cef, leef, json" }).default("cef"),
+  format: z
+    .enum(["cef", "leef", "json"], { error: "must be one of cef, leef, json" })
+    .default("cef")
+    .register(keyDocs, { description: "CEF (ArcSight), LEEF (QRadar) or the detection as received (JSON)" }),
   syslog_header: z
     .enum(["rfc5424", "rfc3164", "none"], { error: "must be one of rfc5424, rfc3164, none" })
-    .default("rfc5424"),
-  facility: z.enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` }).default("local0"),
+    .default("rfc5424")
+    .register(keyDocs, { description: "The syslog header before the message, or none" }),
+  facility: z
+    .enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` })
+    .default("local0")
+    .register(keyDocs, { description: "Syslog facility of the PRI (`kern` ... `local7`)" }),
   app_name: z
     .string()
     .regex(/^[!-~]{1,48}$/, "must be 1-48 printable ASCII characters without spaces")
-    .default("mde-forwarder"),
+    .default("mde-forwarder")
+    .register(keyDocs, { description: "RFC 5424 APP-NAME; RFC 3164 TAG (reduced to 32 alphanumerics)" }),
   /** Defaults to the machine's host name at start-up. */
   hostname: z
     .string()
     .regex(/^[!-~]{1,255}$/, "must be 1-255 printable ASCII characters without spaces")
-    .optional(),
-  leef_version: z.enum(["1.0", "2.0"], { error: "must be 1.0 or 2.0" }).default("2.0"),
+    .optional()
+    .register(keyDocs, {
+      description: "HOSTNAME in the syslog header",
+      default: "this machine's host name",
+      example: "forwarder-01",
+    }),
+  leef_version: z
+    .enum(["1.0", "2.0"], { error: "must be 1.0 or 2.0" })
+    .default("2.0")
+    .register(keyDocs, { description: 'LEEF version (format `leef` only); quote it: `"2.0"`' }),
   /** LEEF 2.0 attribute delimiter: one character or `xHH`/`0xHH`; unset means TAB (`x09`). */
   leef_delimiter: z
     .string({ error: 'must be one character or its hex code, quoted: "^" or "x5E"' })
@@ -121,19 +167,54 @@ export const formatOptionsShape = {
       const parsed = parseLeefDelimiter(value);
       if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
     })
-    .optional(),
+    .optional()
+    .register(keyDocs, {
+      description: 'LEEF 2.0 attribute delimiter: one character (`"^"`) or its hex code (`"x5E"`), quoted',
+      default: "TAB (`x09`)",
+      example: "^",
+      details:
+        "The delimiter is TAB or printable ASCII other than letters, digits, space, `=`, `|`, `\\`; the hex " +
+        'code may also be written `"0x5E"`. Format `leef` with `leef_version: "2.0"` only.',
+    }),
   /** CEF and LEEF header: vendor, product and version. */
   header: z
     .strictObject({
-      vendor: headerText("Microsoft"),
-      product: headerText("Microsoft Defender ATP"),
-      version: headerText("2.0"),
+      vendor: headerText("Microsoft").register(keyDocs, {
+        description: "CEF and LEEF header vendor; at most 63 bytes",
+      }),
+      product: headerText("Microsoft Defender ATP").register(keyDocs, {
+        description: "CEF and LEEF header product; at most 63 bytes",
+      }),
+      version: headerText("2.0").register(keyDocs, {
+        description: 'CEF and LEEF header version; at most 31 bytes; quote it: `"2.0"`',
+      }),
     })
-    .prefault({}),
+    .prefault({})
+    .register(keyDocs, {
+      description: "The CEF and LEEF header; refused at start-up rather than cut",
+      details:
+        "`header.vendor`, `header.product` and `header.version` must be non-empty, without control characters, " +
+        "at most 63/63/31 bytes (CEF: after escaping `\\` and `|`; LEEF refuses `|`).",
+    }),
   /** Mapping overrides (cef, leef): see mapping-overrides.ts. */
-  mapping: mappingSchema.optional(),
+  mapping: mappingSchema.optional().register(keyDocs, {
+    description: "Overrides of the CEF/LEEF mapping (see Mapping overrides in the README)",
+    default: "unset (default mapping)",
+    details:
+      "Formats `cef` and `leef` only. An override changes only what it names; the rules for each key are in " +
+      "[Mapping overrides](../README.md#mapping-overrides).",
+  }),
   /** The whole syslog message (header included, framing not) must fit; unset means no limit. */
-  max_message_bytes: int({ min: MIN_MESSAGE_BYTES }).optional(),
+  max_message_bytes: int({ min: MIN_MESSAGE_BYTES })
+    .optional()
+    .register(keyDocs, {
+      description: "The whole syslog message (header included, framing not) must fit",
+      default: "2048 (udp), unset (tcp, tls, relp)",
+      example: 2048,
+      details:
+        "The longest values are cut first; a message that cannot fit is not sent and is counted as dropped " +
+        "(`too_large`).",
+    }),
 };
 
 const formatOptionsSchema = z.object(formatOptionsShape);
