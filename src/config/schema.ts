@@ -68,8 +68,10 @@ const CONFIG_NOTES = [
     "silently). `config/forwarder.reference.yaml` shows every key with its default; " +
     "`config/forwarder.example.yaml` is the minimal file. `mde-forwarder check-config` prints the effective " +
     "config, secrets masked.",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
   "**`$` in values.** In the file's string values, `${VAR}` and `${VAR:-default}` (also when `VAR` is empty) " +
     "expand from the environment, and `$$` is a literal `$`; an unset variable without default is an error, and " +
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
     "so is a `${` that starts neither form (`${1X}`, `${X-default}`, an unclosed `${`): write `$${` for a " +
     "literal `${`. Any other `$` is kept as is (`pa$word` stays `pa$word`, `pa$$word` becomes `pa$word`). The " +
     "value of a variable is used exactly as it is (never expanded again), and so is the content of a `*_file`: " +

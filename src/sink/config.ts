@@ -66,6 +66,7 @@ export const transportOptionsShape = {
     .string()
     .trim()
     .min(1, "must not be empty")
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
     .register(keyDocs, { description: "Receiver host name or address", example: "${SIEM_HOST:-127.0.0.1}" }),
   port: int({ min: 1, max: 65535 }).optional().register(keyDocs, {
     description: "Receiver port (RELP has no assigned port; rsyslog's examples use 2514)",

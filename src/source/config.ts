@@ -46,16 +46,19 @@ const tenantInputSchema = z.strictObject({
     }),
   tenant_id: nonEmpty().register(keyDocs, {
     description: "Azure AD tenant (directory) id",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
     example: "${MDE_TENANT_ID:-00000000-0000-0000-0000-000000000000}",
   }),
   client_id: nonEmpty().register(keyDocs, {
     description: "Application (client) id of the app registration",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
     example: "${MDE_CLIENT_ID:-00000000-0000-0000-0000-000000000001}",
   }),
   client_secret: nonEmpty().optional().register(keyDocs, {
     description: "The app's client secret: one credential is required (this or a certificate)",
     default: "one credential is required",
     secret: true,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
     example: "${MDE_CLIENT_SECRET:-change-me}",
     reference: "set",
   }),
@@ -330,11 +333,9 @@ export const pollSchema = z
           "The overlap catches detections that appear in the API after later ones; re-read detections are " +
           "dropped by FullId.",
       }),
-    max_per_request: int({ min: 1, max: 100_000 })
-      .default(5000)
-      .register(keyDocs, {
-        description: "Sent as `limit`; a response with this many detections splits the window",
-      }),
+    max_per_request: int({ min: 1, max: 100_000 }).default(5000).register(keyDocs, {
+      description: "Sent as `limit`; a response with this many detections splits the window",
+    }),
     request_timeout: duration({ min: 1_000 })
       .default(60_000)
       .register(keyDocs, { description: "One API or token request, the whole response included" }),
@@ -417,6 +418,7 @@ export const proxySchema = z
     password: z.string().min(1, "must not be empty").optional().register(keyDocs, {
       description: "The proxy password, with `username`",
       secret: true,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
       example: "${PROXY_PASSWORD}",
     }),
   })
