@@ -88,7 +88,7 @@ const mappingSchema = z.strictObject({
     })
     .default({})
     .register(keyDocs, {
-      description: "Detection field -> output key; `null` drops the field (it is not re-added elsewhere)",
+      description: "Detection field -> output key; `null` drops the field (not re-added elsewhere)",
       example: { Md5: "MicrosoftDefenderMd5", MachineGroup: "cs5", Actor: null },
     }),
   /** CEF custom field (cs1...) -> its label. */
@@ -140,7 +140,7 @@ export const formatOptionsShape = {
   facility: z
     .enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` })
     .default("local0")
-    .register(keyDocs, { description: "Syslog facility of the PRI (`kern` ... `local7`)" }),
+    .register(keyDocs, { description: "Syslog facility of the PRI" }),
   app_name: z
     .string()
     .regex(/^[!-~]{1,48}$/, "must be 1-48 printable ASCII characters without spaces")
@@ -169,12 +169,12 @@ export const formatOptionsShape = {
     })
     .optional()
     .register(keyDocs, {
-      description: 'LEEF 2.0 attribute delimiter: one character (`"^"`) or its hex code (`"x5E"`), quoted',
+      description: 'LEEF 2.0 attribute delimiter: one character (`"^"`) or its hex code (`"x5E"`)',
       default: "TAB (`x09`)",
       example: "^",
       details:
-        "The delimiter is TAB or printable ASCII other than letters, digits, space, `=`, `|`, `\\`; the hex " +
-        'code may also be written `"0x5E"`. Format `leef` with `leef_version: "2.0"` only.',
+        "Quote it. The delimiter is TAB or printable ASCII other than letters, digits, space, `=`, `|`, `\\`; " +
+        'the hex code may also be written `"0x5E"`. Format `leef` with `leef_version: "2.0"` only.',
     }),
   /** CEF and LEEF header: vendor, product and version. */
   header: z
@@ -209,7 +209,7 @@ export const formatOptionsShape = {
     .optional()
     .register(keyDocs, {
       description: "The whole syslog message (header included, framing not) must fit",
-      default: "2048 (udp), unset (tcp, tls, relp)",
+      default: "udp: 2048; else unset",
       example: 2048,
       details:
         "The longest values are cut first; a message that cannot fit is not sent and is counted as dropped " +

@@ -10,11 +10,14 @@ export const metricsSchema = z
     host: z.string().trim().min(1).default("0.0.0.0").register(keyDocs, { description: "Listen address" }),
     port: int({ min: 0, max: 65535 }).default(9464).register(keyDocs, { description: "Listen port" }),
     /** Open connections at once; past it the oldest one that has no request in progress is closed. */
-    max_connections: int({ min: 2, max: 10_000 }).default(64).register(keyDocs, {
-      description: "Connections open at once; beyond it the oldest without a request in progress is closed",
-      details:
-        "See [Metrics and health](../README.md#metrics-and-health) for how the server stays answerable.",
-    }),
+    max_connections: int({ min: 2, max: 10_000 })
+      .default(64)
+      .register(keyDocs, {
+        description: "Connections open at once (see below)",
+        details:
+          "Beyond it, the oldest connection without a request in progress is closed. See [Metrics and " +
+          "health](../README.md#metrics-and-health) for how the server stays answerable.",
+      }),
     /** A client must send its whole request within this from connecting (slow clients are dropped). */
     header_timeout: duration({ min: 100 })
       .default(5_000)

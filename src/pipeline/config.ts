@@ -29,7 +29,8 @@ export const selectionShape = {
     .enum(SEVERITY_ORDER, { error: `must be one of ${SEVERITY_ORDER.join(", ")}` })
     .optional()
     .register(keyDocs, {
-      description: "Less severe detections are not sent here; a severity outside the four levels always is",
+      description: "Less severe detections are not sent here",
+      details: "A severity outside the four levels is always sent.",
       default: "unset (all)",
       example: "medium",
     }),

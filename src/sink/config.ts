@@ -70,15 +70,15 @@ export const transportOptionsShape = {
     .register(keyDocs, { description: "Receiver host name or address", example: "${SIEM_HOST:-127.0.0.1}" }),
   port: int({ min: 1, max: 65535 }).optional().register(keyDocs, {
     description: "Receiver port (RELP has no assigned port; rsyslog's examples use 2514)",
-    default: "514 (udp, tcp), 6514 (tls), 2514 (relp)",
+    default: "514; tls: 6514; relp: 2514",
     example: 514,
   }),
   framing: z
     .enum(["lf", "octet-counting"], { error: "must be lf or octet-counting" })
     .optional()
     .register(keyDocs, {
-      description: "RFC 6587 / RFC 5425 framing; not for udp and relp (RELP frames each message itself)",
-      default: "`lf` (tcp), `octet-counting` (tls)",
+      description: "RFC 6587 / RFC 5425 framing; not for udp and relp (RELP frames each message)",
+      default: "`lf`; tls: `octet-counting`",
       example: "lf",
     }),
   tls: tlsObjectSchema.optional().register(keyDocs, {
@@ -104,8 +104,9 @@ export const transportOptionsShape = {
     .default(10_000)
     .register(keyDocs, { description: "One connection attempt" }),
   write_timeout: duration({ min: 100 }).default(30_000).register(keyDocs, {
-    description: "A write the receiver does not take within this fails the connection (it is resent)",
-    details: "relp: also messages left this long without an answer.",
+    description: "A write the receiver does not take within this fails the connection",
+    details:
+      "The messages of a failed connection are resent. relp: also messages left this long without an answer.",
   }),
 };
 

@@ -31,9 +31,9 @@ const tenantInputSchema = z.strictObject({
     .enum(SOURCES, { error: "must be one of siem, alerts, graph, incidents" })
     .default("siem")
     .register(keyDocs, {
-      description: "The API this tenant is read from (see below)",
+      description: "The API this tenant is read from",
       details:
-        "`source` picks the API: `siem` (the SIEM API), `alerts` (Defender for Endpoint Alerts API), `graph` " +
+        "`siem` (the SIEM API), `alerts` (Defender for Endpoint Alerts API), `graph` " +
         "(Microsoft Graph `security/alerts_v2`: the alerts of every Defender product), `incidents` (Microsoft " +
         "Graph `security/incidents`); see [Sources](../README.md#sources). New tenants start with `graph`: " +
         "Microsoft closed the SIEM API to new customers in 2021.",
@@ -42,7 +42,7 @@ const tenantInputSchema = z.strictObject({
     .enum(CLOUDS, { error: "must be one of global, gcc, gcc-high, dod" })
     .default("global")
     .register(keyDocs, {
-      description: "Picks the token authority and the API hosts (see National clouds below)",
+      description: "Picks the token authority and the API hosts (national clouds)",
     }),
   tenant_id: nonEmpty().register(keyDocs, {
     description: "Azure AD tenant (directory) id",
@@ -55,7 +55,7 @@ const tenantInputSchema = z.strictObject({
     example: "${MDE_CLIENT_ID:-00000000-0000-0000-0000-000000000001}",
   }),
   client_secret: nonEmpty().optional().register(keyDocs, {
-    description: "The app's client secret: one credential is required (this or a certificate)",
+    description: "The app's client secret",
     default: "one credential is required",
     secret: true,
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
@@ -83,14 +83,14 @@ const tenantInputSchema = z.strictObject({
     .enum(REGIONS, { error: "must be one of eu, us, uk" })
     .optional()
     .register(keyDocs, {
-      description: "siem: picks the API host; alerts: an optional geo host",
-      default: "siem/global: required unless `api_url`",
+      description: "The API host (siem) or an optional geo host (alerts)",
+      default: "see below",
       sources: ["siem", "alerts"],
       example: "eu",
       reference: "set",
       details:
-        "siem: `eu`, `us`, `uk` picks `https://wdatp-alertexporter-{region}.windows.com` (the US Gov clouds " +
-        "have one host, so no region is needed). alerts: optional geo host " +
+        "siem: `eu`, `us`, `uk` picks `https://wdatp-alertexporter-{region}.windows.com`; required on the " +
+        "global cloud unless `api_url` is set (the US Gov clouds have one host, so no region is needed). alerts: optional geo host " +
         "`https://api-{region}.securitycenter.microsoft.com`. Not used by graph and incidents (set `cloud` " +
         "for a national cloud).",
     }),
@@ -102,7 +102,7 @@ const tenantInputSchema = z.strictObject({
   authority_host: httpsUrl()
     .optional()
     .register(keyDocs, {
-      description: "Host of the token endpoint (see below)",
+      description: "Host of the token endpoint",
       default: "from `cloud`",
       example: "https://login.microsoftonline.com",
       details:
@@ -121,7 +121,7 @@ const tenantInputSchema = z.strictObject({
     .optional()
     .register(keyDocs, {
       description: "A v2 token's scope; set on a siem tenant to take a v2 token instead of v1",
-      default: "per source (see below)",
+      default: "per source",
       example: "https://api.securitycenter.microsoft.com/.default",
       details:
         "alerts: `{Alerts API root}/.default`; graph and incidents: `{Graph root}/.default`; siem: none (a v1 " +
@@ -146,20 +146,19 @@ const tenantInputSchema = z.strictObject({
     .min(1, "must name at least one service (leave the key out to read every service)")
     .optional()
     .register(keyDocs, {
-      description: "Keep only the alerts of these products (a `$filter` Graph applies itself)",
+      description: "Keep only the alerts of these products (a `$filter` on Graph's side)",
       default: "unset (every service)",
       sources: ["graph"],
       example: ["microsoftDefenderForEndpoint", "microsoftSentinel"],
       details:
         "Graph's `serviceSource` values, e.g. `[microsoftDefenderForEndpoint, microsoftDefenderForOffice365, " +
-        "microsoftSentinel]`; the values are listed under [Sources](../README.md#sources), and an unknown one " +
-        "is an error.",
+        "microsoftSentinel]` (what each covers: [Sources](../README.md#sources)); an unknown one is an error.",
     }),
   machine_groups: z
     .array(nonEmpty())
     .optional()
     .register(keyDocs, {
-      description: "Device groups to pull from, sent as repeated `machinegroups` parameters",
+      description: "Device groups to pull from (repeated `machinegroups` parameters)",
       default: "`[]` (all)",
       sources: ["siem"],
       example: ["UKMachines", "FranceMachines"],
@@ -316,9 +315,10 @@ export const pollSchema = z
       .default("*/1 * * * *")
       .refine((s) => validateCron(s), "is not a valid cron expression (5 fields, or 6 with seconds)")
       .register(keyDocs, {
-        description:
-          "node-cron expression (5 fields, or 6 with seconds); every tenant is also polled at start",
-        details: "A tenant whose poll is still running when the schedule fires skips that tick.",
+        description: "node-cron expression (5 fields, or 6 with seconds)",
+        details:
+          "Every tenant is also polled once at start. A tenant whose poll is still running when the schedule " +
+          "fires skips that tick.",
       }),
     lookback: duration({ min: 1_000 })
       .default(2 * 3_600_000)
