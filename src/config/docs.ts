@@ -75,7 +75,7 @@ function rangeText(t: ValueType): string {
     if (t.min !== undefined) return `integer ≥ ${n(t.min)}`;
     return "integer";
   }
-  if (t.type === "name") return "name";
+  if (t.type === "name") return "`[a-z0-9_-]+`, ≤ 64";
   if (t.type === "url") return "URL";
   return t.type;
 }
