@@ -10,7 +10,7 @@
 // case per round) tune it.
 import { readFileSync } from "node:fs";
 import { arch, cpus, platform } from "node:os";
-import { createFormatter, type FormatOptionsInput } from "../src/format/index.js";
+import { createFormatter, type FormatOptionsInput, formatConfigFrom } from "../src/format/index.js";
 import type { Detection } from "../src/record.js";
 import { num, publish, ratio, table, targetsTable } from "./support/report.js";
 
@@ -86,7 +86,7 @@ for (const { name: detectionName, detection } of detections) {
     },
   ];
   for (const { name, options } of encoders) {
-    const formatter = createFormatter(options, deps);
+    const formatter = createFormatter(formatConfigFrom(options), deps);
     const bytes = formatter.format(detection).bytes.length;
     group.push({
       detection: detectionName,

@@ -19,7 +19,7 @@ import { formatTimestamp, TICKS_PER_MS, ticksFromMs } from "../../src/timestamp.
 // while src/ changes under the benchmark (typed from src/, which dist/ is built from).
 type FormatModule = typeof import("../../src/format/index.js");
 type FramingModule = typeof import("../../src/sink/framing.js");
-const { createFormatter } = (await import(
+const { createFormatter, formatConfigFrom } = (await import(
   new URL("../../dist/format/index.js", import.meta.url).href
 )) as FormatModule;
 const { frameMessages } = (await import(
@@ -54,7 +54,7 @@ const tokenResponse = await fetch(`${args.url}/${DEMO_TENANT.tenantId}/oauth2/to
 });
 const token = ((await tokenResponse.json()) as { access_token: string }).access_token;
 
-const formatter = createFormatter({ format: "cef" }, { hostname: os.hostname() });
+const formatter = createFormatter(formatConfigFrom({ format: "cef" }), { hostname: os.hostname() });
 const socket = net.connect(args.port, "127.0.0.1");
 await once(socket, "connect");
 

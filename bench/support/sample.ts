@@ -1,7 +1,7 @@
 // Benchmark inputs built the real way: detections from the simulator's generator (~2 kB, Microsoft's
 // field set), dedupe keys shaped like real FullIds, and CEF messages from the real formatter.
 import { randomBytes } from "node:crypto";
-import { createFormatter } from "../../src/format/index.js";
+import { createFormatter, formatConfigFrom } from "../../src/format/index.js";
 import type { DetectionRecord } from "../../src/record.js";
 import { toDetectionRecord } from "../../src/record.js";
 import { createDetectionGenerator } from "../../src/simulator/detections.js";
@@ -22,7 +22,12 @@ export function sampleDetections(n: number, seed = 7): Record<string, unknown>[]
 /** The destination format the benchmarks use: CEF behind an RFC 5424 header, as the default config. */
 export function cefFormatter() {
   return createFormatter(
-    { format: "cef", syslog_header: "rfc5424", facility: "local0", app_name: "mde-forwarder" },
+    formatConfigFrom({
+      format: "cef",
+      syslog_header: "rfc5424",
+      facility: "local0",
+      app_name: "mde-forwarder",
+    }),
     { hostname: "bench" },
   );
 }

@@ -2,7 +2,9 @@
 // their YAML form) with every secret masked. Exit 0 valid, 78 invalid.
 import { stringify } from "yaml";
 import type { LoadedConfig } from "../config/load.js";
-import { type Config, SECRET_KEYS } from "../config/schema.js";
+import { type Config, configSchema, SECRET_KEYS } from "../config/schema.js";
+import { allKeys, unwrap } from "../config/schema-walk.js";
+import { formatDuration } from "../config/types.js";
 import { EXIT } from "../errors.js";
 import { usesTls } from "../sink/config.js";
 import { redactUrlCredentials } from "../source/proxy.js";
@@ -10,16 +12,12 @@ import { maskUrlCredentials } from "../url-credentials.js";
 import type { CliValues } from "./args.js";
 import { loadConfigOrReport } from "./common.js";
 
-const DURATION_KEYS = new Set([
-  "lookback",
-  "overlap",
-  "request_timeout",
-  "permanent_error_retry",
-  "retention",
-  "connect_timeout",
-  "write_timeout",
-  "header_timeout",
-]);
+/** Keys printed in their YAML form (`2h`, not 7200000): every duration of the schema. */
+const DURATION_KEYS = new Set(
+  allKeys(configSchema)
+    .filter((k) => unwrap(k.schema).valueType?.type === "duration")
+    .map((k) => k.key),
+);
 
 export async function checkConfigCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
@@ -94,15 +92,4 @@ function mask(value: unknown, path: string, secretFiles: ReadonlyMap<string, str
     }
   }
   return out;
-}
-
-export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1_000],
-  ];
-  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
 }

@@ -3,20 +3,20 @@
 import { hostname } from "node:os";
 import type { Config } from "../config/schema.js";
 import { ConfigError, type ConfigIssue, type ForwarderError } from "../errors.js";
-import { createFormatter } from "../format/index.js";
+import { buildFormatConfig, createFormatter } from "../format/index.js";
 import type { Logger } from "../log.js";
+import { buildMetricsConfig } from "../metrics/config.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
-import { createPipeline, type Pipeline } from "../pipeline/index.js";
+import { buildPipelineConfig, createPipeline, type Pipeline } from "../pipeline/index.js";
 import type { PollProgress } from "../pipeline/poll.js";
-import { createRouter } from "../pipeline/route.js";
 import { QUARANTINE_REASONS } from "../record.js";
+import { buildSinkConfig } from "../sink/config.js";
 import { createSink } from "../sink/index.js";
 import { createHttpClient } from "../source/http.js";
-import { createSource } from "../source/index.js";
-import { resolveProxy } from "../source/proxy.js";
+import { buildSourceConfig, createSource } from "../source/index.js";
 import { createSemaphore } from "../source/rate-limit.js";
-import { createStore, type Store } from "../state/index.js";
+import { buildStateConfig, createStore, type Store } from "../state/index.js";
 
 export interface Forwarder {
   readonly pipeline: Pipeline;
@@ -46,12 +46,7 @@ export interface Shared {
 export function buildForwarder(config: Config, deps: ForwarderDeps, shared?: Shared): Forwarder {
   const { log } = deps;
   const metrics = shared?.metrics ?? createMetrics();
-  const store =
-    shared?.store ??
-    createStore(
-      { ...config.state, destinations: config.destinations.map((d) => d.name) },
-      { log, clock: deps.clock },
-    );
+  const store = shared?.store ?? createStore(buildStateConfig(config), { log, clock: deps.clock });
   try {
     const pipeline = buildPipeline(config, deps, { store, metrics });
     return {
@@ -82,14 +77,11 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
     );
   }
   // One HTTP client (proxy, CA bundle) and one concurrency limit for every tenant.
-  const http = createHttpClient({
-    proxy: resolveProxy(config.proxy, process.env),
-    caFile: config.proxy?.ca_file,
-    log,
-  });
-  const concurrency = createSemaphore(config.poll.max_concurrent_requests);
-  const sources = config.tenants.map((tenant) =>
-    createSource(tenant, config.poll, { log, metrics, clock: deps.clock, http, concurrency }),
+  const source = buildSourceConfig(config, process.env);
+  const http = createHttpClient({ ...source.http, log });
+  const concurrency = createSemaphore(source.maxConcurrentRequests);
+  const sources = source.tenants.map((tenant) =>
+    createSource(tenant, { log, metrics, clock: deps.clock, http, concurrency }),
   );
   const host = hostname();
   // Counters exist at 0 from the start: Prometheus' increase() never sees a counter's first value, so an
@@ -112,11 +104,12 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
     for (const reason of ["too_large", "destination_removed"]) {
       metrics.eventsDropped.inc({ ...labels, reason }, 0);
     }
+    const format = buildFormatConfig(d);
     return {
       name: d.name,
-      maxMessageBytes: d.max_message_bytes,
-      formatter: createFormatter(d, { hostname: host }),
-      sink: createSink(d, {
+      maxMessageBytes: format.maxMessageBytes,
+      formatter: createFormatter(format, { hostname: host }),
+      sink: createSink(buildSinkConfig(d), {
         log,
         confirmAfterMs: deps.confirmAfterMs,
         onUpChange: (up) => metrics.destinationUp.set(labels, up ? 1 : 0),
@@ -124,16 +117,13 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
       }),
     };
   });
-  return createPipeline(
-    { sources, destinations, store },
-    {
-      schedule: config.poll.schedule,
-      maxOutbox: config.state.max_outbox,
-      parkMs: config.poll.permanent_error_retry,
-      router: createRouter(config.destinations),
-    },
-    { log, metrics, clock: deps.clock, onFatal: deps.onFatal, onProgress: deps.onProgress },
-  );
+  return createPipeline({ sources, destinations, store }, buildPipelineConfig(config), {
+    log,
+    metrics,
+    clock: deps.clock,
+    onFatal: deps.onFatal,
+    onProgress: deps.onProgress,
+  });
 }
 
 export interface RunningDaemon {
@@ -157,8 +147,9 @@ export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<
   let active = config;
   let metricsServer: MetricsServer | undefined;
   try {
-    if (config.metrics.enabled) {
-      metricsServer = await startMetricsServer(config.metrics, {
+    const metricsConfig = buildMetricsConfig(config.metrics);
+    if (metricsConfig !== undefined) {
+      metricsServer = await startMetricsServer(metricsConfig, {
         log: deps.log,
         metrics: shared.metrics,
         readiness: () => current.pipeline.readiness(),

@@ -2,6 +2,7 @@
 // failing. Exit 0 when every poll succeeded and everything was delivered; 1 otherwise.
 import { EXIT } from "../errors.js";
 import { createLogger } from "../log.js";
+import { buildLogConfig } from "../config/log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { CliValues } from "./args.js";
 import { configNotices, configWarnings } from "./check-config.js";
@@ -18,8 +19,7 @@ export async function onceCommand(values: CliValues): Promise<number> {
   const { config } = loaded.loaded;
   const progress = createProgressLine();
   const log = createLogger({
-    level: config.log.level,
-    format: config.log.format,
+    ...buildLogConfig(config.log),
     // On a terminal, log lines are written above the progress line, never into it.
     wrap: (out) => progress.wrap(out),
   });

@@ -3,6 +3,7 @@
 import { loadConfigFile } from "../config/load.js";
 import { ConfigError, EXIT, type ForwarderError, toForwarderError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
+import { buildLogConfig } from "../config/log.js";
 import type { CliValues } from "./args.js";
 import { configNotices, configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";
@@ -14,7 +15,7 @@ export async function runCommand(values: CliValues): Promise<number> {
   const loaded = loadConfigOrReport(values);
   if (!loaded.ok) return loaded.exitCode;
   const { config, file } = loaded.loaded;
-  const log = createLogger({ level: config.log.level, format: config.log.format });
+  const log = createLogger(buildLogConfig(config.log));
   for (const warning of configWarnings(config)) log.warn({ warning }, "Config warning.");
   for (const notice of configNotices(config)) log.warn({ notice }, "Config notice.");
   let onFatal: (error: ForwarderError) => void = () => {};

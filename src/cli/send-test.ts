@@ -3,8 +3,10 @@
 import { hostname } from "node:os";
 import type { DestinationConfig } from "../config/schema.js";
 import { EXIT, toForwarderError } from "../errors.js";
-import { createFormatter } from "../format/index.js";
+import { buildFormatConfig, createFormatter } from "../format/index.js";
 import { createLogger } from "../log.js";
+import { buildLogConfig } from "../config/log.js";
+import { buildSinkConfig } from "../sink/config.js";
 import { createSink } from "../sink/index.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import type { CliValues } from "./args.js";
@@ -34,15 +36,12 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
     return EXIT.USAGE;
   }
   // stdout is what was sent; log lines go to stderr.
-  const log = createLogger({
-    level: config.log.level === "info" ? "warn" : config.log.level,
-    format: config.log.format,
-    output: "stderr",
-  });
+  const { level, format } = buildLogConfig(config.log);
+  const log = createLogger({ level: level === "info" ? "warn" : level, format, output: "stderr" });
   const detection = sampleDetection(Date.now());
   let failed = 0;
   for (const d of targets) {
-    const message = createFormatter(d, { hostname: hostname() }).format(detection);
+    const message = createFormatter(buildFormatConfig(d), { hostname: hostname() }).format(detection);
     const where = `${d.name} (${d.protocol}://${d.host}:${d.port}${transportNote(d)})`;
     if (message.tooLarge) {
       failed++;
@@ -51,7 +50,7 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
       );
       continue;
     }
-    const sink = createSink(d, { log });
+    const sink = createSink(buildSinkConfig(d), { log });
     try {
       const result = await sink.send([message.bytes]);
       if (result.dropped.length > 0) {

@@ -5,8 +5,10 @@ import type { Config } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
 import { EXIT } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
+import { buildLogConfig } from "../config/log.js";
 import {
   acquireStateLock,
+  buildStateConfig,
   createStore,
   type QuarantinedRecord,
   type Store,
@@ -52,7 +54,7 @@ export async function resetCheckpointCommand(values: CliValues): Promise<number>
       : ticksToMs(parseTimestamp(target.checkpoint) ?? 0n) - config.poll.overlap - CLOCK_SKEW_MS;
   let store: Store;
   try {
-    store = createStore({ ...config.state, destinations: config.destinations.map((d) => d.name) }, { log });
+    store = createStore(buildStateConfig(config), { log });
   } catch (err) {
     return reportFatal(err);
   }
@@ -92,11 +94,12 @@ export async function exportOutboxCommand(values: CliValues): Promise<number> {
   if (!loaded.ok) return loaded.exitCode;
   const { config } = loaded.loaded;
   const log = stderrLogger(config);
-  const configured = config.destinations.map((d) => d.name);
+  const stateConfig = buildStateConfig(config);
+  const configured = stateConfig.destinations;
   let store: Store;
   try {
     // Read-only: exporting changes nothing; the lock below keeps everyone else from changing anything.
-    store = createStore({ ...config.state, destinations: configured, readonly: true }, { log });
+    store = createStore({ ...stateConfig, readonly: true }, { log });
   } catch (err) {
     return reportFatal(err);
   }
@@ -340,8 +343,8 @@ export function parseTarget(value: string, now: number): Target {
  * it all, so only warnings (and debug when asked for) are logged.
  */
 function stderrLogger(config: Config): Logger {
-  const level = config.log.level === "info" ? "warn" : config.log.level;
-  return createLogger({ level, format: config.log.format, output: "stderr" });
+  const { level, format } = buildLogConfig(config.log);
+  return createLogger({ level: level === "info" ? "warn" : level, format, output: "stderr" });
 }
 
 function usage(command: string, problem: string): number {

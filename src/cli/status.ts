@@ -5,6 +5,7 @@ import path from "node:path";
 import { EXIT, redactCredentials } from "../errors.js";
 import { silentLogger } from "../log.js";
 import {
+  buildStateConfig,
   createStore,
   type DestinationStatus,
   inspectStateLock,
@@ -40,10 +41,7 @@ export async function statusCommand(values: CliValues): Promise<number> {
   const { config } = loaded.loaded;
   let status: ReturnType<ReturnType<typeof createStore>["status"]>;
   try {
-    const store = createStore(
-      { ...config.state, destinations: config.destinations.map((d) => d.name), readonly: true },
-      { log: silentLogger() },
-    );
+    const store = createStore({ ...buildStateConfig(config), readonly: true }, { log: silentLogger() });
     try {
       status = store.status();
     } finally {

@@ -1,5 +1,6 @@
 // Small zod building blocks shared by every module's config schema.
 import { z } from "zod";
+import { valueTypes } from "./key-doc.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -15,7 +16,7 @@ export function parseDuration(value: string | number): number | undefined {
 /** A duration in the YAML (`5m`), in milliseconds once parsed. */
 export function duration(options: { min?: number } = {}) {
   const min = options.min ?? 0;
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const schema = z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
       ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (use 30s, 5m, 2h, 7d)` });
@@ -27,6 +28,7 @@ export function duration(options: { min?: number } = {}) {
     }
     return ms;
   });
+  return schema.register(valueTypes, { type: "duration", min });
 }
 
 /** An integer that may arrive as a string after `${VAR}` expansion. */
@@ -34,7 +36,7 @@ export function int(options: { min?: number; max?: number } = {}) {
   let schema = z.number().int("must be a whole number");
   if (options.min !== undefined) schema = schema.min(options.min, `must be at least ${options.min}`);
   if (options.max !== undefined) schema = schema.max(options.max, `must be at most ${options.max}`);
-  return z
+  const parsed = z
     .union(
       [
         z.number(),
@@ -48,13 +50,16 @@ export function int(options: { min?: number; max?: number } = {}) {
       },
     )
     .pipe(schema);
+  return parsed.register(valueTypes, { type: "integer", ...options });
 }
 
 export function bool() {
-  return z.union([
-    z.boolean(),
-    z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"),
-  ]);
+  return z
+    .union([
+      z.boolean(),
+      z.enum(["true", "false"], { error: "must be true or false" }).transform((v) => v === "true"),
+    ])
+    .register(valueTypes, { type: "boolean" });
 }
 
 /** `[a-z0-9_-]+`: tenant and destination names, used in state, logs and metric labels. */
@@ -63,7 +68,8 @@ export function name() {
     .string()
     .min(1, "must not be empty")
     .max(64, "must be at most 64 characters")
-    .regex(/^[a-z0-9_-]+$/, "must match [a-z0-9_-]+");
+    .regex(/^[a-z0-9_-]+$/, "must match [a-z0-9_-]+")
+    .register(valueTypes, { type: "name" });
 }
 
 export function nonEmpty() {
@@ -98,7 +104,20 @@ export function httpsUrl() {
         return z.NEVER;
       }
       return value.replace(/\/+$/, "");
-    });
+    })
+    .register(valueTypes, { type: "url" });
+}
+
+/** A duration in its YAML form: `2h`, `5m`, `250ms` (the largest unit that divides it). */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+  ];
+  for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -124,19 +143,31 @@ export function parseByteSize(value: string | number): number | undefined {
 export function byteSize(options: { min?: number; max?: number } = {}) {
   const min = options.min ?? 0;
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const bytes = parseByteSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `"${value}" is not a size (use 64MiB, 512KiB, 1GiB or bytes)`,
-      });
-      return z.NEVER;
-    }
-    if (bytes < min || bytes > max) {
-      ctx.addIssue({ code: "custom", message: `must be between ${min} and ${max} bytes` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+  return z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      const bytes = parseByteSize(value);
+      if (bytes === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${value}" is not a size (use 64MiB, 512KiB, 1GiB or bytes)`,
+        });
+        return z.NEVER;
+      }
+      if (bytes < min || bytes > max) {
+        ctx.addIssue({ code: "custom", message: `must be between ${min} and ${max} bytes` });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .register(valueTypes, { type: "size", min, max });
+}
+
+/** A size in its YAML form: `64MiB`, `512KiB`, `1GiB` (the largest binary unit that divides it), else bytes. */
+export function formatByteSize(bytes: number): string {
+  for (const unit of ["GiB", "MiB", "KiB"]) {
+    const size = SIZE_UNITS[unit.toLowerCase()] ?? 1;
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
 }

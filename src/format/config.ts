@@ -1,7 +1,9 @@
 // Per-destination format options: what the message looks like, before framing. The shape checks each
-// key alone; checkFormatOptions adds the rules that tie keys together (header lengths per format, the
-// LEEF delimiter per version, mapping overrides against the CEF dictionary). Both run at start-up.
+// key alone; refineFormatOptions, run by the destination schema, adds the rules that tie keys together
+// (header lengths per format, the LEEF delimiter per version, mapping overrides against the CEF
+// dictionary). buildFormatConfig then turns the accepted options into the formatter's config, once.
 import { z } from "zod";
+import { keyDocs } from "../config/key-doc.js";
 import { int } from "../config/types.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { CEF_HEADER_LIMITS } from "./cef.js";
@@ -84,35 +86,80 @@ const mappingSchema = z.strictObject({
       if (Object.hasOwn(record, ""))
         ctx.addIssue({ code: "custom", message: "a field name must not be empty" });
     })
-    .default({}),
+    .default({})
+    .register(keyDocs, {
+      description: "Detection field -> output key; `null` drops the field (not re-added elsewhere)",
+      example: { Md5: "MicrosoftDefenderMd5", MachineGroup: "cs5", Actor: null },
+    }),
   /** CEF custom field (cs1...) -> its label. */
-  labels: keyedRecord(z.string({ error: "must be text" })).default({}),
+  labels: keyedRecord(z.string({ error: "must be text" }))
+    .default({})
+    .register(keyDocs, {
+      description: "CEF custom field (`cs1`...) -> its label; default: the field name",
+      example: { cs5: "MachineGroup" },
+    }),
   /** Output key -> a constant sent in every message. */
   constants: keyedRecord(
     z.union([z.string(), z.number()], { error: "must be text or a number" }).transform(String),
-  ).default({}),
+  )
+    .default({})
+    .register(keyDocs, {
+      description: "Output key -> a constant sent in every message",
+      example: { dvchost: "mde-forwarder-01" },
+    }),
   /** CEF: keys outside the dictionary allowed as targets. */
-  user_defined_keys: z.array(z.string().regex(KEY, "must be a key of letters and digits")).default([]),
+  user_defined_keys: z
+    .array(z.string().regex(KEY, "must be a key of letters and digits"))
+    .default([])
+    .register(keyDocs, {
+      description: "CEF: keys outside the ArcSight dictionary allowed as targets",
+      example: ["MicrosoftDefenderMd5"],
+    }),
   /** false: header.product on every event, whatever product raised it (see service-products.ts). */
-  product_per_service: z.boolean({ error: "must be true or false" }).default(true),
+  product_per_service: z
+    .boolean({ error: "must be true or false" })
+    .default(true)
+    .register(keyDocs, {
+      description: "A Graph alert or an incident names its own product in the header",
+      details:
+        "`product_per_service: true` gives a Graph alert of another product than Defender for Endpoint that " +
+        "product's name in the header, and an incident `Microsoft Defender XDR`; `false` pins every event to " +
+        "`header.product`, for SIEM content keyed on one product.",
+    }),
 });
 
 export const formatOptionsShape = {
-  format: z.enum(["cef", "leef", "json"], { error: "must be one of cef, leef, json" }).default("cef"),
+  format: z
+    .enum(["cef", "leef", "json"], { error: "must be one of cef, leef, json" })
+    .default("cef")
+    .register(keyDocs, { description: "CEF (ArcSight), LEEF (QRadar) or the detection as received (JSON)" }),
   syslog_header: z
     .enum(SYSLOG_HEADER_STYLES, { error: "must be one of rfc5424, rfc3164, none" })
-    .default("rfc5424"),
-  facility: z.enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` }).default("local0"),
+    .default("rfc5424")
+    .register(keyDocs, { description: "The syslog header before the message, or none" }),
+  facility: z
+    .enum(facilityNames, { error: `must be one of ${facilityNames.join(", ")}` })
+    .default("local0")
+    .register(keyDocs, { description: "Syslog facility of the PRI" }),
   app_name: z
     .string()
     .regex(/^[!-~]{1,48}$/, "must be 1-48 printable ASCII characters without spaces")
-    .default("mde-forwarder"),
+    .default("mde-forwarder")
+    .register(keyDocs, { description: "RFC 5424 APP-NAME; RFC 3164 TAG (reduced to 32 alphanumerics)" }),
   /** Defaults to the machine's host name at start-up. */
   hostname: z
     .string()
     .regex(/^[!-~]{1,255}$/, "must be 1-255 printable ASCII characters without spaces")
-    .optional(),
-  leef_version: z.enum(["1.0", "2.0"], { error: "must be 1.0 or 2.0" }).default("2.0"),
+    .optional()
+    .register(keyDocs, {
+      description: "HOSTNAME in the syslog header",
+      default: "this machine's host name",
+      example: "forwarder-01",
+    }),
+  leef_version: z
+    .enum(["1.0", "2.0"], { error: "must be 1.0 or 2.0" })
+    .default("2.0")
+    .register(keyDocs, { description: 'LEEF version (format `leef` only); quote it: `"2.0"`' }),
   /** LEEF 2.0 attribute delimiter: one character or `xHH`/`0xHH`; unset means TAB (`x09`). */
   leef_delimiter: z
     .string({ error: 'must be one character or its hex code, quoted: "^" or "x5E"' })
@@ -120,19 +167,54 @@ export const formatOptionsShape = {
       const parsed = parseLeefDelimiter(value);
       if (typeof parsed === "string") ctx.addIssue({ code: "custom", message: parsed });
     })
-    .optional(),
+    .optional()
+    .register(keyDocs, {
+      description: 'LEEF 2.0 attribute delimiter: one character (`"^"`) or its hex code (`"x5E"`)',
+      default: "TAB (`x09`)",
+      example: "^",
+      details:
+        "Quote it. The delimiter is TAB or printable ASCII other than letters, digits, space, `=`, `|`, `\\`; " +
+        'the hex code may also be written `"0x5E"`. Format `leef` with `leef_version: "2.0"` only.',
+    }),
   /** CEF and LEEF header: vendor, product and version. */
   header: z
     .strictObject({
-      vendor: headerText("Microsoft"),
-      product: headerText("Microsoft Defender ATP"),
-      version: headerText("2.0"),
+      vendor: headerText("Microsoft").register(keyDocs, {
+        description: "CEF and LEEF header vendor; at most 63 bytes",
+      }),
+      product: headerText("Microsoft Defender ATP").register(keyDocs, {
+        description: "CEF and LEEF header product; at most 63 bytes",
+      }),
+      version: headerText("2.0").register(keyDocs, {
+        description: 'CEF and LEEF header version; at most 31 bytes; quote it: `"2.0"`',
+      }),
     })
-    .prefault({}),
+    .prefault({})
+    .register(keyDocs, {
+      description: "The CEF and LEEF header; refused at start-up rather than cut",
+      details:
+        "`header.vendor`, `header.product` and `header.version` must be non-empty, without control characters, " +
+        "at most 63/63/31 bytes (CEF: after escaping `\\` and `|`; LEEF refuses `|`).",
+    }),
   /** Mapping overrides (cef, leef): see mapping-overrides.ts. */
-  mapping: mappingSchema.optional(),
+  mapping: mappingSchema.optional().register(keyDocs, {
+    description: "Overrides of the CEF/LEEF mapping (see Mapping overrides in the README)",
+    default: "unset (default mapping)",
+    details:
+      "Formats `cef` and `leef` only. An override changes only what it names; the rules for each key are in " +
+      "[Mapping overrides](../README.md#mapping-overrides).",
+  }),
   /** The whole syslog message (header included, framing not) must fit; unset means no limit. */
-  max_message_bytes: int({ min: MIN_MESSAGE_BYTES }).optional(),
+  max_message_bytes: int({ min: MIN_MESSAGE_BYTES })
+    .optional()
+    .register(keyDocs, {
+      description: "The whole syslog message (header included, framing not) must fit",
+      default: "udp: 2048; else unset",
+      example: 2048,
+      details:
+        "The longest values are cut first; a message that cannot fit is not sent and is counted as dropped " +
+        "(`too_large`).",
+    }),
 };
 
 const formatOptionsSchema = z.object(formatOptionsShape);
@@ -170,13 +252,8 @@ export interface Profiles {
   readonly incidents: MappingProfile;
 }
 
-interface Checked {
-  readonly issues: FormatIssue[];
-  /** The resolved mappings for cef and leef; undefined for json or when there are issues. */
-  readonly profiles: Profiles | undefined;
-}
-
-function check(options: FormatOptions): Checked {
+/** The rules that tie keys together; paths relative to the destination. */
+function check(options: FormatOptions): FormatIssue[] {
   const issues: FormatIssue[] = [];
   if (options.syslog_header === "rfc3164" && rfc3164Tag(options.app_name) === "") {
     issues.push({ path: ["app_name"], message: "must contain a letter or digit (the RFC 3164 TAG)" });
@@ -196,7 +273,6 @@ function check(options: FormatOptions): Checked {
     }
   }
   issues.push(...headerIssues(options));
-  let profiles: Profiles | undefined;
   if (options.format === "json") {
     if (options.mapping !== undefined) {
       issues.push({
@@ -211,30 +287,25 @@ function check(options: FormatOptions): Checked {
     const incidents = resolveMapping(options.format, options.mapping, delimiter, "incidents");
     const reported = new Set(alerts.issues.map((i) => i.path.join(".")));
     issues.push(...alerts.issues, ...incidents.issues.filter((i) => !reported.has(i.path.join("."))));
-    profiles = { alerts: alerts.profile, incidents: incidents.profile };
   }
-  return { issues, profiles: issues.length === 0 ? profiles : undefined };
+  return issues;
 }
 
 /**
- * The rules that tie keys together, for options the shape already accepted; paths relative to the
- * destination. The config schema calls it through refineFormatOptions.
- */
-export function checkFormatOptions(options: FormatOptions): FormatIssue[] {
-  return check(options).issues;
-}
-
-/**
- * For the destination schema's superRefine: adds every problem of checkFormatOptions to `ctx`. It
- * does nothing when a key failed the shape (that problem is reported already).
+ * The rules that tie keys together, for the destination schema's superRefine (the one place they are
+ * checked): adds every problem to `ctx`, with paths relative to the destination. It does nothing when a
+ * format key failed alone (that problem is reported already), whatever the other keys of the destination.
  */
 export function refineFormatOptions(options: unknown, ctx: z.RefinementCtx): void {
   const parsed = formatOptionsSchema.safeParse(options);
   if (!parsed.success) return;
-  for (const issue of check(parsed.data).issues) {
+  for (const issue of check(parsed.data)) {
     ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
   }
 }
+
+/** The format options of a destination with their own rules, for callers that have no config file. */
+const checkedFormatOptionsSchema = formatOptionsSchema.superRefine(refineFormatOptions);
 
 function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -245,40 +316,86 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-interface Resolved {
-  readonly options: FormatOptions;
-  readonly issues: ConfigIssue[];
-  readonly profiles: Profiles | undefined;
+/**
+ * Every problem the config schema would report for these options (each key alone, then together), with
+ * paths relative to the destination (`mapping.fields.Actor`).
+ */
+export function validateFormatOptions(input: FormatOptionsInput): ConfigIssue[] {
+  const parsed = checkedFormatOptionsSchema.safeParse(input);
+  return parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
 }
 
-function resolve(input: FormatOptionsInput): Resolved {
-  const parsed = formatOptionsSchema.safeParse(input);
+/**
+ * A format config from options written as in a destination, for callers without a config file (tests,
+ * benchmarks): checked by the same schema, then built. Throws ConfigError (E_CONFIG_INVALID) listing every
+ * problem.
+ */
+export function formatConfigFrom(input: FormatOptionsInput): FormatConfig {
+  const parsed = checkedFormatOptionsSchema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    return { options: input as FormatOptions, issues, profiles: undefined };
+    throw new ConfigError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
-  const checked = check(parsed.data);
-  const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  return { options: parsed.data, issues, profiles: checked.profiles };
+  return buildFormatConfig(parsed.data);
+}
+
+/** A destination's format, ready for createFormatter: nothing left to check, parse or look up. */
+export interface FormatConfig {
+  readonly format: FormatOptions["format"];
+  readonly syslogHeader: {
+    readonly style: FormatOptions["syslog_header"];
+    /** 0-23 (see FACILITIES). */
+    readonly facility: number;
+    readonly appName: string;
+    /** Configured HOSTNAME; unset: the formatter's deps, else the machine's host name. */
+    readonly hostname: string | undefined;
+  };
+  /** CEF and LEEF header. */
+  readonly vendor: string;
+  readonly product: string;
+  readonly productVersion: string;
+  readonly leefVersion: FormatOptions["leef_version"];
+  /** LEEF 2.0 attribute delimiter as configured (leef.ts parses it); unset: TAB. */
+  readonly leefDelimiter: string | undefined;
+  /** The resolved mappings (defaults and overrides) for cef and leef; undefined for json. */
+  readonly profiles: Profiles | undefined;
+  /** Graph alerts and incidents name their own product in the header (mapping.product_per_service). */
+  readonly productPerService: boolean;
+  /** The whole syslog message must fit; undefined: no limit. */
+  readonly maxMessageBytes: number | undefined;
 }
 
 /**
- * Every problem of the options (each key alone, then together), with paths relative to the
- * destination (`mapping.fields.Actor`): what createFormatter throws as a ConfigError.
+ * Turns the options the schema accepted (and refineFormatOptions checked) into the formatter's config.
+ * Checks nothing: a problem found here would be a second, competing rule.
  */
-export function validateFormatOptions(options: FormatOptionsInput): ConfigIssue[] {
-  return resolve(options).issues;
-}
-
-/**
- * Options with defaults applied and the mapping resolved, for createFormatter; throws ConfigError
- * (E_CONFIG_INVALID) listing every problem.
- */
-export function parseFormatOptions(input: FormatOptionsInput): {
-  options: FormatOptions;
-  profiles: Profiles | undefined;
-} {
-  const { options, issues, profiles } = resolve(input);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { options, profiles };
+export function buildFormatConfig(options: FormatOptions): FormatConfig {
+  let profiles: Profiles | undefined;
+  if (options.format !== "json") {
+    const parsed =
+      options.leef_delimiter === undefined ? undefined : parseLeefDelimiter(options.leef_delimiter);
+    const delimiter = parsed === undefined || typeof parsed === "string" ? "\t" : parsed.char;
+    profiles = {
+      alerts: resolveMapping(options.format, options.mapping, delimiter, "alerts").profile,
+      incidents: resolveMapping(options.format, options.mapping, delimiter, "incidents").profile,
+    };
+  }
+  return {
+    format: options.format,
+    syslogHeader: {
+      style: options.syslog_header,
+      facility: FACILITIES[options.facility],
+      appName: options.app_name,
+      hostname: options.hostname,
+    },
+    vendor: options.header.vendor,
+    product: options.header.product,
+    productVersion: options.header.version,
+    leefVersion: options.leef_version,
+    leefDelimiter: options.leef_delimiter,
+    profiles,
+    productPerService: options.mapping?.product_per_service !== false,
+    maxMessageBytes: options.max_message_bytes,
+  };
 }

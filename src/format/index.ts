@@ -3,7 +3,7 @@
 import os from "node:os";
 import type { Detection, SourceKind } from "../record.js";
 import { type BodyEncoder, createCefEncoder } from "./cef.js";
-import { FACILITIES, type FormatOptionsInput, parseFormatOptions } from "./config.js";
+import type { FormatConfig } from "./config.js";
 import { alertJsonEncoder, jsonEncoder } from "./json.js";
 import { createLeefEncoder } from "./leef.js";
 import type { MappingProfile } from "./mapping.js";
@@ -21,10 +21,12 @@ export {
   encodeCef,
 } from "./cef.js";
 export {
-  checkFormatOptions,
+  buildFormatConfig,
+  type FormatConfig,
   type FormatIssue,
   type FormatOptions,
   type FormatOptionsInput,
+  formatConfigFrom,
   formatOptionsShape,
   refineFormatOptions,
   validateFormatOptions,
@@ -86,33 +88,36 @@ export interface Formatter {
 export interface FormatterDeps {
   /** Injected clock for the syslog header timestamp (defaults to () => new Date()). */
   clock?: () => Date;
-  /** Host name for the syslog header when options.hostname is unset (defaults to os.hostname()). */
+  /** Host name for the syslog header when the destination sets no hostname (defaults to os.hostname()). */
   hostname?: string;
 }
 
 /**
- * Validates the options once (ConfigError, code E_CONFIG_INVALID, every problem with its key path),
- * resolves the mapping overrides and returns a formatter. `format()` throws ForwarderError E_FORMAT
- * only for a detection that cannot be serialised.
+ * Builds a formatter from a destination's format config (buildFormatConfig: the schema has checked it).
+ * `format()` throws ForwarderError E_FORMAT only for a detection that cannot be serialised.
  */
-export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps = {}): Formatter {
-  const { options, profiles } = parseFormatOptions(input);
-  const { header: names } = options;
+export function createFormatter(config: FormatConfig, deps: FormatterDeps = {}): Formatter {
+  const { profiles } = config;
   const make = (profile: MappingProfile | undefined): BodyEncoder =>
-    options.format === "cef"
-      ? createCefEncoder({ ...names, profile })
-      : options.format === "leef"
+    config.format === "cef"
+      ? createCefEncoder({
+          vendor: config.vendor,
+          product: config.product,
+          version: config.productVersion,
+          profile,
+        })
+      : config.format === "leef"
         ? createLeefEncoder({
-            version: options.leef_version,
-            vendor: names.vendor,
-            product: names.product,
-            productVersion: names.version,
-            delimiter: options.leef_delimiter,
+            version: config.leefVersion,
+            vendor: config.vendor,
+            product: config.product,
+            productVersion: config.productVersion,
+            delimiter: config.leefDelimiter,
             profile,
           })
         : jsonEncoder;
   const encoder = make(profiles?.alerts);
-  const perService = options.mapping?.product_per_service !== false;
+  const perService = config.productPerService;
   // Made on first use: most destinations only ever see one source.
   let graphEncoder: BodyEncoder | undefined;
   let incidentEncoder: BodyEncoder | undefined;
@@ -132,15 +137,16 @@ export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps =
     }
     return incidentEncoder;
   };
+  const { syslogHeader } = config;
   const header = createSyslogHeader({
-    style: options.syslog_header,
-    facility: FACILITIES[options.facility],
-    hostname: options.hostname ?? deps.hostname ?? os.hostname(),
-    appName: options.app_name,
+    style: syslogHeader.style,
+    facility: syslogHeader.facility,
+    hostname: syslogHeader.hostname ?? deps.hostname ?? os.hostname(),
+    appName: syslogHeader.appName,
   });
   const clock = deps.clock ?? (() => new Date());
-  const withHeader = options.syslog_header !== "none";
-  const max = options.max_message_bytes;
+  const withHeader = syslogHeader.style !== "none";
+  const max = config.maxMessageBytes;
 
   const emit = (body: BodyEncoder, detection: Detection, severity: number): FormattedMessage => {
     const encoded = body.encode(detection);
@@ -157,7 +163,7 @@ export function createFormatter(input: FormatOptionsInput, deps: FormatterDeps =
   return {
     format(detection, kind) {
       if (kind === undefined || kind === "siem") return emit(encoder, detection, syslogSeverity(detection));
-      if (options.format === "json") {
+      if (config.format === "json") {
         return emit(
           alertJsonEncoder,
           detection,

@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { MetricsConfig } from "./config.js";
+import type { MetricsServerConfig } from "./config.js";
 import type { Metrics } from "./definitions.js";
 
 export interface Readiness {
@@ -36,7 +36,7 @@ export interface MetricsServerDeps {
 }
 
 export async function startMetricsServer(
-  config: MetricsConfig,
+  config: MetricsServerConfig,
   deps: MetricsServerDeps,
 ): Promise<MetricsServer> {
   const { log, metrics } = deps;
@@ -159,7 +159,7 @@ export async function startMetricsServer(
 }
 
 /** A listener that cannot start: what is wrong, in words, and the keys that fix it. */
-function listenError(config: MetricsConfig, err: NodeJS.ErrnoException): ForwarderError {
+function listenError(config: MetricsServerConfig, err: NodeJS.ErrnoException): ForwarderError {
   const errno = err.code ?? "error";
   const why =
     errno === "EADDRINUSE"

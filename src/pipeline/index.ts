@@ -6,9 +6,10 @@ import type { Metrics } from "../metrics/definitions.js";
 import type { Readiness } from "../metrics/server.js";
 import type { Source } from "../source/index.js";
 import type { Store } from "../state/index.js";
+import type { PipelineConfig } from "./config.js";
 import { createDrain, type Drain, type DrainOptions, type DrainTarget } from "./drain.js";
 import { createPoller, type PollProgress, type PollResult, type TenantPoller } from "./poll.js";
-import type { Router } from "./route.js";
+import { createRouter } from "./route.js";
 import { createScheduler, type Scheduler, scheduleIntervalMs } from "./scheduler.js";
 
 export interface PipelineParts {
@@ -17,13 +18,10 @@ export interface PipelineParts {
   store: Store;
 }
 
-export interface PipelineOptions {
-  schedule: string;
-  maxOutbox: number;
-  /** How long a tenant rests after a permanent error. */
-  parkMs?: number;
-  /** Per-destination selection (createRouter); absent when every destination takes everything. */
-  router?: Router;
+export { buildPipelineConfig, type PipelineConfig } from "./config.js";
+
+/** The config (buildPipelineConfig) and, for tests, the intervals and drain tuning. */
+export interface PipelineOptions extends PipelineConfig {
   retentionPruneMs?: number;
   drain?: DrainOptions;
 }
@@ -67,10 +65,12 @@ export function createPipeline(
   const wakeAll = () => {
     for (const d of drains) d.wake();
   };
+  // Absent when every destination takes everything.
+  const router = createRouter(options.selections);
   const pollers: TenantPoller[] = parts.sources.map((source) =>
     createPoller(
       source,
-      { maxOutbox: options.maxOutbox, parkMs: options.parkMs, router: options.router },
+      { maxOutbox: options.maxOutbox, parkMs: options.parkMs, router },
       { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal, onProgress: deps.onProgress },
     ),
   );

@@ -1,14 +1,39 @@
 // Per-destination transport options.
 import { z } from "zod";
+import { keyDocs } from "../config/key-doc.js";
 import { bool, duration, int } from "../config/types.js";
 
 const tlsObjectSchema = z
   .strictObject({
-    ca_file: z.string().trim().min(1).optional(),
-    cert_file: z.string().trim().min(1).optional(),
-    key_file: z.string().trim().min(1).optional(),
-    server_name: z.string().trim().min(1).optional(),
-    reject_unauthorized: bool().default(true),
+    ca_file: z.string().trim().min(1).optional().register(keyDocs, {
+      description: "CA bundle (PEM) that verifies the receiver",
+      default: "Node's built-in CAs",
+      example: "/etc/ssl/siem-ca.pem",
+    }),
+    cert_file: z.string().trim().min(1).optional().register(keyDocs, {
+      description: "Client certificate (PEM) for mutual TLS, with `key_file`",
+      example: "/etc/ssl/client.pem",
+    }),
+    key_file: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .register(keyDocs, {
+        description: "The client certificate's key (PEM), with `cert_file`",
+        example: "/etc/ssl/client.key",
+        details:
+          "`cert_file` and `key_file` go together (both or neither). Keys in PKCS#8, PKCS#1 (RSA) or SEC1 (EC) " +
+          "form; an encrypted (passphrase) key is refused.",
+      }),
+    server_name: z.string().trim().min(1).optional().register(keyDocs, {
+      description: "Name verified in the receiver's certificate (and sent as SNI)",
+      default: "`host`",
+      example: "siem.example.com",
+    }),
+    reject_unauthorized: bool().default(true).register(keyDocs, {
+      description: "`false` skips certificate verification: a warning at start and by `check-config`",
+    }),
   })
   .superRefine((t, ctx) => {
     if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
@@ -30,18 +55,59 @@ export const DEFAULT_RELP_PORT = 2514;
 export const transportOptionsShape = {
   protocol: z
     .enum(["udp", "tcp", "tls", "relp"], { error: "must be one of udp, tcp, tls, relp" })
-    .default("tcp"),
-  host: z.string().trim().min(1, "must not be empty"),
-  /** Defaults: 514 for udp and tcp, 6514 for tls, 2514 for relp. */
-  port: int({ min: 1, max: 65535 }).optional(),
-  /** Defaults: lf for tcp, octet-counting for tls (RFC 5425). Not used by udp and relp. */
-  framing: z.enum(["lf", "octet-counting"], { error: "must be lf or octet-counting" }).optional(),
-  /** Always used by protocol tls; for relp, the block's presence turns TLS on. Absent: the defaults. */
-  tls: tlsObjectSchema.optional(),
-  /** relp only: messages sent and not yet acknowledged, at most (default 128). */
-  window_size: int({ min: 1, max: 10_000 }).optional(),
-  connect_timeout: duration({ min: 100 }).default(10_000),
-  write_timeout: duration({ min: 100 }).default(30_000),
+    .default("tcp")
+    .register(keyDocs, {
+      description: "Transport; relp: the receiver acknowledges each message",
+      details:
+        "`relp` is rsyslog's Reliable Event Logging Protocol: the receiver acknowledges each message; see " +
+        "[Delivery guarantees](../README.md#delivery-guarantees).",
+    }),
+  host: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
+    .register(keyDocs, { description: "Receiver host name or address", example: "${SIEM_HOST:-127.0.0.1}" }),
+  port: int({ min: 1, max: 65535 }).optional().register(keyDocs, {
+    description: "Receiver port (RELP has no assigned port; rsyslog's examples use 2514)",
+    default: "514; tls: 6514; relp: 2514",
+    example: 514,
+  }),
+  framing: z
+    .enum(["lf", "octet-counting"], { error: "must be lf or octet-counting" })
+    .optional()
+    .register(keyDocs, {
+      description: "RFC 6587 / RFC 5425 framing; not for udp and relp (RELP frames each message)",
+      default: "`lf`; tls: `octet-counting`",
+      example: "lf",
+    }),
+  tls: tlsObjectSchema.optional().register(keyDocs, {
+    description: "TLS settings: always used by protocol tls; for relp, the block turns TLS on",
+    default: "unset (the defaults below)",
+    details:
+      "The `tls` keys serve protocol `tls`, and `relp`, where a `tls` block (even `tls: {}`) turns TLS on. " +
+      "TLS connections require TLS 1.2 or later. The CA, certificate and key files are read at every connect " +
+      "and checked for changes every 30 seconds while a connection is open: when they change (a rotated " +
+      "certificate) and the new files validate, the connection is ended once its sends are confirmed and the " +
+      "next one uses them, without a restart. New files that do not validate are logged (and counted as " +
+      "`E_SINK_TLS`), and the current connection carries on with the old ones. A RELP session is replaced the " +
+      "same way: once every message sent on it is acknowledged, it is closed with `close` and the next one uses " +
+      "the new files.",
+  }),
+  window_size: int({ min: 1, max: 10_000 }).optional().register(keyDocs, {
+    description: "relp only: messages sent and not yet acknowledged, at most",
+    default: "128 (relp)",
+    example: 128,
+    details: "librelp's default is 128. The window also bounds the duplicates one lost connection can cause.",
+  }),
+  connect_timeout: duration({ min: 100 })
+    .default(10_000)
+    .register(keyDocs, { description: "One connection attempt" }),
+  write_timeout: duration({ min: 100 }).default(30_000).register(keyDocs, {
+    description: "A write the receiver does not take within this fails the connection",
+    details:
+      "The messages of a failed connection are resent. relp: also messages left this long without an answer.",
+  }),
 };
 
 const transportOptionsSchema = z.object(transportOptionsShape);
@@ -76,4 +142,24 @@ export function resolveTransport(raw: RawTransportOptions): TransportOptions {
 /** Whether connections of this destination use TLS: protocol tls, or relp with a `tls` block. */
 export function usesTls(options: Pick<TransportOptions, "protocol" | "tls_enabled">): boolean {
   return options.protocol === "tls" || (options.protocol === "relp" && options.tls_enabled === true);
+}
+
+/** What createSink takes: the destination's name and its transport, protocol-dependent defaults filled in. */
+export type SinkConfig = TransportOptions & { name: string };
+
+/** The sink's part of a destination the schema accepted (its transform resolved the defaults). */
+export function buildSinkConfig(destination: SinkConfig): SinkConfig {
+  const { name, protocol, host, port, framing, tls, connect_timeout, write_timeout } = destination;
+  return {
+    name,
+    protocol,
+    host,
+    port,
+    framing,
+    tls,
+    connect_timeout,
+    write_timeout,
+    ...(destination.window_size === undefined ? {} : { window_size: destination.window_size }),
+    ...(destination.tls_enabled === undefined ? {} : { tls_enabled: destination.tls_enabled }),
+  };
 }

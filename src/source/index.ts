@@ -11,7 +11,7 @@ import { readByKeyset, readGraph, splitEvidence } from "./alert-reader.js";
 import { createAlertsApi } from "./alerts-api.js";
 import type { CallGate } from "./api-call.js";
 import { apiBaseOf } from "./clouds.js";
-import type { PollConfig, TenantConfig } from "./config.js";
+import type { SourceConfig } from "./config.js";
 import { createGraphApi, type GraphApi } from "./graph-api.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 import { createTokenProvider } from "./oauth.js";
@@ -25,6 +25,7 @@ import {
 import { createSiemApi } from "./siem-api.js";
 import { readWindow, type WindowPart } from "./window.js";
 
+export { buildSourceConfig, type SourceConfig, type SourcesConfig } from "./config.js";
 export type { WindowPart } from "./window.js";
 
 export interface PollWindow {
@@ -63,7 +64,7 @@ const ALERTS_MAX_PAGE = 10_000;
 const GRAPH_MAX_PAGE = 2_000;
 const INCIDENTS_MAX_PAGE = 50;
 
-export function createSource(tenant: TenantConfig, poll: PollConfig, deps: SourceDeps): Source {
+export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): Source {
   const clock = deps.clock ?? Date.now;
   const log = deps.log.child({ component: "source", tenant: tenant.name });
   const http = deps.http ?? createHttpClient();

@@ -1,12 +1,13 @@
 // The state module: one SQLite file holding checkpoints, dedupe keys and the outbox, and the lock that
 // lets one process at a time write it.
 import path from "node:path";
-import type { StateConfig } from "./config.js";
+import type { StoreConfig } from "./config.js";
 import { checkWritable, openStateDatabase } from "./db.js";
 import { acquireStateLock, type StateLock } from "./lock.js";
 import { tightenStateFiles } from "./private-files.js";
 import { createSqliteStore, type Store, type StoreDeps } from "./store.js";
 
+export { buildStateConfig, type StoreConfig } from "./config.js";
 export type { LockHolder, LockStatus, StateLock } from "./lock.js";
 export { acquireStateLock, describeHolder, inspectStateLock, lockFileFor } from "./lock.js";
 export type {
@@ -24,13 +25,6 @@ export type {
   TenantStatus,
 } from "./store.js";
 export { QUARANTINE_MAX_ROWS } from "./store.js";
-
-export type StoreConfig = StateConfig & {
-  /** Names of the configured destinations: each ingested detection gets one outbox row per name. */
-  destinations: readonly string[];
-  /** Opens an existing file without migrating or writing, and without the lock (the `status` command). */
-  readonly?: boolean;
-};
 
 /**
  * Opens (creating, checking and migrating) the state file and returns the store. A writable open first

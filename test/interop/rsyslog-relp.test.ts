@@ -14,7 +14,7 @@ import { parse } from "yaml";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { sampleDetection } from "../../src/cli/sample-detection.js";
 import { configSchema } from "../../src/config/schema.js";
-import { createFormatter } from "../../src/format/index.js";
+import { buildFormatConfig, createFormatter } from "../../src/format/index.js";
 import { silentLogger } from "../../src/log.js";
 import type { Detection } from "../../src/record.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
@@ -152,7 +152,7 @@ test("rsyslog's imrelp takes every detection, plain and over mutual TLS, every f
   for (const name of RULESETS) {
     const destination = config.destinations.find((d) => d.name === name);
     assert.ok(destination);
-    const formatter = createFormatter(destination);
+    const formatter = createFormatter(buildFormatConfig(destination));
     const expected = new Map(
       detections.map((d) => {
         const text = formatter.format(d).bytes.toString("utf8");
@@ -284,7 +284,9 @@ test("the README's relay recipe, as written: forwarder -> rsyslog (imrelp, disk-
   assert.equal(await forwarder.pipeline.drainUntilEmpty(2), true);
 
   await siem.waitForMessages(detections.length, 15_000);
-  const formatter = createFormatter(config.destinations[0] ?? assert.fail("no destination"));
+  const formatter = createFormatter(
+    buildFormatConfig(config.destinations[0] ?? assert.fail("no destination")),
+  );
   const expected = new Map(
     detections.map((d) => {
       const text = formatter.format(d).bytes.toString("utf8");

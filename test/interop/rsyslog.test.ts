@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { sampleDetection } from "../../src/cli/sample-detection.js";
 import { configSchema } from "../../src/config/schema.js";
-import { createFormatter } from "../../src/format/index.js";
+import { buildFormatConfig, createFormatter } from "../../src/format/index.js";
 import { silentLogger } from "../../src/log.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
 import { parseCef } from "../support/cef-parser.js";
@@ -142,7 +142,7 @@ test("rsyslog parses every field over TCP (LF and octet counting) and UDP", { sk
   const expectedFor = (name: string) => {
     const destination = config.destinations.find((d) => d.name === name);
     assert.ok(destination);
-    const formatter = createFormatter(destination);
+    const formatter = createFormatter(buildFormatConfig(destination));
     return new Map(
       detections.map((d) => {
         const text = formatter.format(d).bytes.toString("utf8");

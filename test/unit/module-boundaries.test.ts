@@ -31,7 +31,12 @@ const MODULES = [
 ] as const;
 type Module = (typeof MODULES)[number];
 
-const CONFIG_KIT = new Set(["config/types.ts", "config/read-file.ts"]);
+const CONFIG_KIT = new Set([
+  "config/types.ts",
+  "config/read-file.ts",
+  "config/key-doc.ts",
+  "config/markdown-table.ts",
+]);
 
 function moduleOf(file: string): Module | undefined {
   if (!file.includes("/")) return "shared";

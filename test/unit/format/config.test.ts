@@ -1,5 +1,5 @@
 // Every problem of the new format keys is found at start-up, with its path relative to the destination
-// and a message that says what to do: by validateFormatOptions, by createFormatter (ConfigError), by a
+// and a message that says what to do: by validateFormatOptions, by makeFormatter (ConfigError), by a
 // destination schema that calls refineFormatOptions, and (for the shape) by the config loader.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -12,7 +12,7 @@ import {
   refineFormatOptions,
   validateFormatOptions,
 } from "../../../src/format/config.js";
-import { createFormatter } from "../../../src/format/index.js";
+import { makeFormatter } from "./fixtures.js";
 
 type Case = readonly [what: string, options: FormatOptionsInput, path: string, message: string];
 
@@ -520,7 +520,7 @@ for (const [what, options, path, message] of [...SHAPE, ...TOGETHER]) {
   test(`refused: ${what} (${path})`, () => {
     assert.deepEqual(validateFormatOptions(options), [issue(path, message)]);
     assert.throws(
-      () => createFormatter(options),
+      () => makeFormatter(options),
       (err: unknown) =>
         err instanceof ConfigError &&
         err.code === "E_CONFIG_INVALID" &&
@@ -615,7 +615,7 @@ test("valid options: the README's example, delimiters, limits and defaults", () 
   ];
   for (const options of valid) {
     assert.deepEqual(validateFormatOptions(options), [], JSON.stringify(options));
-    assert.doesNotThrow(() => createFormatter(options, { hostname: "h" }));
+    assert.doesNotThrow(() => makeFormatter(options, { hostname: "h" }));
   }
 });
 

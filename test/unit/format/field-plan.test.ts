@@ -2,12 +2,12 @@
 // check that a cached shape never carries one detection's keys, positions or key suffixes into another.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createFormatter, type Formatter } from "../../../src/format/index.js";
+import type { Formatter } from "../../../src/format/index.js";
 import type { Detection } from "../../../src/record.js";
-import { fixedDeps, loadDetection } from "./fixtures.js";
+import { fixedDeps, loadDetection, makeFormatter } from "./fixtures.js";
 
-const cef = (): Formatter => createFormatter({ format: "cef", syslog_header: "none" }, fixedDeps);
-const leef = (): Formatter => createFormatter({ format: "leef", syslog_header: "none" }, fixedDeps);
+const cef = (): Formatter => makeFormatter({ format: "cef", syslog_header: "none" }, fixedDeps);
+const leef = (): Formatter => makeFormatter({ format: "leef", syslog_header: "none" }, fixedDeps);
 const text = (formatter: Formatter, detection: Detection): string =>
   formatter.format(detection).bytes.toString("utf8");
 const extension = (formatter: Formatter, detection: Detection): string =>

@@ -5,11 +5,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FormatOptionsInput } from "../../../src/format/config.js";
 import { FIT_FLOOR_BYTES, fitLevels, waterLevel } from "../../../src/format/fit.js";
-import { createFormatter } from "../../../src/format/index.js";
 import type { Detection } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, loadDetection } from "./fixtures.js";
+import { fixedDeps, loadDetection, makeFormatter } from "./fixtures.js";
 import { assertOneLine, cefValueBytes, jsonStringBytes } from "./oracle.js";
 
 test("waterLevel: the highest level that removes enough, longest first, never below the floor", () => {
@@ -42,7 +41,7 @@ test("fitLevels: expendable values first (longest first, to the floor if need be
 });
 
 const none = { syslog_header: "none" } as const;
-const make = (options: FormatOptionsInput) => createFormatter(options, fixedDeps);
+const make = (options: FormatOptionsInput) => makeFormatter(options, fixedDeps);
 
 test("a message that fits is exactly the message without a limit", () => {
   for (const format of ["cef", "leef", "json"] as const) {
@@ -148,7 +147,7 @@ test("tooLarge: even with every value at the floor it does not fit; bytes hold t
     }
   }
   // A syslog header alone over the limit.
-  const long = createFormatter(
+  const long = makeFormatter(
     { format: "json", max_message_bytes: 256, app_name: "a".repeat(48) },
     { ...fixedDeps, hostname: "h".repeat(255) },
   ).format({});

@@ -4,12 +4,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ForwarderError } from "../../../src/errors.js";
 import type { FormatOptionsInput } from "../../../src/format/config.js";
-import { createFormatter } from "../../../src/format/index.js";
 import type { SourceKind } from "../../../src/record.js";
 import { parseTimestamp, ticksToMs } from "../../../src/timestamp.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions, loadDetection } from "./fixtures.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter } from "./fixtures.js";
 import { assertOneLine } from "./oracle.js";
 
 const isFormatError = (err: unknown) =>
@@ -17,7 +16,7 @@ const isFormatError = (err: unknown) =>
 
 test("kind siem (or none) is the SIEM path, byte for byte", () => {
   for (const format of ["cef", "leef", "json"] as const) {
-    const formatter = createFormatter(formatOptions({ format }), fixedDeps);
+    const formatter = makeFormatter(formatOptions({ format }), fixedDeps);
     for (const name of ["microsoft-example", "hostile"]) {
       const d = loadDetection(name);
       assert.ok(formatter.format(d).bytes.equals(formatter.format(d, "siem").bytes), `${format} ${name}`);
@@ -26,7 +25,7 @@ test("kind siem (or none) is the SIEM path, byte for byte", () => {
 });
 
 test("JSON: the alert exactly as received, one line, nothing added", () => {
-  const json = createFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
+  const json = makeFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
   for (const [name, kind] of [
     ["graph-alert", "graph"],
     ["graph-alert-split", "graph"],
@@ -49,7 +48,7 @@ test("syslog PRI and CEF/LEEF severity come from the normalized Severity, any ca
   ];
   for (const kind of ["alerts", "graph"] as const) {
     for (const format of ["cef", "leef", "json"] as const) {
-      const formatter = createFormatter(formatOptions({ format, facility: "local0" }), fixedDeps);
+      const formatter = makeFormatter(formatOptions({ format, facility: "local0" }), fixedDeps);
       for (const [severity, syslog, cef, leef] of cases) {
         const text = formatter.format({ id: "a", title: "t", severity }, kind).bytes.toString();
         assert.ok(text.startsWith(`<${16 * 8 + syslog}>1 `), `${kind} ${format} ${severity}: ${text}`);
@@ -81,7 +80,7 @@ test("mapping overrides name SIEM fields (and the extra keys) and apply to every
       user_defined_keys: ["MicrosoftDefenderAlertStatus"],
     },
   };
-  const cef = createFormatter(options, fixedDeps);
+  const cef = makeFormatter(options, fixedDeps);
   const graph = parseCef(cef.format(loadDetection("graph-alert"), "graph").bytes.toString());
   assert.equal(graph.extension.get("cs5"), "Finance Workstations");
   assert.equal(graph.extension.get("cs5Label"), "MachineGroup");
@@ -103,12 +102,12 @@ test("mapping overrides name SIEM fields (and the extra keys) and apply to every
 
 test("the documented extra keys reach CEF as MicrosoftDefender<Key> and LEEF as <Key>", () => {
   const cef = parseCef(
-    createFormatter(formatOptions({ format: "cef" }), fixedDeps)
+    makeFormatter(formatOptions({ format: "cef" }), fixedDeps)
       .format(loadDetection("graph-alert"), "graph")
       .bytes.toString(),
   );
   const leef = parseLeef(
-    createFormatter(formatOptions({ format: "leef" }), fixedDeps)
+    makeFormatter(formatOptions({ format: "leef" }), fixedDeps)
       .format(loadDetection("graph-alert"), "graph")
       .bytes.toString(),
   );
@@ -138,7 +137,7 @@ test("the documented extra keys reach CEF as MicrosoftDefender<Key> and LEEF as 
   // The CEF user-defined limit (4000 bytes) applies to Evidence like to any other value.
   const big = loadDetection("graph-alert") as { evidence: unknown[] };
   const many = { ...big, evidence: Array.from({ length: 20 }, () => big.evidence[2]) };
-  const cut = createFormatter(formatOptions({ format: "cef" }), fixedDeps).format(many, "graph");
+  const cut = makeFormatter(formatOptions({ format: "cef" }), fixedDeps).format(many, "graph");
   const value = parseCef(cut.bytes.toString()).extension.get("MicrosoftDefenderEvidence") ?? "";
   assert.ok(Buffer.byteLength(value.replace(/[\\=]/g, "xx")) <= 4000);
   assert.ok(cut.truncated >= 1);
@@ -149,7 +148,7 @@ test("JSON within max_message_bytes: an alert's nested strings are cut, its id n
   // Its compact JSON takes 5655 bytes; keys and structure alone take some 4300.
   const max = 5000;
   const options = formatOptions({ format: "json", syslog_header: "rfc5424", max_message_bytes: max });
-  const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(alert, "graph");
+  const { bytes, truncated, tooLarge } = makeFormatter(options, fixedDeps).format(alert, "graph");
   assert.equal(tooLarge, false);
   assert.ok(bytes.length <= max, `${bytes.length} bytes`);
   assert.ok(truncated > 0);
@@ -187,7 +186,7 @@ test("an unknown kind or an alert that cannot be serialised is E_FORMAT, in ever
   const cyclic: Record<string, unknown> = { id: "x" };
   cyclic.self = cyclic;
   for (const format of ["cef", "leef", "json"] as const) {
-    const formatter = createFormatter(formatOptions({ format }), fixedDeps);
+    const formatter = makeFormatter(formatOptions({ format }), fixedDeps);
     assert.throws(() => formatter.format({ id: "x" }, "eventhub" as SourceKind), isFormatError);
     for (const kind of ["alerts", "graph"] as const) {
       assert.throws(() => formatter.format({ id: "x", evidence: [cyclic] }, kind), isFormatError);

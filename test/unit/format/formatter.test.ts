@@ -3,14 +3,13 @@ import os from "node:os";
 import { test } from "node:test";
 import { ConfigError, ForwarderError } from "../../../src/errors.js";
 import type { FormatOptions } from "../../../src/format/config.js";
-import { createFormatter } from "../../../src/format/index.js";
 import { sanitizeHostname } from "../../../src/format/syslog-header.js";
-import { fixedDeps, formatOptions, loadDetection } from "./fixtures.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter } from "./fixtures.js";
 import { assertOneLine } from "./oracle.js";
 
 const rejects = (options: FormatOptions, path: string) =>
   assert.throws(
-    () => createFormatter(options),
+    () => makeFormatter(options),
     (err: unknown) =>
       err instanceof ConfigError &&
       err.code === "E_CONFIG_INVALID" &&
@@ -33,13 +32,13 @@ test("nonsense options are rejected once, at creation, naming the key", () => {
   rejects(bad("hostname", ""), "hostname");
   rejects(bad("leef_version", "3.0"), "leef_version");
   rejects(formatOptions({ syslog_header: "rfc3164", app_name: "---" }), "app_name");
-  assert.doesNotThrow(() => createFormatter(formatOptions({ syslog_header: "rfc5424", app_name: "---" })));
+  assert.doesNotThrow(() => makeFormatter(formatOptions({ syslog_header: "rfc5424", app_name: "---" })));
 });
 
 test("format() returns one UTF-8 line without framing or trailing LF", () => {
   for (const format of ["cef", "leef", "json"] as const) {
     for (const name of ["microsoft-example", "hostile"]) {
-      const { bytes } = createFormatter(formatOptions({ format }), fixedDeps).format(loadDetection(name));
+      const { bytes } = makeFormatter(formatOptions({ format }), fixedDeps).format(loadDetection(name));
       const text = assertOneLine(bytes);
       assert.ok(text.startsWith("<131>1 2026-10-09T07:05:03.004Z siem-fwd.example.com mde-forwarder - - - "));
       assert.ok(!text.endsWith("\n") && !text.endsWith(" "));
@@ -49,7 +48,7 @@ test("format() returns one UTF-8 line without framing or trailing LF", () => {
 
 test("the header time comes from the clock on every call", () => {
   let now = Date.parse("2026-10-09T07:05:03.004Z");
-  const formatter = createFormatter(formatOptions({ syslog_header: "rfc3164" }), {
+  const formatter = makeFormatter(formatOptions({ syslog_header: "rfc3164" }), {
     clock: () => new Date(now),
     hostname: "h",
   });
@@ -63,7 +62,7 @@ test("hostname: options first, then deps, then the machine's name (sanitised)", 
   const d = { Severity: "Low" };
   const clock = fixedDeps.clock;
   const host = (options: FormatOptions, deps: { hostname?: string }) =>
-    createFormatter(options, { clock, ...deps })
+    makeFormatter(options, { clock, ...deps })
       .format(d)
       .bytes.toString()
       .split(" ")[2];
@@ -75,7 +74,7 @@ test("hostname: options first, then deps, then the machine's name (sanitised)", 
 
 test("PRI follows the facility option and the detection severity", () => {
   const pri = (facility: FormatOptions["facility"], severity: string) =>
-    createFormatter(formatOptions({ facility }), fixedDeps)
+    makeFormatter(formatOptions({ facility }), fixedDeps)
       .format({ Severity: severity })
       .bytes.toString()
       .split("1 ")[0];
@@ -88,7 +87,7 @@ test("PRI follows the facility option and the detection severity", () => {
 test("truncations are reported for cef and leef, never for json", () => {
   const d = { AlertId: "x".repeat(50), IoaDefinitionId: "i".repeat(300), Severity: "High" };
   const truncated = (format: FormatOptions["format"], leef_version: FormatOptions["leef_version"] = "2.0") =>
-    createFormatter(formatOptions({ format, leef_version }), fixedDeps).format(d).truncated;
+    makeFormatter(formatOptions({ format, leef_version }), fixedDeps).format(d).truncated;
   assert.equal(truncated("cef"), 1); // externalId
   assert.equal(truncated("leef"), 1); // EventID
   assert.equal(truncated("leef", "1.0"), 1);
@@ -98,7 +97,7 @@ test("truncations are reported for cef and leef, never for json", () => {
 test("leef_version selects the LEEF version", () => {
   const d = loadDetection("microsoft-example");
   const body = (leef_version: FormatOptions["leef_version"]) =>
-    createFormatter(formatOptions({ format: "leef", syslog_header: "none", leef_version }), fixedDeps)
+    makeFormatter(formatOptions({ format: "leef", syslog_header: "none", leef_version }), fixedDeps)
       .format(d)
       .bytes.toString();
   assert.ok(body("1.0").startsWith("LEEF:1.0|"));
@@ -111,7 +110,7 @@ test("an unserialisable detection is an E_FORMAT error, not a crash of the encod
   cyclic.Nested = { cyclic };
   for (const format of ["cef", "leef", "json"] as const) {
     assert.throws(
-      () => createFormatter(formatOptions({ format }), fixedDeps).format(cyclic),
+      () => makeFormatter(formatOptions({ format }), fixedDeps).format(cyclic),
       (err: unknown) => err instanceof ForwarderError && err.code === "E_FORMAT",
       format,
     );

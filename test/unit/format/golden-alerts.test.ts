@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import type { FormatOptionsInput } from "../../../src/format/config.js";
-import { createFormatter, type FormattedMessage } from "../../../src/format/index.js";
+import type { FormattedMessage } from "../../../src/format/index.js";
 import { ALERT_EXTRA_FIELDS } from "../../../src/format/normalized-fields.js";
 import type { SourceKind } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
-import { fixedDeps, formatOptions, loadDetection, TEST_DIR } from "./fixtures.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter, TEST_DIR } from "./fixtures.js";
 
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
@@ -49,7 +49,7 @@ for (const [name, kind] of FIXTURES) {
   for (const variant of VARIANTS) {
     const file = variant.file.replace("{name}", name);
     test(`golden ${file}`, () => {
-      const message = createFormatter(variant.options, fixedDeps).format(loadDetection(name), kind);
+      const message = makeFormatter(variant.options, fixedDeps).format(loadDetection(name), kind);
       checkGolden(file, message);
       assert.equal(message.truncated, 0);
       assert.equal(message.tooLarge, false);
@@ -61,12 +61,12 @@ for (const [name, kind] of FIXTURES) {
 test("golden cef/alerts-api-alert.max2048.rfc5424.txt: only the alert-only keys are cut", () => {
   const options = formatOptions({ format: "cef", syslog_header: "rfc5424", max_message_bytes: 2048 });
   const alert = loadDetection("alerts-api-alert");
-  const message = createFormatter(options, fixedDeps).format(alert, "alerts");
+  const message = makeFormatter(options, fixedDeps).format(alert, "alerts");
   checkGolden("cef/alerts-api-alert.max2048.rfc5424.txt", message);
   assert.equal(message.tooLarge, false);
   assert.ok(message.bytes.length <= 2048);
   const free = parseCef(
-    createFormatter(formatOptions({ format: "cef" }), fixedDeps)
+    makeFormatter(formatOptions({ format: "cef" }), fixedDeps)
       .format(alert, "alerts")
       .bytes.toString(),
   );
@@ -82,7 +82,7 @@ test("golden cef/alerts-api-alert.max2048.rfc5424.txt: only the alert-only keys 
 // A Graph alert with seven evidence entities does not fit 2048 bytes on its alert-only keys alone.
 test("golden cef/graph-alert.max2048.rfc5424.txt", () => {
   const options = formatOptions({ format: "cef", syslog_header: "rfc5424", max_message_bytes: 2048 });
-  const message = createFormatter(options, fixedDeps).format(loadDetection("graph-alert"), "graph");
+  const message = makeFormatter(options, fixedDeps).format(loadDetection("graph-alert"), "graph");
   checkGolden("cef/graph-alert.max2048.rfc5424.txt", message);
   assert.equal(message.tooLarge, false);
   assert.ok(message.bytes.length <= 2048);

@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import type { FormatOptions, FormatOptionsInput } from "../../../src/format/config.js";
-import { createFormatter, type FormattedMessage } from "../../../src/format/index.js";
-import { fixedDeps, formatOptions, loadDetection, TEST_DIR } from "./fixtures.js";
+import type { FormattedMessage } from "../../../src/format/index.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter, TEST_DIR } from "./fixtures.js";
 
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
@@ -39,7 +39,7 @@ const TRUNCATED: Record<string, Record<FormatOptions["format"], number>> = {
 };
 
 function checkGolden(file: string, options: FormatOptionsInput, name: string): FormattedMessage {
-  const message = createFormatter(options, fixedDeps).format(loadDetection(name));
+  const message = makeFormatter(options, fixedDeps).format(loadDetection(name));
   const path = `${TEST_DIR}golden/${file}`;
   if (UPDATE) {
     mkdirSync(dirname(path), { recursive: true });

@@ -4,17 +4,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import fc from "fast-check";
-import {
-  createFormatter,
-  INCIDENT_FIELDS,
-  normalizeDetection,
-  selectionFieldsOf,
-} from "../../../src/format/index.js";
+import { INCIDENT_FIELDS, normalizeDetection, selectionFieldsOf } from "../../../src/format/index.js";
 import { SERVICE_PRODUCTS, serviceProduct } from "../../../src/format/service-products.js";
 import { GRAPH_SERVICE_SOURCES, toDetectionRecord } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions, loadDetection } from "./fixtures.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter } from "./fixtures.js";
 import { assertOneLine } from "./oracle.js";
 
 test("incident: every documented field from the Graph incident, alerts summed up", () => {
@@ -81,7 +76,7 @@ test("incident: an update is a new version; without $expand no alert count; odd 
 
 test("incident CEF: Defender XDR product, class id MDE:Incident, Name, externalId, rt/start, cs3", () => {
   const cef = parseCef(
-    createFormatter(formatOptions({ format: "cef", syslog_header: "none" }), fixedDeps)
+    makeFormatter(formatOptions({ format: "cef", syslog_header: "none" }), fixedDeps)
       .format(loadDetection("graph-incident"), "incidents")
       .bytes.toString(),
   );
@@ -99,7 +94,7 @@ test("incident CEF: Defender XDR product, class id MDE:Incident, Name, externalI
 
   // Mapping overrides apply to incident fields; overrides of alert-only fields leave them alone.
   const mapped = parseCef(
-    createFormatter(
+    makeFormatter(
       formatOptions({
         format: "cef",
         syslog_header: "none",
@@ -123,7 +118,7 @@ test("incident CEF: Defender XDR product, class id MDE:Incident, Name, externalI
 
 test("incident LEEF: devTime from the last update, sev, EventID MDE:Incident", () => {
   const leef = parseLeef(
-    createFormatter(formatOptions({ format: "leef", syslog_header: "none" }), fixedDeps)
+    makeFormatter(formatOptions({ format: "leef", syslog_header: "none" }), fixedDeps)
       .format(loadDetection("graph-incident"), "incidents")
       .bytes.toString(),
   );
@@ -137,8 +132,8 @@ test("incident LEEF: devTime from the last update, sev, EventID MDE:Incident", (
 
 test("Graph alerts: the header product follows serviceSource; Defender for Endpoint keeps header.product", () => {
   const base = loadDetection("graph-alert");
-  const cef = createFormatter(formatOptions({ format: "cef", syslog_header: "none" }), fixedDeps);
-  const leef = createFormatter(formatOptions({ format: "leef", syslog_header: "none" }), fixedDeps);
+  const cef = makeFormatter(formatOptions({ format: "cef", syslog_header: "none" }), fixedDeps);
+  const leef = makeFormatter(formatOptions({ format: "leef", syslog_header: "none" }), fixedDeps);
   const product = (serviceSource: unknown) =>
     parseCef(cef.format({ ...base, serviceSource }, "graph").bytes.toString()).product;
   assert.equal(product("microsoftDefenderForEndpoint"), "Microsoft Defender ATP");
@@ -173,7 +168,7 @@ test("Graph alerts: the header product follows serviceSource; Defender for Endpo
 });
 
 test("mapping.product_per_service: false pins every event to header.product", () => {
-  const pinned = createFormatter(
+  const pinned = makeFormatter(
     formatOptions({
       format: "cef",
       syslog_header: "none",
@@ -231,10 +226,10 @@ const incidentArb = fc.record(
 );
 
 test("incidents, any shape: CEF, LEEF and JSON one line that reads back; within max_message_bytes too", () => {
-  const cef = createFormatter(formatOptions({ format: "cef" }), fixedDeps);
-  const leef = createFormatter(formatOptions({ format: "leef" }), fixedDeps);
-  const json = createFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
-  const small = createFormatter(formatOptions({ format: "cef", max_message_bytes: 1024 }), fixedDeps);
+  const cef = makeFormatter(formatOptions({ format: "cef" }), fixedDeps);
+  const leef = makeFormatter(formatOptions({ format: "leef" }), fixedDeps);
+  const json = makeFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
+  const small = makeFormatter(formatOptions({ format: "cef", max_message_bytes: 1024 }), fixedDeps);
   fc.assert(
     fc.property(incidentArb, (incident) => {
       const parsed = parseCef(assertOneLine(cef.format(incident, "incidents").bytes));

@@ -3,20 +3,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { FormatOptionsInput } from "../../../src/format/config.js";
-import { createFormatter } from "../../../src/format/index.js";
 import type { Detection } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, loadDetection } from "./fixtures.js";
+import { fixedDeps, loadDetection, makeFormatter } from "./fixtures.js";
 
 type Mapping = NonNullable<FormatOptionsInput["mapping"]>;
 
 const cefWith = (mapping?: Mapping, more: FormatOptionsInput = {}) => {
-  const formatter = createFormatter({ format: "cef", syslog_header: "none", mapping, ...more }, fixedDeps);
+  const formatter = makeFormatter({ format: "cef", syslog_header: "none", mapping, ...more }, fixedDeps);
   return (d: Detection) => parseCef(formatter.format(d).bytes.toString());
 };
 const leefWith = (mapping?: Mapping, more: FormatOptionsInput = {}) => {
-  const formatter = createFormatter({ format: "leef", syslog_header: "none", mapping, ...more }, fixedDeps);
+  const formatter = makeFormatter({ format: "leef", syslog_header: "none", mapping, ...more }, fixedDeps);
   return (d: Detection) => parseLeef(formatter.format(d).bytes.toString());
 };
 
@@ -188,7 +187,7 @@ test("a user-defined target that an automatic key would take: the automatic one 
 
 test("the mapping is resolved once, at creation: changing the options later changes nothing", () => {
   const mapping = { fields: { Actor: "cs6" as string | null, Sha256: null } };
-  const formatter = createFormatter({ format: "cef", syslog_header: "none", mapping }, fixedDeps);
+  const formatter = makeFormatter({ format: "cef", syslog_header: "none", mapping }, fixedDeps);
   mapping.fields.Actor = null;
   const e = parseCef(formatter.format(withGroup).bytes.toString()).extension;
   assert.equal(e.get("cs6"), "APT29");

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { ForwarderError } from "../../../src/errors.js";
-import { createFormatter, normalizeDetection, selectionFieldsOf } from "../../../src/format/index.js";
+import { normalizeDetection, selectionFieldsOf } from "../../../src/format/index.js";
 import type { Detection } from "../../../src/record.js";
 import { canonicalTimestamp } from "../../../src/timestamp.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions } from "./fixtures.js";
+import { fixedDeps, formatOptions, makeFormatter } from "./fixtures.js";
 import {
   assertOneLine,
   cefHeaderBytes,
@@ -341,9 +341,9 @@ function checkLeef(a: Alert, lastUpdateKey: string, bytes: Buffer, fitted: boole
 
 for (const { kind, arb, lastUpdate } of KINDS) {
   test(`${kind}: CEF, LEEF and JSON give one line that reads back, for any alert`, () => {
-    const cef = createFormatter(formatOptions({ format: "cef" }), fixedDeps);
-    const leef = createFormatter(formatOptions({ format: "leef" }), fixedDeps);
-    const json = createFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
+    const cef = makeFormatter(formatOptions({ format: "cef" }), fixedDeps);
+    const leef = makeFormatter(formatOptions({ format: "leef" }), fixedDeps);
+    const json = makeFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
     fc.assert(
       fc.property(arb, (alert: Alert) => {
         checkCef(alert, lastUpdate, cef.format(alert, kind).bytes, false);
@@ -363,7 +363,7 @@ for (const { kind, arb, lastUpdate } of KINDS) {
         fc.constantFrom("cef", "leef", "json") as fc.Arbitrary<"cef" | "leef" | "json">,
         (alert: Alert, max, format) => {
           const options = formatOptions({ format, syslog_header: "rfc5424", max_message_bytes: max });
-          const { bytes, tooLarge } = createFormatter(options, fixedDeps).format(alert, kind);
+          const { bytes, tooLarge } = makeFormatter(options, fixedDeps).format(alert, kind);
           if (tooLarge) assert.ok(bytes.length > max);
           else assert.ok(bytes.length <= max, `${bytes.length} > ${max}`);
           if (format === "cef") checkCef(alert, lastUpdate, bytes, true);
@@ -397,7 +397,7 @@ for (const { kind, arb, lastUpdate } of KINDS) {
 
   test(`${kind}: what cannot be serialised (a BigInt, a cycle in the evidence) is E_FORMAT, nothing else`, () => {
     const formatters = (["cef", "leef", "json"] as const).map((format) =>
-      createFormatter(formatOptions({ format }), fixedDeps),
+      makeFormatter(formatOptions({ format }), fixedDeps),
     );
     const poison = fc.constantFrom<() => unknown>(
       () => 10n,

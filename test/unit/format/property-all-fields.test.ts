@@ -8,12 +8,11 @@ import { isIPv4, isIPv6 } from "node:net";
 import { test } from "node:test";
 import fc from "fast-check";
 import { FIT_FLOOR_BYTES } from "../../../src/format/fit.js";
-import { createFormatter } from "../../../src/format/index.js";
 import { DETECTION_KEYS } from "../../../src/simulator/index.js";
 import { parseTimestamp, ticksToMs } from "../../../src/timestamp.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions } from "./fixtures.js";
+import { fixedDeps, formatOptions, makeFormatter } from "./fixtures.js";
 import {
   assertOneLine,
   cefExtraKey,
@@ -132,7 +131,7 @@ function classIdSource(d: Hostile): string {
 }
 
 test("CEF: every field of an arbitrary detection reads back from one line", () => {
-  const cef = createFormatter(formatOptions({ format: "cef", syslog_header: "rfc5424" }), fixedDeps);
+  const cef = makeFormatter(formatOptions({ format: "cef", syslog_header: "rfc5424" }), fixedDeps);
   fc.assert(
     fc.property(detectionArb, (raw) => {
       const d = raw as Hostile;
@@ -203,7 +202,7 @@ test("CEF: every field of an arbitrary detection reads back from one line", () =
 
 test("LEEF 2.0 and 1.0: every field of an arbitrary detection reads back from one line", () => {
   for (const leef_version of ["2.0", "1.0"] as const) {
-    const leef = createFormatter(
+    const leef = makeFormatter(
       formatOptions({ format: "leef", leef_version, syslog_header: "none" }),
       fixedDeps,
     );
@@ -261,13 +260,13 @@ test("LEEF 2.0 and 1.0: every field of an arbitrary detection reads back from on
 test("CEF, LEEF and JSON within max_message_bytes: the unlimited message, values cut to prefixes", () => {
   const formatters = (["cef", "leef", "json"] as const).map((format) => ({
     format,
-    free: createFormatter(formatOptions({ format, syslog_header: "rfc5424" }), fixedDeps),
+    free: makeFormatter(formatOptions({ format, syslog_header: "rfc5424" }), fixedDeps),
   }));
   fc.assert(
     fc.property(detectionArb, fc.integer({ min: 256, max: 4096 }), (raw, max) => {
       const d = raw as Hostile;
       for (const { format, free } of formatters) {
-        const limited = createFormatter(
+        const limited = makeFormatter(
           formatOptions({ format, syslog_header: "rfc5424", max_message_bytes: max }),
           fixedDeps,
         ).format(d);

@@ -6,10 +6,9 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { FACILITIES } from "../../../src/format/config.js";
 import { FIT_FLOOR_BYTES } from "../../../src/format/fit.js";
-import { createFormatter } from "../../../src/format/index.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions } from "./fixtures.js";
+import { fixedDeps, formatOptions, makeFormatter } from "./fixtures.js";
 import {
   assertOneLine,
   cefHeaderBytes,
@@ -105,7 +104,7 @@ const cefFields: ReadonlyArray<[keyof Hostile, string, number]> = [
 ];
 
 test("CEF: one line, parses back, values equal after replacements, cuts only where forced", () => {
-  const cef = createFormatter(formatOptions({ format: "cef", syslog_header: "rfc5424" }), fixedDeps);
+  const cef = makeFormatter(formatOptions({ format: "cef", syslog_header: "rfc5424" }), fixedDeps);
   fc.assert(
     fc.property(detectionArb, (d) => {
       const { bytes, truncated } = cef.format(d);
@@ -146,7 +145,7 @@ const leefFields: ReadonlyArray<[keyof Hostile, string]> = [
 
 test("LEEF: one line, parses back on the delimiter and first =, values equal after replacements", () => {
   for (const leef_version of ["1.0", "2.0"] as const) {
-    const leef = createFormatter(
+    const leef = makeFormatter(
       formatOptions({ format: "leef", leef_version, syslog_header: "rfc3164" }),
       fixedDeps,
     );
@@ -182,7 +181,7 @@ test("LEEF: one line, parses back on the delimiter and first =, values equal aft
 });
 
 test("JSON: one line and the same object back, whatever the strings", () => {
-  const json = createFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
+  const json = makeFormatter(formatOptions({ format: "json", syslog_header: "none" }), fixedDeps);
   fc.assert(
     fc.property(detectionArb, (d) => {
       const line = assertOneLine(json.format(d).bytes);
@@ -201,7 +200,7 @@ test("syslog PRI stays within 0-191 and the header is printable ASCII for any fa
       fc.constantFrom("rfc5424", "rfc3164") as fc.Arbitrary<"rfc5424" | "rfc3164">,
       fc.string({ unit: "binary", maxLength: 40 }),
       (facility, severity, syslog_header, hostname) => {
-        const formatter = createFormatter(formatOptions({ facility, syslog_header, format: "json" }), {
+        const formatter = makeFormatter(formatOptions({ facility, syslog_header, format: "json" }), {
           ...fixedDeps,
           hostname,
         });
@@ -235,7 +234,7 @@ test("CEF within max_message_bytes: fits or every value is at the floor; values 
   fc.assert(
     fc.property(detectionArb, maxArb, styleArb, (d, max, syslog_header) => {
       const options = formatOptions({ format: "cef", syslog_header, max_message_bytes: max });
-      const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+      const { bytes, truncated, tooLarge } = makeFormatter(options, fixedDeps).format(d);
       checkSize(bytes, max, tooLarge);
       const parsed = parseCef(assertOneLine(bytes));
       let cuts = Number(
@@ -287,7 +286,7 @@ test("LEEF with any delimiter and within max_message_bytes: no value holds the d
           syslog_header,
           max_message_bytes: max ?? undefined,
         });
-        const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+        const { bytes, truncated, tooLarge } = makeFormatter(options, fixedDeps).format(d);
         if (max === null) assert.equal(tooLarge, false);
         else checkSize(bytes, max, tooLarge);
         const parsed = parseLeef(assertOneLine(bytes));
@@ -321,7 +320,7 @@ test("JSON within max_message_bytes: valid JSON, same keys, strings are prefixes
   fc.assert(
     fc.property(detectionArb, maxArb, styleArb, (d, max, syslog_header) => {
       const options = formatOptions({ format: "json", syslog_header, max_message_bytes: max });
-      const { bytes, truncated, tooLarge } = createFormatter(options, fixedDeps).format(d);
+      const { bytes, truncated, tooLarge } = makeFormatter(options, fixedDeps).format(d);
       checkSize(bytes, max, tooLarge);
       const line = assertOneLine(bytes);
       const back = JSON.parse(line.slice(line.indexOf("{"))) as Record<string, unknown>;

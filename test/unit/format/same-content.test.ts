@@ -3,11 +3,10 @@
 // content keeps working when a tenant moves off the retired SIEM API.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createFormatter } from "../../../src/format/index.js";
 import type { SourceKind } from "../../../src/record.js";
 import { parseCef } from "../../support/cef-parser.js";
 import { parseLeef } from "../../support/leef-parser.js";
-import { fixedDeps, formatOptions, loadDetection } from "./fixtures.js";
+import { fixedDeps, formatOptions, loadDetection, makeFormatter } from "./fixtures.js";
 
 const SOURCES: ReadonlyArray<[string, SourceKind]> = [
   ["same-siem", "siem"],
@@ -45,7 +44,7 @@ const SIEM_AND_GRAPH_CEF = ["suid", "flexString1", "MicrosoftDefenderLinkToMTP"]
 const PRESENT_CEF = ["sourceServiceName", "cs3"];
 
 test("CEF: the same values for the shared keys, whichever API the alert came from", () => {
-  const cef = createFormatter(formatOptions({ format: "cef" }), fixedDeps);
+  const cef = makeFormatter(formatOptions({ format: "cef" }), fixedDeps);
   const [siem, alerts, graph] = SOURCES.map(([name, kind]) =>
     parseCef(cef.format(loadDetection(name), kind).bytes.toString()),
   );
@@ -73,7 +72,7 @@ test("CEF: the same values for the shared keys, whichever API the alert came fro
 });
 
 test("LEEF: the same values for the shared attributes, whichever API the alert came from", () => {
-  const leef = createFormatter(formatOptions({ format: "leef" }), fixedDeps);
+  const leef = makeFormatter(formatOptions({ format: "leef" }), fixedDeps);
   const [siem, alerts, graph] = SOURCES.map(([name, kind]) =>
     parseLeef(leef.format(loadDetection(name), kind).bytes.toString()),
   );
