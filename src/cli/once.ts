@@ -1,8 +1,9 @@
 // `once`: one poll of every tenant, then drain every destination until its outbox is empty or sends keep
 // failing. Exit 0 when every poll succeeded and everything was delivered; 1 otherwise.
+
+import { buildLogConfig } from "../config/log.js";
 import { EXIT } from "../errors.js";
 import { createLogger } from "../log.js";
-import { buildLogConfig } from "../config/log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { CliValues } from "./args.js";
 import { configNotices, configWarnings } from "./check-config.js";

@@ -1,9 +1,9 @@
 // `run`: the daemon. SIGTERM/SIGINT stop it gracefully: no new polls, the send in flight finishes and is
 // acknowledged, the database is closed, exit 0; a stop that takes longer than 10 s exits 1.
 import { loadConfigFile } from "../config/load.js";
+import { buildLogConfig } from "../config/log.js";
 import { ConfigError, EXIT, type ForwarderError, toForwarderError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
-import { buildLogConfig } from "../config/log.js";
 import type { CliValues } from "./args.js";
 import { configNotices, configWarnings } from "./check-config.js";
 import { loadConfigOrReport, reportFatal } from "./common.js";

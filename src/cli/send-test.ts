@@ -1,11 +1,11 @@
 // `send-test`: one synthetic detection with hostile values to each destination (or `--destination`),
 // printing exactly what was sent so a SIEM admin can compare with what their parser made of it.
 import { hostname } from "node:os";
+import { buildLogConfig } from "../config/log.js";
 import type { DestinationConfig } from "../config/schema.js";
 import { EXIT, toForwarderError } from "../errors.js";
 import { buildFormatConfig, createFormatter } from "../format/index.js";
 import { createLogger } from "../log.js";
-import { buildLogConfig } from "../config/log.js";
 import { buildSinkConfig } from "../sink/config.js";
 import { createSink } from "../sink/index.js";
 import { maskUrlCredentials } from "../url-credentials.js";

@@ -1,11 +1,11 @@
 // `state`: operator commands on the state file. Each holds the state lock while it works, so it is refused
 // (exit 1, E_STATE_LOCKED) while a forwarder (`run`, `once`) has the file, and nothing moves under it.
 import { once } from "node:events";
+import { buildLogConfig } from "../config/log.js";
 import type { Config } from "../config/schema.js";
 import { parseDuration } from "../config/types.js";
 import { EXIT } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
-import { buildLogConfig } from "../config/log.js";
 import {
   acquireStateLock,
   buildStateConfig,

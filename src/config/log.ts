@@ -1,7 +1,7 @@
 // The `log` section of the config, and what createLogger takes from it.
 import { z } from "zod";
-import { keyDocs } from "./key-doc.js";
 import type { LogOptions } from "../log.js";
+import { keyDocs } from "./key-doc.js";
 
 export const logSchema = z
   .strictObject({

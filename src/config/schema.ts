@@ -2,13 +2,13 @@
 // adds the cross-cutting rules (unique names). Every config type is inferred from here.
 import { z } from "zod";
 import { formatOptionsShape, refineFormatOptions } from "../format/config.js";
-import { logSchema } from "./log.js";
 import { metricsSchema } from "../metrics/config.js";
 import { selectionShape } from "../pipeline/config.js";
 import { resolveTransport, transportOptionsShape } from "../sink/config.js";
 import { pollSchema, proxySchema, tenantSchema } from "../source/config.js";
 import { stateSchema } from "../state/config.js";
 import { keyDocs } from "./key-doc.js";
+import { logSchema } from "./log.js";
 import { allKeys } from "./schema-walk.js";
 import { name } from "./types.js";
 
