@@ -1,5 +1,5 @@
 // Every error the forwarder raises on purpose is a ForwarderError with a stable code.
-// Codes are a public contract: they label `mde_errors_total` and the README lists them.
+// Codes are a public contract: they label `mde_errors_total` and docs/runbook.md lists them.
 // Error messages never carry secrets or tokens: callers pass only safe context.
 
 export const ERROR_CODES = {

@@ -1,5 +1,5 @@
 // Readable log lines for a terminal: a pino destination that turns each JSON line pino wrote (already
-// redacted) into `2024-05-01T07:32:32.123Z INFO  [state] Poll finished. tenant=contoso received=12`.
+// redacted) into `2024-05-01T07:32:32.123Z INFO  [poll] Poll finished. tenant=contoso received=12`.
 // Synchronous, so nothing is lost when the process exits, and our own, so no extra dependency.
 
 export interface LineOutput {

@@ -84,10 +84,16 @@ export async function demoCommand(values: CliValues): Promise<number> {
       [
         "mde-forwarder demo: simulator -> forwarder -> local receiver, all on 127.0.0.1",
         source === "siem"
-          ? `  MDE SIEM API simulator  ${sim.url}  (12 new detections per minute, polled every 10 s)`
-          : `  ${`${apiName} simulator`.padEnd(24)}${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
-        `  syslog receiver         tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`,
-        `  metrics                 ${daemon.metricsServer?.url}/metrics`,
+          ? bannerRow(
+              "MDE SIEM API simulator",
+              `${sim.url}  (12 new detections per minute, polled every 10 s)`,
+            )
+          : bannerRow(
+              `${apiName} simulator`,
+              `${apiUrl}  (6 new and 6 updated alerts per minute, polled every 10 s)`,
+            ),
+        bannerRow("syslog receiver", `tcp://127.0.0.1:${receiver.port}  (CEF, RFC 5424, LF framing)`),
+        bannerRow("metrics", `${daemon.metricsServer?.url}/metrics`),
         durationMs === undefined ? "  Stop with Ctrl-C." : `  Stops after ${values.duration}.`,
         "",
       ].join("\n"),
@@ -126,4 +132,12 @@ function describe(event: ReceivedEvent): string {
   // Only for events of another product than Defender for Endpoint (Graph: Office 365, Sentinel, XDR...).
   const product = event.cef.product === "Microsoft Defender ATP" ? "" : `  (${event.cef.product})`;
   return `  ${when}  ${sev}  ${cat}  ${host}  ${event.cef.name}  [${ext.externalId ?? ""}]${product}`;
+}
+
+/** The width of the banner's label column: the longest label, "Graph incidents simulator". */
+const BANNER_LABEL_WIDTH = 25;
+
+/** One banner row: the label in its column and at least two spaces before the value, whatever the label. */
+export function bannerRow(label: string, value: string): string {
+  return `  ${label.padEnd(BANNER_LABEL_WIDTH)}  ${value}`;
 }

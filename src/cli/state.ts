@@ -27,7 +27,7 @@ const EXPORT_CHUNK = 64 * 1024;
  * runs behind Microsoft's: a key recorded a little before the detection's LastProcessedTimeUtc is still
  * forgotten. Forgetting more costs nothing: the API never returns what lies before the window.
  */
-const CLOCK_SKEW_MS = 5 * 60_000;
+export const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function resetCheckpointCommand(values: CliValues): Promise<number> {
   if (values.tenant === undefined) return usage("reset-checkpoint", "needs --tenant NAME");

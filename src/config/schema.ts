@@ -66,7 +66,7 @@ const CONFIG_NOTES = [
   "YAML, snake_case keys. Durations are written `250ms`, `30s`, `5m`, `2h`, `7d`. `http://` URLs are accepted " +
     "only for loopback hosts; anything else must be `https://`. Unknown keys are errors (typos do not pass " +
     "silently). `config/forwarder.reference.yaml` shows every key with its default; " +
-    "`config/forwarder.example.yaml` is the minimal file. `mde-forwarder check-config` prints the effective " +
+    "`config/forwarder.example.yaml` is the minimal file. `node dist/cli/main.js check-config` prints the effective " +
     "config, secrets masked.",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, not a template
   "**`$` in values.** In the file's string values, `${VAR}` and `${VAR:-default}` (also when `VAR` is empty) " +

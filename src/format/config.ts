@@ -198,11 +198,11 @@ export const formatOptionsShape = {
     }),
   /** Mapping overrides (cef, leef): see mapping-overrides.ts. */
   mapping: mappingSchema.optional().register(keyDocs, {
-    description: "Overrides of the CEF/LEEF mapping (see Mapping overrides in the README)",
+    description: "Overrides of the CEF/LEEF mapping (see Mapping overrides in docs/mapping.md)",
     default: "unset (default mapping)",
     details:
       "Formats `cef` and `leef` only. An override changes only what it names; the rules for each key are in " +
-      "[Mapping overrides](../README.md#mapping-overrides).",
+      "[Mapping overrides](mapping.md#mapping-overrides).",
   }),
   /** The whole syslog message (header included, framing not) must fit; unset means no limit. */
   max_message_bytes: int({ min: MIN_MESSAGE_BYTES })

@@ -79,7 +79,7 @@ export interface MappingProfile {
 /** CEF user-defined keys: limit decided here (the standard sets none; cs1-cs6 allow 4000). */
 export const CEF_EXTRA_MAX_BYTES = 4000;
 
-/** The CEF extension, in the order of the mapping table in the README. */
+/** The CEF extension, in the order of the mapping table in docs/mapping.md. */
 export const CEF_RULES: readonly FieldRule[] = [
   { field: "Category", kind: "text", key: "cat", maxBytes: 1023 },
   { field: "Source", kind: "text", key: "sourceServiceName", maxBytes: 1023 },

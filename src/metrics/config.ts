@@ -16,7 +16,7 @@ export const metricsSchema = z
         description: "Connections open at once (see below)",
         details:
           "Beyond it, the oldest connection without a request in progress is closed. See [Metrics and " +
-          "health](../README.md#metrics-and-health) for how the server stays answerable.",
+          "health](monitoring.md#metrics-and-health) for how the server stays answerable.",
       }),
     /** A client must send its whole request within this from connecting (slow clients are dropped). */
     header_timeout: duration({ min: 100 })

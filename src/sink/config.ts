@@ -60,7 +60,7 @@ export const transportOptionsShape = {
       description: "Transport; relp: the receiver acknowledges each message",
       details:
         "`relp` is rsyslog's Reliable Event Logging Protocol: the receiver acknowledges each message; see " +
-        "[Delivery guarantees](../README.md#delivery-guarantees).",
+        "[Delivery guarantees](delivery.md#relp).",
     }),
   host: z
     .string()

@@ -35,7 +35,7 @@ const tenantInputSchema = z.strictObject({
       details:
         "`siem` (the SIEM API), `alerts` (Defender for Endpoint Alerts API), `graph` " +
         "(Microsoft Graph `security/alerts_v2`: the alerts of every Defender product), `incidents` (Microsoft " +
-        "Graph `security/incidents`); see [Sources](../README.md#sources). New tenants start with `graph`: " +
+        "Graph `security/incidents`); see [Sources](sources.md). New tenants start with `graph`: " +
         "Microsoft closed the SIEM API to new customers in 2021.",
     }),
   cloud: z
@@ -152,7 +152,7 @@ const tenantInputSchema = z.strictObject({
       example: ["microsoftDefenderForEndpoint", "microsoftSentinel"],
       details:
         "Graph's `serviceSource` values, e.g. `[microsoftDefenderForEndpoint, microsoftDefenderForOffice365, " +
-        "microsoftSentinel]` (what each covers: [Sources](../README.md#sources)); an unknown one is an error.",
+        "microsoftSentinel]` (what each covers: [Which alerts](sources.md#which-alerts)); an unknown one is an error.",
     }),
   machine_groups: z
     .array(nonEmpty())

@@ -12,7 +12,7 @@ export const stateSchema = z
       .register(keyDocs, {
         description: "The SQLite file (WAL mode); its directory is created (`0700`) if missing",
         details:
-          "The state files are `0600` (see [Operations](../README.md#operations)). One process at a time " +
+          "The state files are `0600` (see [Operations](operations.md#day-to-day)). One process at a time " +
           "writes a state file: a second one is refused with `E_STATE_LOCKED`.",
       }),
     retention: duration({ min: 60_000 })

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -122,7 +122,10 @@ test("finding 2: the example reads Graph; a siem tenant gets a one-line notice f
 
   // Every tenant the docs show names its source (a tenant without one is on the SIEM API), and the
   // container demo reads Graph too.
-  for (const doc of ["README.md", "docs/simulator.md", "config/demo/forwarder.yaml"]) {
+  const pages = readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`);
+  for (const doc of ["README.md", ...pages, "config/demo/forwarder.yaml"]) {
     const text = readFileSync(join(ROOT, doc), "utf8");
     const blocks = doc.endsWith(".yaml")
       ? [text]

@@ -240,14 +240,12 @@ test("imrelp over TLS refuses a client without a certificate; we refuse a receiv
   assert.ok(!linesOf("tls").some((l) => l.endsWith(" refused")), "nothing got through");
 });
 
-test("the README's relay recipe, as written: forwarder -> rsyslog (imrelp, disk-assisted queue, omfwd) -> the SIEM", {
+test("docs/siem-relay.md's recipe, as written: forwarder -> rsyslog (imrelp, disk-assisted queue, omfwd) -> the SIEM", {
   skip,
 }, async (t) => {
   assert.ok(rsyslogd && sim);
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const start = readme.indexOf("### Acknowledged delivery to an rsyslog relay (RELP)");
-  assert.ok(start !== -1, "the README has the relay recipe");
-  const section = readme.slice(start, readme.indexOf("\n## ", start));
+  const section = readFileSync(join(ROOT, "docs/siem-relay.md"), "utf8");
+  assert.match(section, /^# Acknowledged delivery to an rsyslog relay \(RELP\)$/m, "the relay recipe's page");
   const blocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)];
   const yamlBlock = blocks.find((b) => b[1] === "yaml")?.[2];
   const relayBlock = blocks.find((b) => b[1] === "")?.[2];

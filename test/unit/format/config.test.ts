@@ -574,7 +574,7 @@ test("every problem is reported at once, not only the first", () => {
   ]);
 });
 
-test("valid options: the README's example, delimiters, limits and defaults", () => {
+test("valid options: the example of docs/mapping.md, delimiters, limits and defaults", () => {
   const valid: FormatOptionsInput[] = [
     {},
     {

@@ -250,8 +250,8 @@ test("incidents, any shape: CEF, LEEF and JSON one line that reads back; within 
   );
 });
 
-test("the README's serviceSource table names every service and its header product", () => {
-  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+test("docs/sources.md's serviceSource table names every service and its header product", () => {
+  const readme = readFileSync(new URL("../../../docs/sources.md", import.meta.url), "utf8");
   for (const service of GRAPH_SERVICE_SOURCES) {
     const product = SERVICE_PRODUCTS[service] ?? "`header.product`";
     const row = new RegExp(
