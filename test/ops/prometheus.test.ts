@@ -63,7 +63,7 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
     const all = await prometheus.rules();
     return all.length > 0 && all.every((rule) => Date.parse(rule.lastEvaluation) > scraped) ? all : undefined;
   });
-  assert.equal(rules.length, 9);
+  assert.equal(rules.length, 10);
   for (const rule of rules) assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError ?? ""}`);
 
   const exposed = exposedNames(await live.scrape());
