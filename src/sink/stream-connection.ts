@@ -3,7 +3,7 @@
 // (stream-socket.ts) and time through a Clock, so the unit tests drive every transition with fakes.
 //
 // Confirmation: a write whose callback fired only means the bytes reached the local kernel; if the peer
-// dies they can still be lost (output-formats.md 3.6). So a send is *confirmed* only when its write
+// dies they can still be lost (README, "Delivery guarantees"). So a send is *confirmed* only when its write
 // completed and the connection then stayed healthy (no 'error', 'end' or 'close') for `confirmAfterMs`.
 // When the connection breaks, every send not yet confirmed rejects and the caller sends it again on a new
 // connection: duplicates are possible, loss is not.
