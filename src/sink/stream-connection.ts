@@ -60,7 +60,7 @@ import {
   closedError,
   refusedAfterHandshakeError,
   runtimeError,
-  shutdownError,
+  sendAborted,
   timeoutError,
 } from "./failures.js";
 import type { ConnectResult, StreamSocket, StreamTransport } from "./stream-socket.js";
@@ -148,7 +148,7 @@ export function createStreamConnection(
   const isCurrent = (conn: Connection): boolean => connectionOf(state) === conn;
 
   function send(frames: Buffer): Promise<SendResult> {
-    if (closing) return Promise.reject(shutdownError(sink, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(sink, "the sink is closed"));
     const promise = new Promise<SendResult>((resolve, reject) => {
       queued.push({ frames, writtenAt: undefined, resolve, reject });
     });
@@ -157,7 +157,7 @@ export function createStreamConnection(
   }
 
   function check(): Promise<void> {
-    if (closing) return Promise.reject(shutdownError(sink, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(sink, "the sink is closed"));
     if (connectionOf(state) !== undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       checks.push({ resolve, reject });
@@ -371,7 +371,7 @@ export function createStreamConnection(
       cancelTimer?.();
       onIdle = undefined;
     }
-    const error = shutdownError(sink, `not confirmed within the close timeout (${timeoutMs} ms)`);
+    const error = sendAborted(sink, `not confirmed within the close timeout (${timeoutMs} ms)`);
     if (state.name === "connecting") state.cancel?.(error);
     const conn = connectionOf(state);
     state = { name: "closed" };
