@@ -12,7 +12,7 @@ import { type Config, configSchema } from "../../src/config/schema.js";
 import { silentLogger } from "../../src/log.js";
 import type { PollProgress } from "../../src/pipeline/poll.js";
 import { createSimulator, DEMO_TENANT } from "../../src/simulator/index.js";
-import { rawConfig } from "../support/forwarder.js";
+import { rawConfig, spawnForwarder, writeConfig } from "../support/forwarder.js";
 import { startReceiver } from "../support/receiver.js";
 
 test("finding 5: a reload deletes every series of a removed tenant and destination; the dropped backlog stays counted", async (t) => {
@@ -66,9 +66,12 @@ test("finding 5: a reload deletes every series of a removed tenant and destinati
   const backlog = store.outboxDepths().get("old") ?? 0;
   assert.ok(backlog > 0, "the removed destination has a backlog");
 
-  await daemon.reload(
-    parse({ ...base, tenants: [tenant("keep")], destinations: (base.destinations as unknown[]).slice(0, 1) }),
-  );
+  const next = {
+    ...base,
+    tenants: [tenant("keep")],
+    destinations: (base.destinations as unknown[]).slice(0, 1),
+  };
+  await daemon.reload(parse(next));
 
   assert.deepEqual(await lines(/tenant="gone"/), []);
   assert.deepEqual(await lines(/destination="old"/), [
@@ -77,4 +80,24 @@ test("finding 5: a reload deletes every series of a removed tenant and destinati
   // What stays configured keeps its series.
   assert.ok((await lines(/tenant="keep"/)).length >= 10);
   assert.ok((await lines(/destination="siem"/)).length >= 5);
+
+  // `status` (beside the running daemon, on the reloaded file) lists what is configured: the removed
+  // tenant's checkpoint stays in the state (no state change on reload), but it is not listed.
+  assert.ok(store.getCheckpoint("gone") !== undefined);
+  const status = spawnForwarder(["status", "--json", "-c", writeConfig(dir, next)]);
+  const out: string[] = [];
+  status.child.stdout?.on("data", (c: Buffer | string) => out.push(String(c)));
+  assert.equal((await status.exit).code, 0, status.stderr.join(""));
+  const report = JSON.parse(out.join("")) as {
+    tenants: Array<{ tenant: string }>;
+    destinations: Array<{ destination: string }>;
+  };
+  assert.deepEqual(
+    report.tenants.map((t) => t.tenant),
+    ["keep"],
+  );
+  assert.deepEqual(
+    report.destinations.map((d) => d.destination),
+    ["siem"],
+  );
 });
