@@ -113,6 +113,16 @@ export interface ConfigIssue {
   message: string;
 }
 
+/** A key path as ConfigIssue writes it: `destinations[0].mapping.fields.Actor`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
 export class ConfigError extends ForwarderError {
   readonly issues: readonly ConfigIssue[];
   readonly file: string | undefined;
@@ -132,6 +142,14 @@ export function formatConfigIssues(issues: readonly ConfigIssue[], file?: string
     return `  - ${i.path || "(root)"}${where}: ${i.message}`;
   });
   return [head, ...lines].join("\n");
+}
+
+/** E_SHUTDOWN: work abandoned because the forwarder is stopping (never a failure to report). */
+export function shutdownError(
+  message = "stopped by shutdown",
+  details?: ForwarderErrorOptions["details"],
+): ForwarderError {
+  return new ForwarderError("E_SHUTDOWN", message, { details });
 }
 
 export function isForwarderError(err: unknown): err is ForwarderError {

@@ -54,7 +54,8 @@ export function formatLine(json: string, options: PrettyOptions): string {
   const level = typeof record.level === "string" ? record.level : String(record.level ?? "");
   const known = LEVELS[level];
   const parts = [clock(record.time), known ? paint(known.color, known.label) : level.toUpperCase().padEnd(5)];
-  // Where the entry comes from: the module's child logger, and the component within it.
+  // Where the entry comes from: every child logger names itself with `component` (`module` is still read:
+  // lines written by earlier releases, or a caller's own child logger, may carry it).
   const origin = [record.module, record.component].filter((o) => typeof o === "string").join("/");
   if (origin !== "") parts.push(paint("2", `[${safe(origin)}]`));
   if (record.msg !== undefined) parts.push(safe(String(record.msg)));

@@ -79,7 +79,11 @@ export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem
   };
 }
 
-/** Field the evidence splitter adds to an item made of one evidence entity of an alert. */
+/**
+ * Added by the source to an alert split into one stored item per evidence entity: the entity's index in
+ * the alert's `evidence` array (the item's `evidence` then starts with that entity). Part of the alert's
+ * version key, and read by the formatters.
+ */
 export const EVIDENCE_INDEX_FIELD = "@mde.evidenceIndex";
 
 /** `<id>@<canonical last update>` (+ `#<evidence index>`): one version of an alert (the FullId of its events). */

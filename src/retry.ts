@@ -1,7 +1,7 @@
 // The one retry policy: a pure delay function and one loop that stops on permanent errors, on the bounds of
 // a poll (POLL_BOUND_CODES), on the attempt limit and on shutdown. API calls, token requests and sink
 // reconnects all go through it.
-import { ForwarderError, POLL_BOUND_CODES, toForwarderError } from "./errors.js";
+import { type ForwarderError, POLL_BOUND_CODES, shutdownError, toForwarderError } from "./errors.js";
 
 export interface RetryPolicy {
   /** Delay before the second attempt; doubles per attempt. */
@@ -94,8 +94,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw shutdownError();
-}
-
-export function shutdownError(): ForwarderError {
-  return new ForwarderError("E_SHUTDOWN", "stopped by shutdown");
 }

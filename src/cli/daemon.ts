@@ -7,6 +7,7 @@ import { buildFormatConfig, createFormatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import { buildMetricsConfig } from "../metrics/config.js";
 import { createMetrics, type Metrics } from "../metrics/definitions.js";
+import { forgetDestination, forgetTenant } from "../metrics/forget.js";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
 import { buildPipelineConfig, createPipeline, type Pipeline } from "../pipeline/index.js";
 import type { PollProgress } from "../pipeline/poll.js";
@@ -171,9 +172,7 @@ export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<
     // A stop requested while the old pipeline wound down wins: do not start the new one.
     if (stopping) return;
     const names = next.destinations.map((d) => d.name);
-    for (const gone of active.destinations.filter((d) => !names.includes(d.name))) {
-      shared.metrics.destinationUp.remove({ destination: gone.name });
-    }
+    await forgetRemoved(shared.metrics, active, next);
     shared.store.setDestinations(names);
     try {
       current = { ...buildForwarder(next, deps, shared), close: closeAll };
@@ -213,6 +212,19 @@ export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<
       return stopping;
     },
   };
+}
+
+/**
+ * Deletes the series of the tenants and destinations `next` no longer has, once their loops have stopped
+ * (nothing writes them any more). A removed destination's undelivered events are counted as dropped after
+ * this, when the new pipeline purges them: that one series stays, so that MdeEventsDropped sees the loss.
+ */
+async function forgetRemoved(metrics: Metrics, active: Config, next: Config): Promise<void> {
+  const tenants = new Set(next.tenants.map((t) => t.name));
+  for (const t of active.tenants) if (!tenants.has(t.name)) await forgetTenant(metrics, t.name);
+  const destinations = new Set(next.destinations.map((d) => d.name));
+  for (const d of active.destinations)
+    if (!destinations.has(d.name)) await forgetDestination(metrics, d.name);
 }
 
 /** Settings a reload cannot change: the state file (its lock, its retention), the log format, the metrics listener. */

@@ -9,7 +9,7 @@
 //   variable and the content of a `*_file` are used exactly as they are, never expanded.
 import type { z } from "zod";
 import { didYouMean } from "../did-you-mean.js";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError, type ConfigIssue, formatPath } from "../errors.js";
 import { maskUrlCredentials } from "../url-credentials.js";
 import {
   FileRefusedError,
@@ -20,11 +20,8 @@ import {
   readSmallFile,
 } from "./read-file.js";
 import { type Config, configSchema, SECRET_KEYS } from "./schema.js";
-import { formatPath, parseYaml } from "./yaml.js";
-
-export { formatPath } from "./yaml.js";
-
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { Env } from "./types.js";
+import { parseYaml } from "./yaml.js";
 
 export interface LoadedConfig {
   config: Config;

@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { valueTypes } from "./key-doc.js";
 
+/** The process environment, or what a test passes for it (`${VAR}` in the config, proxy variables). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Parses `30s`, `5m`, `2h`, `7d`, `250ms` (or a plain number of seconds) into milliseconds. */

@@ -16,7 +16,7 @@ import {
   parseDocument,
   visit,
 } from "yaml";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError, type ConfigIssue, formatPath } from "../errors.js";
 import { findMisindentedLine } from "./yaml-indent.js";
 
 /** Deeper than any config needs; bounds the parser's memory (1 MiB of `[` otherwise takes 600 MB). */
@@ -301,13 +301,4 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): number | undef
     }
   }
   return offset;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out;
 }

@@ -3,16 +3,10 @@
 // helper accepts any JSON value where an API promises a type: stored alerts are never trusted.
 import { isIP } from "node:net";
 import { ForwarderError } from "../errors.js";
-import type { Detection } from "../record.js";
+import { type Detection, EVIDENCE_INDEX_FIELD } from "../record.js";
 import { canonicalTimestamp } from "../timestamp.js";
 import { severityLevel } from "./mapping.js";
 import { NORMALIZED_FIELDS, type NormalizedField } from "./normalized-fields.js";
-
-/**
- * Added by the source to an alert split into one stored item per evidence entity: the entity's index in
- * the alert's `evidence` array. The item's `evidence` then starts with that entity.
- */
-export const EVIDENCE_INDEX_KEY = "@mde.evidenceIndex";
 
 export type NormalizedValues = Partial<Record<NormalizedField, unknown>>;
 
@@ -69,7 +63,7 @@ export function evidenceEntities(evidence: unknown): JsonObject[] {
 
 /** The split marker when it is a whole number >= 0, else undefined. */
 export function evidenceIndexOf(alert: Detection): number | undefined {
-  const value = alert[EVIDENCE_INDEX_KEY];
+  const value = alert[EVIDENCE_INDEX_FIELD];
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { keyDocs } from "../config/key-doc.js";
 import { int } from "../config/types.js";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError, type ConfigIssue, formatPath } from "../errors.js";
 import { CEF_HEADER_LIMITS } from "./cef.js";
 import { configuredTextProblem, escapeCefHeader, type TruncationCounter } from "./escape.js";
 import { LEEF_HEADER_LIMITS, parseLeefDelimiter } from "./leef.js";
@@ -306,15 +306,6 @@ export function refineFormatOptions(options: unknown, ctx: z.RefinementCtx): voi
 
 /** The format options of a destination with their own rules, for callers that have no config file. */
 const checkedFormatOptionsSchema = formatOptionsSchema.superRefine(refineFormatOptions);
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
 
 /**
  * Every problem the config schema would report for these options (each key alone, then together), with

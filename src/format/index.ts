@@ -11,7 +11,6 @@ import { normalizeDetection, selectionFieldsOf } from "./normalize.js";
 import { INCIDENT_PRODUCT, serviceProduct } from "./service-products.js";
 import { createSyslogHeader, syslogSeverity, syslogSeverityOf } from "./syslog-header.js";
 
-export { EVIDENCE_INDEX_KEY } from "./alert-fields.js";
 export {
   type BodyEncoder,
   type CefEncoderOptions,

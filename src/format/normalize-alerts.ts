@@ -1,13 +1,12 @@
 // A Defender for Endpoint Alerts API alert (`/api/alerts?$expand=evidence`) as a detection in the SIEM API
 // schema: the Alerts API equivalent of Microsoft's SIEM-to-Graph field table. The machine is named on the
 // alert itself (computerDnsName, machineId, rbacGroupName); evidence entities are flat, typed by entityType.
-import type { Detection } from "../record.js";
+import { type Detection, EVIDENCE_INDEX_FIELD } from "../record.js";
 import {
   alertFullId,
   asObject,
   assemble,
   compactJson,
-  EVIDENCE_INDEX_KEY,
   evidenceEntities,
   evidenceIndexOf,
   FILE_KEYS,
@@ -112,7 +111,7 @@ export function normalizeAlertsApiAlert(alert: Detection): Detection {
     ResolvedTime: alert.resolvedTime,
     LastUpdateTime: lastUpdate,
     TenantId: alert.aadTenantId,
-    EvidenceIndex: alert[EVIDENCE_INDEX_KEY],
+    EvidenceIndex: alert[EVIDENCE_INDEX_FIELD],
     EvidenceCount: Array.isArray(evidence) ? evidence.length : undefined,
     Evidence: compactJson(evidence),
   });

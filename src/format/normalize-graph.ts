@@ -1,12 +1,11 @@
 // A Microsoft Graph security alert (alerts_v2) as a detection in the SIEM API schema, following
 // Microsoft's SIEM-to-Graph field table, so that CEF and LEEF carry the same keys for either source.
-import type { Detection } from "../record.js";
+import { type Detection, EVIDENCE_INDEX_FIELD } from "../record.js";
 import {
   alertFullId,
   asObject,
   assemble,
   compactJson,
-  EVIDENCE_INDEX_KEY,
   evidenceEntities,
   evidenceIndexOf,
   FILE_KEYS,
@@ -125,7 +124,7 @@ export function normalizeGraphAlert(alert: Detection): Detection {
     LastUpdateTime: lastUpdate,
     TenantId: alert.tenantId,
     MachineTags: joinList(device?.tags),
-    EvidenceIndex: alert[EVIDENCE_INDEX_KEY],
+    EvidenceIndex: alert[EVIDENCE_INDEX_FIELD],
     EvidenceCount: Array.isArray(evidence) ? evidence.length : undefined,
     Evidence: compactJson(evidence),
   });

@@ -4,8 +4,17 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 export type ErrorStage = "config" | "auth" | "poll" | "ingest" | "state" | "format" | "send";
 
+/** One metric of the set with its label names, so code can act on "every metric with a tenant label". */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly labelNames: readonly string[];
+  readonly metric: Counter<string> | Gauge<string> | Histogram<string>;
+}
+
 export interface Metrics {
   readonly registry: Registry;
+  /** Every metric below, as it was defined (forget.ts removes a tenant's or destination's series by it). */
+  readonly definitions: readonly MetricDefinition[];
   readonly detectionsReceived: Counter<"tenant">;
   readonly detectionsDuplicate: Counter<"tenant">;
   readonly detectionsMalformed: Counter<"tenant">;
@@ -39,14 +48,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let readOutbox: (() => ReadonlyMap<string, number>) | undefined;
+  const definitions: MetricDefinition[] = [];
+  const define = <M extends Counter<string> | Gauge<string> | Histogram<string>>(
+    name: string,
+    labelNames: readonly string[],
+    metric: M,
+  ): M => {
+    definitions.push({ name, labelNames, metric });
+    return metric;
+  };
 
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Counter<L>({ name, help, labelNames, registers });
+    define(name, labelNames, new Counter<L>({ name, help, labelNames, registers }));
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Gauge<L>({ name, help, labelNames, registers });
+    define(name, labelNames, new Gauge<L>({ name, help, labelNames, registers }));
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: number[],
+  ) => define(name, labelNames, new Histogram<L>({ name, help, labelNames, buckets, registers }));
 
   const metrics: Metrics = {
     registry,
+    definitions,
     detectionsReceived: counter(
       "mde_detections_received_total",
       "Detections returned by the API, overlap re-reads included.",
@@ -94,36 +119,38 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       "tenant",
       "status",
     ]),
-    apiRequestDuration: new Histogram<"tenant">({
-      name: "mde_api_request_duration_seconds",
-      help: "Duration of one SIEM API call.",
-      labelNames: ["tenant"],
-      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-      registers,
-    }),
+    apiRequestDuration: histogram(
+      "mde_api_request_duration_seconds",
+      "Duration of one SIEM API call.",
+      ["tenant"],
+      [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    ),
     tokenRequests: counter("mde_token_requests_total", "OAuth token requests by outcome.", [
       "tenant",
       "outcome",
     ]),
-    pollDuration: new Histogram<"tenant">({
-      name: "mde_poll_duration_seconds",
-      help: "Duration of one whole poll of a tenant.",
-      labelNames: ["tenant"],
-      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
-      registers,
-    }),
-    outboxEvents: new Gauge<"destination">({
-      name: "mde_outbox_events",
-      help: "Undelivered events per destination (read from the state at scrape time).",
-      labelNames: ["destination"],
-      registers,
-      collect() {
-        if (!readOutbox) return;
-        // Only the destinations configured now: one removed by a reload must not linger at its last value.
-        this.reset();
-        for (const [destination, depth] of readOutbox()) this.set({ destination }, depth);
-      },
-    }),
+    pollDuration: histogram(
+      "mde_poll_duration_seconds",
+      "Duration of one whole poll of a tenant.",
+      ["tenant"],
+      [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    ),
+    outboxEvents: define(
+      "mde_outbox_events",
+      ["destination"],
+      new Gauge<"destination">({
+        name: "mde_outbox_events",
+        help: "Undelivered events per destination (read from the state at scrape time).",
+        labelNames: ["destination"],
+        registers,
+        collect() {
+          if (!readOutbox) return;
+          // Only the destinations configured now: one removed by a reload must not linger at its last value.
+          this.reset();
+          for (const [destination, depth] of readOutbox()) this.set({ destination }, depth);
+        },
+      }),
+    ),
     checkpointTimestamp: gauge(
       "mde_checkpoint_timestamp_seconds",
       "The tenant's checkpoint (greatest LastProcessedTimeUtc fully read) as a Unix time.",

@@ -1,6 +1,6 @@
 // How the stream transports name their failures: one ForwarderError per kind, with a short human
 // reason and the destination in `details`. Messages name files and addresses, never file contents.
-import { ForwarderError } from "../errors.js";
+import { ForwarderError, shutdownError } from "../errors.js";
 import type { SinkOptions } from "./types.js";
 
 function where(options: SinkOptions): string {
@@ -60,10 +60,9 @@ export function timeoutError(options: SinkOptions): ForwarderError {
   );
 }
 
-export function shutdownError(options: SinkOptions, why: string): ForwarderError {
-  return new ForwarderError("E_SHUTDOWN", `send to ${where(options)} aborted: ${why}`, {
-    details: { destination: options.name },
-  });
+/** A send given up because the sink is closing (E_SHUTDOWN): the outbox row stays for the next run. */
+export function sendAborted(options: SinkOptions, why: string): ForwarderError {
+  return shutdownError(`send to ${where(options)} aborted: ${why}`, { destination: options.name });
 }
 
 interface NodeError extends Error {

@@ -44,7 +44,7 @@ export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_CONFIRM_AFTER_MS } from "./types.js";
 export const UDP_REFUSAL_WINDOW_MS = 250;
 
 export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
-  const log = deps.log.child({ destination: options.name });
+  const log = deps.log.child({ component: "sink", destination: options.name });
   const tracker = createUpTracker(options, log, deps.onUpChange);
   if (options.protocol === "udp") {
     return createUdpSink(options, {

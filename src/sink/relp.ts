@@ -35,7 +35,7 @@ import {
   refusedAfterHandshakeError,
   rejectedError,
   runtimeError,
-  shutdownError,
+  sendAborted,
 } from "./failures.js";
 import { RelpProtocolError } from "./relp-frame.js";
 import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
@@ -156,7 +156,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   };
 
   function send(messages: readonly Buffer[]): Promise<SendResult> {
-    if (closing) return Promise.reject(shutdownError(options, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(options, "the sink is closed"));
     if (messages.length === 0) {
       // Nothing to send, but keep the promise that sends settle in call order.
       const done = () => NOTHING_DROPPED;
@@ -182,7 +182,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   }
 
   function check(): Promise<void> {
-    if (closing) return Promise.reject(shutdownError(options, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(options, "the sink is closed"));
     if (current !== undefined && current.session.state === "ready") return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       checks.push({ resolve, reject });
@@ -484,7 +484,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
       clearTimeout(timer);
       onIdle = undefined;
     }
-    const error = shutdownError(options, `not acknowledged within the close timeout (${timeoutMs} ms)`);
+    const error = sendAborted(options, `not acknowledged within the close timeout (${timeoutMs} ms)`);
     cancelConnect?.(error);
     const conn = current;
     clearAnswerTimer();

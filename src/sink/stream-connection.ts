@@ -3,7 +3,7 @@
 // (stream-socket.ts) and time through a Clock, so the unit tests drive every transition with fakes.
 //
 // Confirmation: a write whose callback fired only means the bytes reached the local kernel; if the peer
-// dies they can still be lost (output-formats.md 3.6). So a send is *confirmed* only when its write
+// dies they can still be lost (README, "Delivery guarantees"). So a send is *confirmed* only when its write
 // completed and the connection then stayed healthy (no 'error', 'end' or 'close') for `confirmAfterMs`.
 // When the connection breaks, every send not yet confirmed rejects and the caller sends it again on a new
 // connection: duplicates are possible, loss is not.
@@ -60,7 +60,7 @@ import {
   closedError,
   refusedAfterHandshakeError,
   runtimeError,
-  shutdownError,
+  sendAborted,
   timeoutError,
 } from "./failures.js";
 import type { ConnectResult, StreamSocket, StreamTransport } from "./stream-socket.js";
@@ -148,7 +148,7 @@ export function createStreamConnection(
   const isCurrent = (conn: Connection): boolean => connectionOf(state) === conn;
 
   function send(frames: Buffer): Promise<SendResult> {
-    if (closing) return Promise.reject(shutdownError(sink, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(sink, "the sink is closed"));
     const promise = new Promise<SendResult>((resolve, reject) => {
       queued.push({ frames, writtenAt: undefined, resolve, reject });
     });
@@ -157,7 +157,7 @@ export function createStreamConnection(
   }
 
   function check(): Promise<void> {
-    if (closing) return Promise.reject(shutdownError(sink, "the sink is closed"));
+    if (closing) return Promise.reject(sendAborted(sink, "the sink is closed"));
     if (connectionOf(state) !== undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       checks.push({ resolve, reject });
@@ -371,7 +371,7 @@ export function createStreamConnection(
       cancelTimer?.();
       onIdle = undefined;
     }
-    const error = shutdownError(sink, `not confirmed within the close timeout (${timeoutMs} ms)`);
+    const error = sendAborted(sink, `not confirmed within the close timeout (${timeoutMs} ms)`);
     if (state.name === "connecting") state.cancel?.(error);
     const conn = connectionOf(state);
     state = { name: "closed" };

@@ -5,7 +5,7 @@
 import { type Clock, systemClock } from "../clock.js";
 import type { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { shutdownError } from "./failures.js";
+import { sendAborted } from "./failures.js";
 import { frameMessages } from "./framing.js";
 import { createStreamConnection } from "./stream-connection.js";
 import { createSocketTransport } from "./stream-socket.js";
@@ -48,7 +48,7 @@ export function createStreamSink(options: SinkOptions, deps: StreamSinkDeps): Si
 
   return {
     send(messages) {
-      if (connection.closing) return Promise.reject(shutdownError(options, "the sink is closed"));
+      if (connection.closing) return Promise.reject(sendAborted(options, "the sink is closed"));
       if (messages.length === 0) {
         // Nothing to write, but keep the promise that sends settle in call order.
         const done = () => NOTHING_DROPPED;

@@ -1,6 +1,6 @@
 // National cloud presets: the token authority and the API hosts of each source, per cloud, and the helpers
 // that resolve a tenant's endpoints from them (a tenant's `authority_host`, `api_url`, `resource` and
-// `scope` override the preset). Sources below are the keys of /work/shared/reference/mde-api.md's notes:
+// `scope` override the preset). The sources cited below are Microsoft's documentation pages:
 // PULL = Microsoft's "Pull detections using SIEM REST API" page, GOV-2021 / GOV-NOW = the "Microsoft
 // Defender for Endpoint for US Government customers" page (2021 and 2026 versions), ALERTS = the MDE
 // Alerts API pages, GRAPH = Microsoft Graph's alerts_v2 and "national cloud deployments" pages.
@@ -66,7 +66,7 @@ export const CLOUD_PRESETS: Readonly<Record<Cloud, CloudPreset>> = {
 
 /**
  * The v1 `resource` of SIEM tokens, as PULL documents it for the global cloud. The value for the US Gov
- * clouds is not documented (mde-api.md: "Not found"); the same default applies there, `resource` overrides.
+ * clouds is not documented; the same default applies there, `resource` overrides.
  */
 export const SIEM_RESOURCE = "https://graph.windows.net";
 

@@ -3,10 +3,10 @@ import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 import { keyDocs } from "../config/key-doc.js";
 import { markdownTable } from "../config/markdown-table.js";
-import { byteSize, duration, httpsUrl, int, name, nonEmpty } from "../config/types.js";
+import { byteSize, duration, type Env, httpsUrl, int, name, nonEmpty } from "../config/types.js";
 import { GRAPH_SERVICE_SOURCES } from "../record.js";
 import { apiBaseOf, authorityOf, CLOUD_PRESETS, CLOUDS, REGIONS, SOURCES, tokenRequestOf } from "./clouds.js";
-import { type Env, type ProxySettings, parseProxyUrl, redactUrlCredentials, resolveProxy } from "./proxy.js";
+import { type ProxySettings, parseProxyUrl, redactUrlCredentials, resolveProxy } from "./proxy.js";
 
 /** The SIEM API hosts per region, from Microsoft's "Pull detections using SIEM REST API" page. */
 export const REGION_API_URLS = {

@@ -13,9 +13,8 @@ import https from "node:https";
 import { BlockList, isIP } from "node:net";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
+import type { Env } from "../config/types.js";
 import { ForwarderError } from "../errors.js";
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface ProxyEndpoint {
   readonly host: string;

@@ -16,7 +16,7 @@ export interface RateWindow {
 }
 
 /**
- * Documented quotas per application and tenant (mde-api.md §4b): the MDE Alerts API allows 100 calls a
+ * Documented quotas per application and tenant (Microsoft's API pages): the MDE Alerts API allows 100 calls a
  * minute and 1,500 an hour; Graph's security alerts 150 requests a minute ("security detections and
  * incidents", so incidents get the same). None is documented for the SIEM API, so it has none here.
  */

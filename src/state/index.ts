@@ -34,7 +34,7 @@ export { QUARANTINE_MAX_ROWS } from "./store.js";
  * (never reset).
  */
 export function createStore(config: StoreConfig, deps: StoreDeps): Store {
-  const log = deps.log.child({ module: "state" });
+  const log = deps.log.child({ component: "state" });
   const readonly = config.readonly === true;
   let lock: StateLock | undefined;
   if (!readonly) {

@@ -1,4 +1,4 @@
-// The CLI contract of design.md section 3: exit codes, config errors with key paths, masked secrets.
+// The CLI contract (README, "Commands"): exit codes, config errors with key paths, masked secrets.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// The metrics contract of design.md section 5, scraped from a running daemon.
+// The metrics contract (the README's metric table), scraped from a running daemon.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

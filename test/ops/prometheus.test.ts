@@ -4,25 +4,14 @@
 // Prometheus refuses it or when it names a metric the forwarder does not expose. Skipped with a message
 // where prometheus is not installed, except in CI (MDE_REQUIRE_PROMETHEUS=1), where that fails.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { parse, stringify } from "yaml";
-import { mounts, readCompose, service } from "./support/container-files.js";
+import { parse } from "yaml";
 import { startLiveForwarder } from "./support/live-forwarder.js";
+import { startPrometheus, type Vector, variableValues } from "./support/prometheus.js";
 import { exposedNames, metricNames, substituteVariables } from "./support/promql.js";
-import {
-  canMountReadOnly,
-  freePort,
-  prometheusBin,
-  REQUIRE_PROMETHEUS,
-  ROOT,
-  readOnlyRoot,
-  run,
-  skipUnless,
-  waitFor,
-} from "./support/tools.js";
+import { prometheusBin, REQUIRE_PROMETHEUS, ROOT, skipUnless, waitFor } from "./support/tools.js";
 
 const skip = skipUnless(prometheusBin, "prometheus", REQUIRE_PROMETHEUS, "apt-get install prometheus");
 
@@ -40,6 +29,7 @@ interface TemplateVariable {
   name: string;
   type: string;
   allValue?: string;
+  regex?: string;
   query?: string | { query?: string };
 }
 interface Dashboard {
@@ -50,13 +40,6 @@ interface Rule {
   alert: string;
   expr: string;
 }
-interface ApiResponse<T> {
-  status: "success" | "error";
-  data?: T;
-  errorType?: string;
-  error?: string;
-}
-type Vector = Array<{ metric: Record<string, string>; value: [number, string] }>;
 
 test("a real Prometheus evaluates every dashboard and alert expression on a live forwarder", {
   skip,
@@ -64,69 +47,9 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
   assert.ok(prometheusBin, `prometheus is required (${REQUIRE_PROMETHEUS}=1) but not installed`);
   const live = await startLiveForwarder({ detections: 10, deadDestination: true });
   t.after(() => live.close());
-  const dir = mkdtempSync(join(tmpdir(), "mde-prometheus-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const prometheus = await startPrometheus(t, live.port);
+  const { api, query } = prometheus;
 
-  // The compose service's config and flags, with its container paths mapped to local ones.
-  const compose = readCompose();
-  const promService = service(compose, "prometheus");
-  const volumes = mounts(promService);
-  const config = parse(readFileSync(join(ROOT, "config/prometheus.yml"), "utf8")) as {
-    global: Record<string, unknown>;
-    rule_files: string[];
-    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
-  };
-  const job = config.scrape_configs[0];
-  assert.ok(job && config.scrape_configs.length === 1);
-  assert.deepEqual(job.static_configs, [{ targets: ["forwarder:9464"] }]);
-  job.static_configs = [{ targets: [`127.0.0.1:${live.port}`] }];
-  config.global = {
-    ...config.global,
-    scrape_interval: "1s",
-    scrape_timeout: "1s",
-    evaluation_interval: "1s",
-  };
-  config.rule_files = config.rule_files.map((path) => {
-    const mount = volumes.get(path);
-    assert.ok(mount?.kind === "bind", `${path} is mounted from the repository`);
-    return mount.hostPath;
-  });
-  const configFile = join(dir, "prometheus.yml");
-  writeFileSync(configFile, stringify(config));
-  const data = join(dir, "data");
-  mkdirSync(data);
-  const flags = (promService.command ?? []).map((flag) => {
-    const [name, value = ""] = flag.split("=", 2);
-    if (name === "--config.file") return `${name}=${configFile}`;
-    const mount = volumes.get(value);
-    if (mount?.kind === "volume") return `${name}=${data}`;
-    return flag;
-  });
-  assert.ok(flags.includes(`--storage.tsdb.path=${data}`), "the TSDB is on the compose volume");
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const argv = [prometheusBin, ...flags, `--web.listen-address=127.0.0.1:${port}`];
-  const prometheus = run(...split(promService.read_only ? readOnlyRoot(argv, { writable: [data] }) : argv));
-  t.after(async () => {
-    await prometheus.stop();
-  });
-  if (promService.read_only && !canMountReadOnly) t.diagnostic("read-only root not tried: needs root");
-
-  const api = async <T>(path: string): Promise<ApiResponse<T>> => {
-    const res = await fetch(`${base}${path}`);
-    return (await res.json()) as ApiResponse<T>;
-  };
-  const query = (expr: string) =>
-    api<{ resultType: string; result: Vector }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const failed = () =>
-    prometheus.child.exitCode !== null ? `prometheus exited:\n${prometheus.stderr.join("")}` : "";
-
-  await waitFor("Prometheus to be ready", async () => {
-    if (failed()) throw new Error(failed());
-    const res = await fetch(`${base}/-/ready`).catch(() => undefined);
-    await res?.text();
-    return res?.status === 200 ? true : undefined;
-  });
   // Two successful scrapes: rate() needs two samples.
   await waitFor("two successful scrapes", async () => {
     const r = await query(
@@ -137,15 +60,10 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
   // Each rule evaluated, without an error, after those scrapes were stored.
   const scraped = Date.now();
   const rules = await waitFor("the alert rules to be evaluated", async () => {
-    const r = await api<{
-      groups: Array<{
-        rules: Array<{ name: string; health: string; lastError?: string; lastEvaluation: string }>;
-      }>;
-    }>("/api/v1/rules");
-    const all = r.data?.groups.flatMap((g) => g.rules) ?? [];
+    const all = await prometheus.rules();
     return all.length > 0 && all.every((rule) => Date.parse(rule.lastEvaluation) > scraped) ? all : undefined;
   });
-  assert.equal(rules.length, 9);
+  assert.equal(rules.length, 10);
   for (const rule of rules) assert.equal(rule.health, "ok", `${rule.name}: ${rule.lastError ?? ""}`);
 
   const exposed = exposedNames(await live.scrape());
@@ -155,9 +73,9 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
   const dashboard = JSON.parse(
     readFileSync(join(ROOT, "config/grafana/dashboards/mde-forwarder.json"), "utf8"),
   ) as Dashboard;
-  const variableValues = new Map<string, string>();
+  const variableDefaults = new Map<string, string>();
   for (const v of dashboard.templating.list)
-    variableValues.set(v.name, v.type === "datasource" ? "prometheus" : (v.allValue ?? ".*"));
+    variableDefaults.set(v.name, v.type === "datasource" ? "prometheus" : (v.allValue ?? ".*"));
   const expressions: Array<{ where: string; expr: string }> = [];
   const walk = (panels: Panel[]) => {
     for (const panel of panels) {
@@ -179,7 +97,7 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
   const problems: string[] = [];
   const results = new Map<string, Vector>();
   for (const { where, expr } of expressions) {
-    const promql = substituteVariables(expr, { values: variableValues });
+    const promql = substituteVariables(expr, { values: variableDefaults });
     const missing = metricNames(promql).filter((name) => !exposed.has(name));
     if (missing.length > 0) problems.push(`${where}: not exposed by the forwarder: ${missing.join(", ")}`);
     const r = await query(promql);
@@ -187,19 +105,16 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
     else results.set(where, r.data?.result ?? []);
   }
 
-  // Template variables: Grafana's label_values(metric, label), answered by the label values API.
+  // Template variables: asked the way Grafana asks them.
   const labelValues: Record<string, string[]> = {};
   for (const v of dashboard.templating.list.filter((x) => x.type === "query")) {
     const q = typeof v.query === "string" ? v.query : (v.query?.query ?? "");
-    const m = /^label_values\(\s*([a-zA-Z_:][\w:]*)\s*,\s*(\w+)\s*\)$/.exec(q);
-    if (!m) {
-      problems.push(`variable ${v.name}: not a label_values(metric, label) query: ${q}`);
-      continue;
-    }
-    const [, metric = "", label = ""] = m;
-    if (!exposed.has(metric)) problems.push(`variable ${v.name}: not exposed by the forwarder: ${metric}`);
-    const r = await api<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(metric)}`);
-    labelValues[v.name] = r.data ?? [];
+    const missing = metricNames(q.replace(/^(label_values|query_result)\(/, "(")).filter(
+      (n) => !exposed.has(n),
+    );
+    if (missing.length > 0)
+      problems.push(`variable ${v.name}: not exposed by the forwarder: ${missing.join(", ")}`);
+    labelValues[v.name] = await variableValues(prometheus, v);
   }
   assert.deepEqual(problems, []);
   assert.deepEqual(labelValues, { tenant: ["demo"], destination: ["dead", "siem"] });
@@ -236,8 +151,3 @@ test("a real Prometheus evaluates every dashboard and alert expression on a live
     ["MdeDestinationDown dead pending"],
   );
 });
-
-function split(argv: string[]): [string, string[]] {
-  const [command = "", ...args] = argv;
-  return [command, args];
-}

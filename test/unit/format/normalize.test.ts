@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ForwarderError } from "../../../src/errors.js";
-import { EVIDENCE_INDEX_KEY } from "../../../src/format/alert-fields.js";
 import { normalizeDetection, selectionFieldsOf } from "../../../src/format/normalize.js";
 import { NORMALIZED_FIELDS } from "../../../src/format/normalized-fields.js";
 import type { Detection, SourceKind } from "../../../src/record.js";
+import { EVIDENCE_INDEX_FIELD } from "../../../src/record.js";
 import { loadDetection } from "./fixtures.js";
 
 const graph = (alert: Record<string, unknown>) => normalizeDetection(alert, "graph");
@@ -201,7 +201,7 @@ test("FullId: <id>@<canonical last update>, #<index> for a split item; an update
   assert.equal(v1, alerts({ id: "a1", lastUpdateTime: "2024-01-01T00:00:59.2000000Z" }).FullId);
   assert.notEqual(v1, alerts({ id: "a1", lastUpdateTime: "2024-01-01T00:00:59.2000001Z" }).FullId);
   assert.equal(
-    graph({ id: "g1", lastUpdateDateTime: "2024-01-01T00:00:00Z", [EVIDENCE_INDEX_KEY]: 3, evidence: [] })
+    graph({ id: "g1", lastUpdateDateTime: "2024-01-01T00:00:00Z", [EVIDENCE_INDEX_FIELD]: 3, evidence: [] })
       .FullId,
     "g1@2024-01-01T00:00:00.0000000Z#3",
   );
@@ -213,7 +213,7 @@ test("FullId: <id>@<canonical last update>, #<index> for a split item; an update
   assert.equal(graph({ id: { x: 1 } }).FullId, undefined);
   // A marker that is no whole number >= 0 does not split; it is still sent, as received.
   for (const bad of [-1, 1.5, "2", null]) {
-    const n = graph({ id: "g1", [EVIDENCE_INDEX_KEY]: bad });
+    const n = graph({ id: "g1", [EVIDENCE_INDEX_FIELD]: bad });
     assert.equal(n.FullId, "g1");
     assert.equal(n.EvidenceIndex, bad ?? undefined);
   }
@@ -241,7 +241,7 @@ test("a split item (one entity plus the marker) fills what that entity gives, Fu
   const withDevice = graph({
     ...full,
     evidence: [full.evidence[2], full.evidence[0]],
-    [EVIDENCE_INDEX_KEY]: 2,
+    [EVIDENCE_INDEX_FIELD]: 2,
   });
   assert.equal(withDevice.MachineName, "fin-ws-042");
   assert.equal(withDevice.MachineGroup, "Finance Workstations");
@@ -250,7 +250,7 @@ test("a split item (one entity plus the marker) fills what that entity gives, Fu
 
   // Alerts API: the machine is on the alert itself, so a split item keeps it.
   const a = loadDetection("alerts-api-alert") as { evidence: unknown[] };
-  const item = alerts({ ...a, evidence: [a.evidence[3]], [EVIDENCE_INDEX_KEY]: 3 });
+  const item = alerts({ ...a, evidence: [a.evidence[3]], [EVIDENCE_INDEX_FIELD]: 3 });
   assert.equal(item.FullId, "da638413001122334455_1422113808@2024-01-15T11:30:59.2000000Z#3");
   assert.equal(item.IpAddress, "2001:db8:85a3::8a2e:370:7334");
   assert.equal(item.MachineName, "hr-laptop-07");

@@ -32,7 +32,7 @@ const WHOLE = new Set(["cs3", "externalId", "FullId", "AlertId"]);
 
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 150);
 
-/** CEF dictionary keys and limits of cef-leef-mapping.md, for the fields mapped as plain strings. */
+/** CEF dictionary keys and limits (src/format/cef-dictionary.ts), for the fields mapped as plain strings. */
 const CEF_STRING_KEYS: Record<string, [string, number]> = {
   Category: ["cat", 1023],
   Source: ["sourceServiceName", 1023],
