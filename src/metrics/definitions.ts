@@ -2,8 +2,6 @@
 // Each set of metrics lives on its own Registry, passed in: nothing is global.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export type ErrorStage = "config" | "auth" | "poll" | "ingest" | "state" | "format" | "send";
-
 export interface Metrics {
   readonly registry: Registry;
   readonly detectionsReceived: Counter<"tenant">;
