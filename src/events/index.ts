@@ -18,7 +18,7 @@ export type { DeliveryEvents, Endpoint, SinkEvents } from "./delivery-events.js"
 export { API_STATUSES, DROP_REASONS, type DropReason, TOKEN_OUTCOMES, type TokenFailure } from "./labels.js";
 export type { PollEvents } from "./poll-events.js";
 export type { SourceEvents } from "./source-events.js";
-export { ERROR_STAGES, type ErrorStage, type SourceStage, STAGE_CODES } from "./stages.js";
+export { ERROR_STAGES, type ErrorStage, type SourceStage, STAGE_CODES, UNCOUNTED_CODES } from "./stages.js";
 export type { StateEvents } from "./state-events.js";
 export type { SeriesScope } from "./zero-series.js";
 

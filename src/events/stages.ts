@@ -17,6 +17,18 @@ export type ErrorStage = (typeof ERROR_STAGES)[number];
 /** The stages a failed poll can be counted in: where its source failed (source.stageOf). */
 export type SourceStage = Extract<ErrorStage, "auth" | "poll">;
 
+/**
+ * Codes no event counts: they stop the start (the state cannot be opened, the metrics port is taken) and
+ * exit with their message, or are no failure (a shutdown), or are a drop (counted in
+ * mde_events_dropped_total).
+ */
+export const UNCOUNTED_CODES: readonly ErrorCode[] = [
+  "E_STATE_OPEN",
+  "E_METRICS_LISTEN",
+  "E_SHUTDOWN",
+  "E_SINK_TOO_LARGE",
+];
+
 export const STAGE_CODES: { readonly [S in ErrorStage]: readonly ErrorCode[] } = {
   config: ["E_CONFIG_INVALID", "E_CONFIG_READ"],
   // The token endpoint throttles (429) and is reached through the proxy like the API.
@@ -34,7 +46,8 @@ export const STAGE_CODES: { readonly [S in ErrorStage]: readonly ErrorCode[] } =
     "E_POLL_TOO_MANY_REQUESTS",
     "E_INTERNAL",
   ],
-  state: ["E_STATE_CORRUPT", "E_STATE_WRITE"],
+  // E_STATE_LOCKED: another process took the database's lock (SQLITE_BUSY) while it ran.
+  state: ["E_STATE_CORRUPT", "E_STATE_WRITE", "E_STATE_LOCKED"],
   format: ["E_FORMAT"],
   send: [
     "E_SINK_CONNECT",

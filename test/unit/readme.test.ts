@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { ERROR_CODES } from "../../src/errors.js";
+import { API_STATUSES, ERROR_STAGES } from "../../src/events/index.js";
 import { createMetrics } from "../../src/metrics/definitions.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -40,6 +41,26 @@ test("every mde_ metric is in the README's metric table with its type", async ()
   }
   const documented = [...table.matchAll(/^\| `(mde_[a-z_]+)`\s*\|/gm)].map((m) => m[1]);
   assert.deepEqual(documented.sort(), ours.map((m) => m.name).sort());
+});
+
+test("the README's stage list of mde_errors_total is the events' stages, its statuses the declared ones", () => {
+  const table = section("Metrics and health");
+  const row = (metric: string): string => {
+    const line = table.split("\n").find((l) => l.startsWith(`| \`${metric}\``));
+    assert.ok(line, `a row for ${metric}`);
+    return line;
+  };
+  const stages = /stage is ((?:`[a-z]+`(?:, | or ))*`[a-z]+`)/.exec(row("mde_errors_total"))?.[1] ?? "";
+  assert.deepEqual(
+    [...stages.matchAll(/`([a-z]+)`/g)].map((m) => m[1]),
+    [...ERROR_STAGES],
+  );
+  const statuses =
+    /\); ((?:\d{3}, )+\d{3} and `error`) exist at 0/.exec(row("mde_api_requests_total"))?.[1] ?? "";
+  assert.deepEqual(
+    [...statuses.matchAll(/(\d{3})|`(error)`/g)].map((m) => m[1] ?? m[2]),
+    [...API_STATUSES],
+  );
 });
 
 // The configuration reference itself is generated from the schema: test/unit/config/docs.test.ts checks
