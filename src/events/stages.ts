@@ -1,8 +1,9 @@
 // The stages of `mde_errors_total{stage,code}` and the codes each one can count. Each error event declares
-// its stage (an auth failure is counted by the event for token requests, not guessed from its code), and
-// these declarations make the zero series (zero-series.ts): every code a stage can count exists at 0 from
-// the start, so that rate() and increase() see its first error. A code outside its stage's list is still
-// counted; its series then starts at 1, which the events test (test/unit/events/) guards against.
+// its stage (pollFailed takes the one its source declares: auth when the token request failed), and these
+// declarations make the zero series (zero-series.ts): every code a stage can count exists at 0 from the
+// start, so that rate() and increase() see its first error. A code counted outside its stage's list still
+// counts, from 1; test/unit/events/zero-series.test.ts fails on a code that is in no stage's list and not
+// declared uncounted.
 import type { ErrorCode } from "../errors.js";
 
 export const ERROR_STAGES = ["config", "auth", "poll", "state", "format", "send"] as const;
