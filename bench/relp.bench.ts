@@ -12,7 +12,9 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { createEvents } from "../src/events/index.js";
 import { silentLogger } from "../src/log.js";
+import { createMetrics } from "../src/metrics/definitions.js";
 import { createSink, DEFAULT_CONFIRM_AFTER_MS, type Sink } from "../src/sink/index.js";
 import { epochNow, loadAverage, startReceiverProcess } from "./support/processes.js";
 import { num, publish, ratio, seconds, table } from "./support/report.js";
@@ -65,7 +67,7 @@ function sinkFor(variant: Variant, port: number): Sink {
       connect_timeout: 10_000,
       write_timeout: 30_000,
     },
-    { log: silentLogger() },
+    { log: silentLogger(), events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }) },
   );
 }
 

@@ -4,7 +4,9 @@
 // Messages per second from the first send to the receiver's last byte.
 import { performance } from "node:perf_hooks";
 import syslog from "syslog-client";
+import { createEvents } from "../src/events/index.js";
 import { silentLogger } from "../src/log.js";
+import { createMetrics } from "../src/metrics/definitions.js";
 import { createSink, DEFAULT_CONFIRM_AFTER_MS } from "../src/sink/index.js";
 import { epochNow, loadAverage, startReceiverProcess } from "./support/processes.js";
 import { num, publish, ratio, seconds, table, targetsTable } from "./support/report.js";
@@ -87,7 +89,7 @@ function ours(w: Workload, window: number): Variant["run"] {
         connect_timeout: 10_000,
         write_timeout: 30_000,
       },
-      { log: silentLogger() },
+      { log: silentLogger(), events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }) },
     );
     try {
       const start = epochNow();

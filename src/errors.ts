@@ -44,6 +44,22 @@ export const POLL_BOUND_CODES: ReadonlySet<ErrorCode> = new Set([
   "E_POLL_TOO_MANY_REQUESTS",
 ]);
 
+/**
+ * What the store raises when the database or the file system refused a read or a write: nothing can be
+ * stored or acknowledged any more, so the poll or drain that meets one stops the daemon (a bug in a store
+ * call is E_INTERNAL, which does not).
+ */
+export const STATE_FAILURE_CODES: ReadonlySet<ErrorCode> = new Set([
+  "E_STATE_OPEN",
+  "E_STATE_CORRUPT",
+  "E_STATE_WRITE",
+  "E_STATE_LOCKED",
+]);
+
+export function isStateFailure(error: ForwarderError): boolean {
+  return STATE_FAILURE_CODES.has(error.code);
+}
+
 /** How a caller should react: never retry, retry with backoff, or wait at least `retryAfterMs`. */
 export type ErrorClass = "permanent" | "retryable" | "throttled";
 

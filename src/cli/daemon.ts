@@ -3,6 +3,7 @@
 import { hostname } from "node:os";
 import type { Config } from "../config/schema.js";
 import { ConfigError, type ConfigIssue, type ForwarderError } from "../errors.js";
+import { createEvents, type Events } from "../events/index.js";
 import { buildFormatConfig, createFormatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import { buildMetricsConfig } from "../metrics/config.js";
@@ -11,7 +12,6 @@ import { forgetDestination, forgetTenant } from "../metrics/forget.js";
 import { type MetricsServer, startMetricsServer } from "../metrics/server.js";
 import { buildPipelineConfig, createPipeline, type Pipeline } from "../pipeline/index.js";
 import type { PollProgress } from "../pipeline/poll.js";
-import { QUARANTINE_REASONS } from "../record.js";
 import { buildSinkConfig } from "../sink/config.js";
 import { createSink } from "../sink/index.js";
 import { createHttpClient } from "../source/http.js";
@@ -23,6 +23,8 @@ export interface Forwarder {
   readonly pipeline: Pipeline;
   readonly store: Store;
   readonly metrics: Metrics;
+  /** What the forwarder reports, on `metrics` (a reload keeps both). */
+  readonly events: Events;
   /** Stops the pipeline (sends in flight finish and are acknowledged), then closes state. */
   close(): Promise<void>;
 }
@@ -38,22 +40,25 @@ export interface ForwarderDeps {
   onProgress?: (progress: PollProgress) => void;
 }
 
-/** What a reload keeps: the state (and its lock) and the metrics registry. */
+/** What a reload keeps: the state (and its lock), the metrics registry and the events on it. */
 export interface Shared {
   store: Store;
   metrics: Metrics;
+  events: Events;
 }
 
 export function buildForwarder(config: Config, deps: ForwarderDeps, shared?: Shared): Forwarder {
   const { log } = deps;
   const metrics = shared?.metrics ?? createMetrics();
+  const events = shared?.events ?? createEvents({ metrics });
   const store = shared?.store ?? createStore(buildStateConfig(config), { log, clock: deps.clock });
   try {
-    const pipeline = buildPipeline(config, deps, { store, metrics });
+    const pipeline = buildPipeline(config, deps, { store, metrics, events });
     return {
       pipeline,
       store,
       metrics,
+      events,
       async close() {
         await pipeline.stop();
         if (!shared) store.close();
@@ -65,46 +70,30 @@ export function buildForwarder(config: Config, deps: ForwarderDeps, shared?: Sha
   }
 }
 
-function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: Shared): Pipeline {
+function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics, events }: Shared): Pipeline {
   const { log } = deps;
   for (const removed of store.purgeRemovedDestinations()) {
-    log.warn(
-      { destination: removed.destination, events: removed.events },
-      "Outbox rows of a destination no longer configured were dropped.",
-    );
-    metrics.eventsDropped.inc(
-      { destination: removed.destination, reason: "destination_removed" },
-      removed.events,
-    );
+    events.eventsDropped(log, {
+      destination: removed.destination,
+      reason: "destination_removed",
+      count: removed.events,
+    });
   }
   // One HTTP client (proxy, CA bundle) and one concurrency limit for every tenant.
   const source = buildSourceConfig(config, process.env);
   const http = createHttpClient({ ...source.http, log });
   const concurrency = createSemaphore(source.maxConcurrentRequests);
   const sources = source.tenants.map((tenant) =>
-    createSource(tenant, { log, metrics, clock: deps.clock, http, concurrency }),
+    createSource(tenant, { log, metrics, events, clock: deps.clock, http, concurrency }),
   );
   const host = hostname();
-  // Counters exist at 0 from the start: Prometheus' increase() never sees a counter's first value, so an
-  // alert on the first dropped event or the first rejected token needs the series before it.
-  for (const tenant of config.tenants) {
-    const t = { tenant: tenant.name };
-    for (const outcome of ["success", "rejected", "error"]) metrics.tokenRequests.inc({ ...t, outcome }, 0);
-    metrics.detectionsReceived.inc(t, 0);
-    metrics.detectionsDuplicate.inc(t, 0);
-    metrics.detectionsMalformed.inc(t, 0);
-    metrics.detectionsFuture.inc(t, 0);
-    for (const reason of QUARANTINE_REASONS) metrics.detectionsQuarantined.inc({ ...t, reason }, 0);
-  }
+  // Every series the events can count exists at 0 from the start, so that rate() and increase() see the
+  // first error, drop or rejected token (events/zero-series.ts).
+  events.zeroSeries({
+    tenants: config.tenants.map((t) => t.name),
+    destinations: config.destinations.map((d) => d.name),
+  });
   const destinations = config.destinations.map((d) => {
-    const labels = { destination: d.name };
-    metrics.destinationUp.set(labels, 0);
-    metrics.eventsSent.inc(labels, 0);
-    metrics.eventsFiltered.inc(labels, 0);
-    metrics.fieldsTruncated.inc(labels, 0);
-    for (const reason of ["too_large", "destination_removed"]) {
-      metrics.eventsDropped.inc({ ...labels, reason }, 0);
-    }
     const format = buildFormatConfig(d);
     return {
       name: d.name,
@@ -112,15 +101,15 @@ function buildPipeline(config: Config, deps: ForwarderDeps, { store, metrics }: 
       formatter: createFormatter(format, { hostname: host }),
       sink: createSink(buildSinkConfig(d), {
         log,
+        events,
         confirmAfterMs: deps.confirmAfterMs,
-        onUpChange: (up) => metrics.destinationUp.set(labels, up ? 1 : 0),
-        onError: (error) => metrics.errors.inc({ stage: "send", code: error.code }),
       }),
     };
   });
   return createPipeline({ sources, destinations, store }, buildPipelineConfig(config), {
     log,
     metrics,
+    events,
     clock: deps.clock,
     onFatal: deps.onFatal,
     onProgress: deps.onProgress,
@@ -143,7 +132,7 @@ export interface RunningDaemon {
 /** Starts polling, draining and the metrics server. */
 export async function startDaemon(config: Config, deps: ForwarderDeps): Promise<RunningDaemon> {
   const root = buildForwarder(config, deps);
-  const shared: Shared = { store: root.store, metrics: root.metrics };
+  const shared: Shared = { store: root.store, metrics: root.metrics, events: root.events };
   let current: Forwarder = root;
   let active = config;
   let metricsServer: MetricsServer | undefined;

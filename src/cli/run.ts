@@ -2,7 +2,7 @@
 // acknowledged, the database is closed, exit 0; a stop that takes longer than 10 s exits 1.
 import { loadConfigFile } from "../config/load.js";
 import { buildLogConfig } from "../config/log.js";
-import { ConfigError, EXIT, type ForwarderError, toForwarderError } from "../errors.js";
+import { EXIT, type ForwarderError, toForwarderError } from "../errors.js";
 import { createLogger, type Logger } from "../log.js";
 import type { CliValues } from "./args.js";
 import { configNotices, configWarnings } from "./check-config.js";
@@ -73,12 +73,7 @@ async function reloadConfig(file: string, daemon: RunningDaemon, log: Logger): P
     );
   } catch (err) {
     log.level = previousLevel;
-    const issues = err instanceof ConfigError ? err.issues : undefined;
-    daemon.forwarder.metrics.errors.inc({ stage: "config", code: toForwarderError(err).code });
-    log.error(
-      { code: toForwarderError(err).code, err: issues ? undefined : toForwarderError(err).message, issues },
-      "New config rejected; the old one keeps running.",
-    );
+    daemon.forwarder.events.configRejected(log, toForwarderError(err));
   }
 }
 

@@ -4,8 +4,10 @@ import { hostname } from "node:os";
 import { buildLogConfig } from "../config/log.js";
 import type { DestinationConfig } from "../config/schema.js";
 import { EXIT, toForwarderError } from "../errors.js";
+import { createEvents } from "../events/index.js";
 import { buildFormatConfig, createFormatter } from "../format/index.js";
 import { createLogger } from "../log.js";
+import { createMetrics } from "../metrics/definitions.js";
 import { buildSinkConfig } from "../sink/config.js";
 import { createSink } from "../sink/index.js";
 import { maskUrlCredentials } from "../url-credentials.js";
@@ -50,7 +52,11 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
       );
       continue;
     }
-    const sink = createSink(buildSinkConfig(d), { log });
+    // Its up/down lines are those of the daemon; nothing scrapes the counters of a one-off test send.
+    const sink = createSink(buildSinkConfig(d), {
+      log,
+      events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }),
+    });
     try {
       const result = await sink.send([message.bytes]);
       if (result.dropped.length > 0) {

@@ -2,8 +2,6 @@
 // Each set of metrics lives on its own Registry, passed in: nothing is global.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-export type ErrorStage = "config" | "auth" | "poll" | "ingest" | "state" | "format" | "send";
-
 /** One metric of the set with its label names, so code can act on "every metric with a tenant label". */
 export interface MetricDefinition {
   readonly name: string;

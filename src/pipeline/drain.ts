@@ -6,6 +6,7 @@
 // next is the flight window's state machine (flight-window.ts); pump() below only carries out its steps.
 import { type Clock, systemClock } from "../clock.js";
 import { ForwarderError, toForwarderError } from "../errors.js";
+import { createEvents, type Events } from "../events/index.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
@@ -67,6 +68,8 @@ export type DrainStore = Pick<Store, "next" | "ack" | "quarantine" | "recordDeli
 export interface DrainDeps {
   log: Logger;
   metrics: Metrics;
+  /** Failures, drops and quarantines are counted and logged through these; over `metrics` when absent. */
+  events?: Events;
   store: DrainStore;
   /** Backoff and idle waits, and the pace of delivery-status writes; systemClock by default. */
   clock?: Clock;
@@ -84,6 +87,7 @@ const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSIT
 
 export function createDrain(target: DrainTarget, options: DrainOptions, deps: DrainDeps): Drain {
   const { metrics, store } = deps;
+  const events = deps.events ?? createEvents({ metrics });
   const clock = deps.clock ?? systemClock;
   const name = target.name;
   const labels = { destination: name };
@@ -100,7 +104,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
 
   /** The state cannot be written: stop this loop; what was sent and not acknowledged is resent later. */
   function fatal(error: ForwarderError): void {
-    log.error({ code: error.code, err: error.message }, "State failure; this destination stops draining.");
+    events.stateFailed(log, "drain", error);
     deps.onFatal?.(error);
     stopper.abort();
   }
@@ -131,7 +135,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   function send(rows: ReturnType<DrainStore["next"]>): Flight {
     const messages: Buffer[] = [];
     const ids: number[] = [];
-    const unusable: StoredEvent[] = [];
+    const unusable: Array<{ event: StoredEvent; error: ForwarderError }> = [];
     const tooLarge: number[] = [];
     let truncated = 0;
     for (const row of rows) {
@@ -146,22 +150,11 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         messages.push(formatted.bytes);
         ids.push(row.id);
       } catch (err) {
-        unusable.push(row);
-        metrics.errors.inc({ stage: "format", code: "E_FORMAT" });
-        log.error(
-          { eventId: row.id, tenant: row.tenant, err: toForwarderError(err, "E_FORMAT").message },
-          "Stored event cannot be encoded; quarantined, the destination goes on.",
-        );
+        unusable.push({ event: row, error: toForwarderError(err, "E_FORMAT") });
       }
     }
     quarantine(unusable);
-    if (tooLarge.length > 0) {
-      log.error(
-        { events: tooLarge.length, maxMessageBytes: target.maxMessageBytes },
-        "Events that cannot fit max_message_bytes even cut down were dropped.",
-      );
-      dropUnsendable(tooLarge, "too_large");
-    }
+    dropUnsendable(tooLarge);
     if (truncated > 0) metrics.fieldsTruncated.inc(labels, truncated);
     if (ids.length === 0) return { events: rows.length, done: Promise.resolve(undefined) };
     const done = target.sink.send(messages).then(
@@ -174,8 +167,8 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         }
         const dropped = result.dropped.length;
         if (dropped > 0) {
-          metrics.eventsDropped.inc({ ...labels, reason: result.dropped[0]?.reason ?? "too_large" }, dropped);
-          log.error({ dropped }, "Events too large for the destination were dropped.");
+          const reason = result.dropped[0]?.reason ?? "too_large";
+          events.eventsDropped(log, { destination: name, reason, count: dropped });
         }
         metrics.eventsSent.inc(labels, ids.length - dropped);
         try {
@@ -201,36 +194,45 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   }
 
   /** Moves events this destination cannot encode to the quarantine (and out of its outbox), counting them. */
-  function quarantine(events: readonly StoredEvent[]): void {
-    for (const event of events) {
+  function quarantine(unusable: ReadonlyArray<{ event: StoredEvent; error: ForwarderError }>): void {
+    for (const { event, error } of unusable) {
       try {
         store.quarantine(name, event, "unencodable");
-        metrics.detectionsQuarantined.inc({ tenant: event.tenant, reason: "unencodable" });
       } catch (err) {
         fatal(toForwarderError(err, "E_STATE_WRITE"));
         return;
       }
+      events.eventUnencodable(log, event, error);
     }
   }
 
   /** The confirmed part of a failed send: acknowledged and counted as sent; each refusal counted as an error. */
   function acknowledgePart(ids: readonly number[], failure: PartialSendError): void {
-    if (failure.refused > 0) metrics.errors.inc({ stage: "send", code: "E_SINK_REJECTED" }, failure.refused);
+    if (failure.refused > 0) events.messagesRefused(log, name, failure.refused);
     const confirmed = failure.confirmed.flatMap((i) => (ids[i] === undefined ? [] : [ids[i]]));
     if (confirmed.length === 0) return;
     store.ack(name, confirmed);
     metrics.eventsSent.inc(labels, confirmed.length);
   }
 
-  /** Acknowledges events that can never be sent, counting them: dropped, never silently. */
-  function dropUnsendable(ids: readonly number[], reason: "too_large"): void {
+  /**
+   * Acknowledges events that even cut down exceed max_message_bytes, counting them: dropped, never
+   * silently.
+   */
+  function dropUnsendable(ids: readonly number[]): void {
     if (ids.length === 0) return;
     try {
       store.ack(name, ids);
-      metrics.eventsDropped.inc({ ...labels, reason }, ids.length);
     } catch (err) {
       fatal(toForwarderError(err, "E_STATE_WRITE"));
+      return;
     }
+    events.eventsDropped(log, {
+      destination: name,
+      reason: "too_large",
+      count: ids.length,
+      unfit: { maxMessageBytes: target.maxMessageBytes },
+    });
   }
 
   function recordOk(): void {
@@ -248,7 +250,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     } catch (err) {
       const error = toForwarderError(err, "E_SINK_CONNECT");
       if (error.code === "E_SHUTDOWN") return;
-      metrics.errors.inc({ stage: "send", code: error.code });
+      events.probeFailed(log, name, error);
       try {
         store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
       } catch {
@@ -261,11 +263,10 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   const mode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
   const limits: WindowLimits = { initial: initialInFlight, max: maxInFlight };
 
-  /** A recovery is done (the failed connection's flights all settled): count it and record it. */
-  function reportFailure(error: ForwarderError): void {
+  /** A recovery is done (the failed connection's flights all settled): count it, log it and record it. */
+  function reportFailure(error: ForwarderError, failures: number, delayMs: number | undefined): void {
     lastRecordedOk = Number.NEGATIVE_INFINITY;
-    // Refusals were counted one per refused event when their send settled.
-    if (error.code !== "E_SINK_REJECTED") metrics.errors.inc({ stage: "send", code: error.code });
+    events.sendFailed(log, name, error, { failures, delayMs });
     try {
       store.recordDelivery(name, { ok: false, code: error.code, message: error.message });
     } catch {
@@ -277,12 +278,17 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   async function pump(): Promise<boolean> {
     const flights: Flight[] = [];
     let state = initialDrainState(limits);
+    /** The backoff of the current pause, chosen when the failure is reported. */
+    let pauseMs = 0;
 
     const step = (event: DrainEvent): void => {
       const before = state;
       state = nextDrainState(state, event, limits, mode);
       if (state.phase === before.phase || state.error === undefined) return;
-      if (state.phase === "paused" || state.stopReason === "gave-up") reportFailure(state.error);
+      if (state.phase === "paused") {
+        pauseMs = retryDelay(state.failures, state.error, policy);
+        reportFailure(state.error, state.failures, pauseMs);
+      } else if (state.stopReason === "gave-up") reportFailure(state.error, state.failures, undefined);
       else if (state.stopReason === "fatal") fatal(state.error);
     };
 
@@ -319,15 +325,9 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           await settleOldest();
           break;
         case "paused": {
-          const error = state.error ?? new ForwarderError("E_INTERNAL", "drain: paused without a failure");
-          const delay = retryDelay(state.failures, error, policy);
-          log.debug(
-            { code: error.code, failures: state.failures, delayMs: Math.round(delay) },
-            "Send failed; resending after a pause.",
-          );
           // New events (a wake-up) end the pause early: after a long outage the backoff may be long, and
           // a recovered destination should not wait for it while fresh detections arrive.
-          await idle(delay);
+          await idle(pauseMs);
           step({ type: "resumed" });
           break;
         }

@@ -39,7 +39,7 @@
 // drain (fatal); otherwise cursor = 0, failures +1, and until-empty mode gives up (stopped) once failures
 // reach maxFailures, else pauses. A partial flight (RELP: PartialSendError) is a failure whose confirmed
 // part was acknowledged when it settled; only the rest is read again.
-import { ForwarderError } from "../errors.js";
+import { ForwarderError, isStateFailure } from "../errors.js";
 import { PartialSendError } from "../sink/index.js";
 
 export type DrainPhase = "reading" | "settling" | "recovering" | "paused" | "idle" | "done" | "stopped";
@@ -109,13 +109,9 @@ export function initialDrainState(limits: WindowLimits): DrainState {
 /** What a flight's settlement (drain.ts: undefined once acknowledged, else the error) means for the window. */
 export function outcomeOf(error: ForwarderError | undefined): FlightOutcome {
   if (error === undefined) return { kind: "confirmed" };
-  if (isStateError(error)) return { kind: "unacknowledged", error };
+  if (isStateFailure(error)) return { kind: "unacknowledged", error };
   if (error instanceof PartialSendError) return { kind: "partial", error };
   return { kind: "failed", error };
-}
-
-function isStateError(error: ForwarderError): boolean {
-  return error.code.startsWith("E_STATE");
 }
 
 /** Room in the window: read; else wait for the oldest flight. */
@@ -126,7 +122,7 @@ function fill(s: DrainState): DrainState {
 /** Every flight of the failed connection has settled: shrink the window, rewind, and back off or stop. */
 function recovered(s: DrainState, error: ForwarderError, limits: WindowLimits, mode: DrainMode): DrainState {
   const reset = { ...s, window: limits.initial, error };
-  if (isStateError(error)) return { ...reset, phase: "stopped", stopReason: "fatal" };
+  if (isStateFailure(error)) return { ...reset, phase: "stopped", stopReason: "fatal" };
   const failures = s.failures + 1;
   const rewound = { ...reset, cursor: 0, failures };
   if (mode.untilEmpty && failures >= mode.maxFailures) {

@@ -1,6 +1,7 @@
 // The pipeline wires source, state, format and sink together: the poll loops (one per tenant) fill the
 // outbox, the drain loops (one per destination) empty it. Nothing else knows about more than one module.
 import { type ForwarderError, toForwarderError } from "../errors.js";
+import { createEvents, type Events } from "../events/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { Readiness } from "../metrics/server.js";
@@ -52,15 +53,18 @@ export function createPipeline(
   deps: {
     log: Logger;
     metrics: Metrics;
+    /** What the loops report is counted and logged through these; over `metrics` when absent. */
+    events?: Events;
     clock?: () => number;
     onFatal?: (error: ForwarderError) => void;
     onProgress?: (progress: PollProgress) => void;
   },
 ): Pipeline {
   const { log, metrics, store } = { ...deps, store: parts.store };
+  const events = deps.events ?? createEvents({ metrics });
   const clock = deps.clock ?? Date.now;
   const drains: Drain[] = parts.destinations.map((target) =>
-    createDrain(target, options.drain ?? {}, { log, metrics, store, onFatal: deps.onFatal }),
+    createDrain(target, options.drain ?? {}, { log, metrics, events, store, onFatal: deps.onFatal }),
   );
   const wakeAll = () => {
     for (const d of drains) d.wake();
@@ -71,7 +75,16 @@ export function createPipeline(
     createPoller(
       source,
       { maxOutbox: options.maxOutbox, parkMs: options.parkMs, router },
-      { log, metrics, store, clock, onIngested: wakeAll, onFatal: deps.onFatal, onProgress: deps.onProgress },
+      {
+        log,
+        metrics,
+        events,
+        store,
+        clock,
+        onIngested: wakeAll,
+        onFatal: deps.onFatal,
+        onProgress: deps.onProgress,
+      },
     ),
   );
   const intervalMs = scheduleIntervalMs(options.schedule);
@@ -87,10 +100,7 @@ export function createPipeline(
       const removed = store.pruneSeen();
       if (removed > 0) log.debug({ removed }, "Pruned dedupe entries older than state.retention.");
     } catch (err) {
-      log.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        "Pruning the dedupe table failed.",
-      );
+      events.pruneFailed(log, toForwarderError(err));
     }
   }
 

@@ -4,7 +4,8 @@
 // is not dated after the part's end. A detection dated in the future is delivered like any other, counted and
 // logged, but never drags the checkpoint along (that would skip every real detection until then).
 import { createHash } from "node:crypto";
-import { type ForwarderError, toForwarderError } from "../errors.js";
+import { type ForwarderError, isStateFailure, toForwarderError } from "../errors.js";
+import { createEvents, type Events } from "../events/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import {
@@ -47,6 +48,8 @@ export interface PollerOptions {
 export interface PollerDeps {
   log: Logger;
   metrics: Metrics;
+  /** Failures and what the poll finds are counted and logged through these; over `metrics` when absent. */
+  events?: Events;
   store: Store;
   clock?: () => number;
   /** Called after each stored part with new events, so drains wake at once. */
@@ -74,6 +77,7 @@ const DEFAULT_PARK_MS = 60 * 60_000;
 
 export function createPoller(source: Source, options: PollerOptions, deps: PollerDeps): TenantPoller {
   const { metrics, store } = deps;
+  const events = deps.events ?? createEvents({ metrics });
   const clock = deps.clock ?? Date.now;
   const tenant = source.tenant;
   const labels = { tenant };
@@ -150,21 +154,8 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         for (const [destination, queued] of result.queued) {
           if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
         }
-        if (malformed > 0) {
-          metrics.detectionsMalformed.inc(labels, malformed);
-          log.warn(
-            { malformed },
-            "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
-          );
-        }
-        if (result.quarantined.size > 0) {
-          for (const [reason, n] of result.quarantined)
-            metrics.detectionsQuarantined.inc({ tenant, reason }, n);
-          log.warn(
-            { quarantined: Object.fromEntries(result.quarantined) },
-            "Detections that cannot be stored were quarantined (`mde-forwarder state export-quarantine` lists them); the poll goes on.",
-          );
-        }
+        if (malformed > 0) events.detectionsMalformed(log, tenant, malformed);
+        if (result.quarantined.size > 0) events.detectionsQuarantined(log, tenant, result.quarantined);
         if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
         if (result.inserted > 0) deps.onIngested?.();
         reached = result.checkpoint ?? reached;
@@ -239,25 +230,19 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       } catch (raw) {
         const error = toForwarderError(raw);
         if (error.code === "E_SHUTDOWN") return { status: "skipped", reason: "shutdown" };
-        metrics.errors.inc({ stage: stageOf(error), code: error.code });
         lastErrorCode = error.code;
-        if (error.errorClass === "throttled" && error.retryAfterMs !== undefined) {
-          notBefore = clock() + error.retryAfterMs;
-        } else if (error.permanent && !error.code.startsWith("E_STATE")) {
-          notBefore = clock() + (options.parkMs ?? DEFAULT_PARK_MS);
-        }
-        const fields = {
-          code: error.code,
-          err: error.message,
-          ...(notBefore > clock() ? { nextAttempt: new Date(notBefore).toISOString() } : {}),
-        };
-        if (error.code.startsWith("E_STATE")) {
-          log.error(fields, "Poll failed: the state cannot be written; the checkpoint did not move.");
+        if (isStateFailure(error)) {
+          events.stateFailed(log, "poll", error);
           deps.onFatal?.(error);
           return { status: "failed", error };
         }
-        if (error.permanent) log.error(fields, "Poll failed; this tenant rests until the next attempt.");
-        else log.warn(fields, "Poll failed; the checkpoint stays and the next poll reads the window again.");
+        if (error.errorClass === "throttled" && error.retryAfterMs !== undefined) {
+          notBefore = clock() + error.retryAfterMs;
+        } else if (error.permanent) {
+          notBefore = clock() + (options.parkMs ?? DEFAULT_PARK_MS);
+        }
+        const nextAttempt = notBefore > clock() ? new Date(notBefore).toISOString() : undefined;
+        events.pollFailed(log, source.stageOf?.(error) ?? "poll", error, nextAttempt);
         tryRecord(() => store.recordPoll(tenant, { ok: false, code: error.code, message: error.message }));
         return { status: "failed", error };
       } finally {
@@ -341,10 +326,4 @@ function countFuture(
 function checkpointSeconds(checkpoint: string): number {
   const t = parseTimestamp(checkpoint);
   return t === undefined ? 0 : ticksToSeconds(t);
-}
-
-function stageOf(error: ForwarderError): "auth" | "poll" | "state" {
-  if (error.code.startsWith("E_AUTH")) return "auth";
-  if (error.code.startsWith("E_STATE")) return "state";
-  return "poll";
 }

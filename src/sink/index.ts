@@ -1,21 +1,23 @@
 // The sink: sends framed syslog messages to one destination over UDP, TCP, TLS or RELP. createSink picks
 // the transport; the Sink interface and its delivery contract are in types.ts.
 import type { ForwarderError } from "../errors.js";
+import type { SinkEvents } from "../events/index.js";
 import type { Logger } from "../log.js";
 import { usesTls } from "./config.js";
 import { createRelpSink } from "./relp.js";
 import { createStreamSink } from "./stream.js";
-import { DEFAULT_TLS_WATCH_INTERVAL_MS } from "./tls-watcher.js";
+import { DEFAULT_TLS_WATCH_INTERVAL_MS, type TlsFilesChanged } from "./tls-watcher.js";
 import { DEFAULT_CONFIRM_AFTER_MS, type Sink, type SinkOptions, type UpTracker } from "./types.js";
 import { createUdpSink } from "./udp.js";
 
 export interface SinkDeps {
   log: Logger;
   /**
-   * Called on every transition of `up` (for the mde_destination_up gauge and logs). The first
-   * failure is reported too, although `up` was already false before anything was attempted.
+   * What the sink reports: every transition of `up` (destinationUp, destinationDown: the
+   * mde_destination_up gauge and the lines; the first failure is reported too, although `up` was already
+   * false before anything was attempted), and rotated TLS files that do not validate (tlsFilesInvalid).
    */
-  onUpChange?: (up: boolean, error?: ForwarderError) => void;
+  events: SinkEvents;
   /**
    * tcp, tls: how long a written frame must stay on a healthy connection before it counts as confirmed;
    * udp: how long after sending a "port unreachable" still fails the send (at most 250 ms).
@@ -27,8 +29,6 @@ export interface SinkDeps {
    * that the next one uses the new files.
    */
   tlsWatchIntervalMs?: number;
-  /** Errors that fail no send (rotated TLS files that do not validate), for mde_errors_total. */
-  onError?: (error: ForwarderError) => void;
 }
 
 export { PartialSendError } from "./failures.js";
@@ -45,7 +45,9 @@ export const UDP_REFUSAL_WINDOW_MS = 250;
 
 export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
   const log = deps.log.child({ component: "sink", destination: options.name });
-  const tracker = createUpTracker(options, log, deps.onUpChange);
+  const tracker = createUpTracker(options, log, deps.events);
+  const onError = (error: ForwarderError, files: TlsFilesChanged) =>
+    deps.events.tlsFilesInvalid(log, options.name, error, files);
   if (options.protocol === "udp") {
     return createUdpSink(options, {
       log,
@@ -64,7 +66,7 @@ export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
       log,
       tracker,
       tlsWatchIntervalMs: deps.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
-      onError: deps.onError,
+      onError,
     });
   }
   return createStreamSink(options, {
@@ -72,20 +74,18 @@ export function createSink(options: SinkOptions, deps: SinkDeps): Sink {
     tracker,
     confirmAfterMs: deps.confirmAfterMs ?? DEFAULT_CONFIRM_AFTER_MS,
     tlsWatchIntervalMs: deps.tlsWatchIntervalMs ?? DEFAULT_TLS_WATCH_INTERVAL_MS,
-    onError: deps.onError,
+    onError,
   });
 }
 
-function createUpTracker(options: SinkOptions, log: Logger, onUpChange: SinkDeps["onUpChange"]): UpTracker {
+function createUpTracker(options: SinkOptions, log: Logger, events: SinkEvents): UpTracker {
   // "unknown" until the first attempt, so that the first failure is reported as a transition.
   let state: "unknown" | "up" | "down" = "unknown";
-  const where = { protocol: options.protocol, host: options.host, port: options.port };
-  const notify = (up: boolean, error?: ForwarderError): void => {
-    try {
-      onUpChange?.(up, error);
-    } catch (err) {
-      log.error({ err }, "onUpChange callback failed.");
-    }
+  const endpoint = {
+    destination: options.name,
+    protocol: options.protocol,
+    host: options.host,
+    port: options.port,
   };
   return {
     get up() {
@@ -95,30 +95,12 @@ function createUpTracker(options: SinkOptions, log: Logger, onUpChange: SinkDeps
       if (state === "up") return;
       const recovered = state === "down";
       state = "up";
-      // UDP cannot tell reachable: the datagrams left, and nothing refused them.
-      const text =
-        options.protocol === "udp"
-          ? recovered
-            ? "Destination takes datagrams again (UDP cannot confirm delivery)."
-            : "Destination resolved; sending datagrams (UDP cannot confirm delivery)."
-          : recovered
-            ? "Destination is reachable again."
-            : "Destination is reachable.";
-      log.info(where, text);
-      notify(true);
+      events.destinationUp(log, endpoint, recovered);
     },
     markDown(error) {
-      if (state === "down") {
-        // Retries while down are the caller's business: keep them out of the warn level.
-        log.debug(
-          { ...where, code: error.code, reason: error.message },
-          "Send failed, destination still down.",
-        );
-        return;
-      }
+      const alreadyDown = state === "down";
       state = "down";
-      log.warn({ ...where, code: error.code, reason: error.message }, "Destination is down.");
-      notify(false, error);
+      events.destinationDown(log, endpoint, error, alreadyDown);
     },
   };
 }

@@ -41,7 +41,7 @@ import { RelpProtocolError } from "./relp-frame.js";
 import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
 import { openStream } from "./stream-socket.js";
 import { configuredTlsFiles, type TlsFileStamps } from "./tls-material.js";
-import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
+import { createTlsWatcher, type TlsFilesChanged, type TlsWatcher } from "./tls-watcher.js";
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   type SendResult,
@@ -55,8 +55,8 @@ export interface RelpSinkDeps {
   tracker: UpTracker;
   /** How often the TLS files of an open connection are checked for rotation. */
   tlsWatchIntervalMs: number;
-  /** Errors that fail no send (rotated TLS files that do not validate), for mde_errors_total. */
-  onError?: (error: ForwarderError) => void;
+  /** Rotated TLS files that do not validate (createSink: the tlsFilesInvalid event). */
+  onError?: (error: ForwarderError, files: TlsFilesChanged) => void;
   /** The last transaction number of a session (tests lower it to see sessions replaced). */
   maxTxnr?: number;
 }

@@ -11,7 +11,7 @@ import type { Logger } from "../log.js";
 import { usesTls } from "./config.js";
 import { describeTlsError, errnoOf, tlsError } from "./failures.js";
 import { configuredTlsFiles, loadTlsMaterial, type TlsFileStamps } from "./tls-material.js";
-import { createTlsWatcher, type TlsWatcher } from "./tls-watcher.js";
+import { createTlsWatcher, type TlsFilesChanged, type TlsWatcher } from "./tls-watcher.js";
 import type { SinkOptions } from "./types.js";
 
 /** What happens to an open connection, reported to its state machine. */
@@ -60,8 +60,8 @@ export interface SocketTransportDeps {
   clock: Clock;
   /** How often the TLS files of an open connection are checked for rotation. */
   tlsWatchIntervalMs: number;
-  /** Rotated TLS files that do not validate, for mde_errors_total. */
-  onError?: (error: ForwarderError) => void;
+  /** Rotated TLS files that do not validate (createSink: the tlsFilesInvalid event). */
+  onError?: (error: ForwarderError, files: TlsFilesChanged) => void;
 }
 
 const KEEPALIVE_DELAY_MS = 30_000;

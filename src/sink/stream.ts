@@ -9,6 +9,7 @@ import { sendAborted } from "./failures.js";
 import { frameMessages } from "./framing.js";
 import { createStreamConnection } from "./stream-connection.js";
 import { createSocketTransport } from "./stream-socket.js";
+import type { TlsFilesChanged } from "./tls-watcher.js";
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
   type SendResult,
@@ -23,8 +24,8 @@ export interface StreamSinkDeps {
   confirmAfterMs: number;
   /** How often the TLS files of an open connection are checked for rotation. */
   tlsWatchIntervalMs: number;
-  /** Errors that fail no send (rotated TLS files that do not validate), for mde_errors_total. */
-  onError?: (error: ForwarderError) => void;
+  /** Rotated TLS files that do not validate (createSink: the tlsFilesInvalid event). */
+  onError?: (error: ForwarderError, files: TlsFilesChanged) => void;
   clock?: Clock;
 }
 

@@ -30,8 +30,17 @@ export interface TlsWatcherDeps {
   log: Logger;
   /** Called once, when files changed and the new material is valid; the watcher has stopped by then. */
   onRotate(changed: readonly TlsFileKey[]): void;
-  /** Called once per unusable version of the files (for mde_errors_total). */
-  onInvalid?(error: ForwarderError): void;
+  /**
+   * Called once per unusable version of the files, which it reports (createSink: the tlsFilesInvalid
+   * event logs and counts it); the connection stays on the old material.
+   */
+  onInvalid?(error: ForwarderError, files: TlsFilesChanged): void;
+}
+
+/** The changed keys (`tls.cert_file`) and their paths. */
+export interface TlsFilesChanged {
+  readonly changed: readonly string[];
+  readonly files: ReadonlyArray<string | undefined>;
 }
 
 export interface TlsWatcher {
@@ -66,12 +75,7 @@ export function createTlsWatcher(options: TlsWatcherOptions, deps: TlsWatcherDep
     } catch (err) {
       if (stopped) return;
       rejected = signature;
-      const error = toForwarderError(err, "E_SINK_TLS");
-      log.error(
-        { ...fields, code: error.code, reason: error.message },
-        "TLS files changed on disk but are not usable; the current connection stays on the old ones.",
-      );
-      deps.onInvalid?.(error);
+      deps.onInvalid?.(toForwarderError(err, "E_SINK_TLS"), fields);
       return schedule();
     }
     if (stopped) return;

@@ -41,7 +41,7 @@ export interface Sink {
 
 export type SinkOptions = TransportOptions & { name: string };
 
-/** Shared by the transports: owns `up`, its transitions, their logs and the callback. */
+/** Shared by the transports: owns `up` and reports its transitions (destinationUp, destinationDown). */
 export interface UpTracker {
   readonly up: boolean;
   markUp(): void;

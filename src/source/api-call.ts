@@ -4,6 +4,7 @@
 // is never mistaken for "nothing new". No error carries the body's text: a server (or a proxy) may reflect
 // what it was sent, the Authorization header included.
 import { ForwarderError } from "../errors.js";
+import { createEvents, type SourceEvents } from "../events/index.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { JsonBoundsError, parseBoundedJson } from "./bounded-json.js";
 import { type HttpClient, type HttpResponse, parseRetryAfter, TransportFailure } from "./http.js";
@@ -17,6 +18,8 @@ export interface ApiCallDeps {
   api: string;
   tenant: string;
   metrics: Metrics;
+  /** Each request is counted and timed through these; events over `metrics` when absent. */
+  events?: Pick<SourceEvents, "apiRequestFinished">;
   http: HttpClient;
   tokens: TokenProvider;
   timeoutMs: number;
@@ -56,6 +59,9 @@ async function call(
 ): Promise<HttpResponse> {
   const labels = { tenant: deps.tenant };
   const started = performance.now();
+  const events = deps.events ?? createEvents({ metrics: deps.metrics });
+  const finished = (status: number | "error") =>
+    events.apiRequestFinished(deps.tenant, status, (performance.now() - started) / 1000);
   try {
     const res = await deps.http.request({
       method: "GET",
@@ -65,10 +71,10 @@ async function call(
       signal,
       maxBytes: deps.maxResponseBytes,
     });
-    deps.metrics.apiRequests.inc({ ...labels, status: String(res.status) });
+    finished(res.status);
     return res;
   } catch (err) {
-    deps.metrics.apiRequests.inc({ ...labels, status: "error" });
+    finished("error");
     if (err instanceof TransportFailure) {
       if (err.kind === "aborted") throw new ForwarderError("E_SHUTDOWN", "API request aborted by shutdown");
       if (err.kind === "too_large") {
@@ -85,8 +91,6 @@ async function call(
       );
     }
     throw err;
-  } finally {
-    deps.metrics.apiRequestDuration.observe(labels, (performance.now() - started) / 1000);
   }
 }
 

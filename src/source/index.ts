@@ -2,6 +2,7 @@
 // or Graph incidents), the tenant's rate limit and the shared concurrency limit, the bounds of a poll
 // (poll.max_requests_per_poll, poll.max_response_bytes) and reading with retries.
 import { ForwarderError } from "../errors.js";
+import { createEvents, type Events, type SourceStage } from "../events/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import type { Detection, SourceKind } from "../record.js";
@@ -43,11 +44,18 @@ export interface Source {
    * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since.
    */
   read(window: PollWindow, signal?: AbortSignal): AsyncGenerator<WindowPart>;
+  /**
+   * Where an error of read() arose: `auth` when getting the token failed, else `poll`. Declared by the
+   * token provider's calls, not guessed from the code (a token endpoint's 429 is E_API_THROTTLED too).
+   */
+  stageOf?(error: unknown): SourceStage;
 }
 
 export interface SourceDeps {
   log: Logger;
   metrics: Metrics;
+  /** Retries, token requests and API requests are counted and logged through these; over `metrics` when absent. */
+  events?: Events;
   clock?: () => number;
   /** One client for every tenant (proxy, CA bundle); a direct one when absent. */
   http?: HttpClient;
@@ -70,13 +78,27 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   const http = deps.http ?? createHttpClient();
   const policy = deps.retryPolicy ?? DEFAULT_POLICY;
   const kind = tenant.source;
-  const tokens = createTokenProvider(tenant, {
+  const events = deps.events ?? createEvents({ metrics: deps.metrics });
+  const provider = createTokenProvider(tenant, {
     log: deps.log,
     metrics: deps.metrics,
+    events,
     http,
     clock,
     timeoutMs: poll.request_timeout,
   });
+  // The errors of token requests, as they pass: a failure that is one of them arose in stage auth.
+  const authErrors = new WeakSet<object>();
+  const tokens: typeof provider = {
+    getToken: (signal) =>
+      provider.getToken(signal).catch((err: unknown) => {
+        if (typeof err === "object" && err !== null) authErrors.add(err);
+        throw err;
+      }),
+    invalidate: (token) => provider.invalidate(token),
+  };
+  const stageOf = (error: unknown): SourceStage =>
+    typeof error === "object" && error !== null && authErrors.has(error) ? "auth" : "poll";
   // The tenant's quota first, then a shared slot: a tenant waiting for its quota holds no slot.
   const rate = createRateLimiter(API_RATE_LIMITS[kind]);
   const concurrency = deps.concurrency ?? createSemaphore(poll.max_concurrent_requests);
@@ -97,6 +119,7 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   };
   const bounded = (source: Source): Source => ({
     ...source,
+    stageOf,
     read(window, signal) {
       requests = 0;
       return source.read(window, signal);
@@ -104,6 +127,7 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   });
   const call = {
     metrics: deps.metrics,
+    events,
     http,
     tokens,
     timeoutMs: poll.request_timeout,
@@ -132,14 +156,14 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
       signal,
       onRetry: (error: ForwarderError, attempt, delayMs) => {
         if (error.retryAfterMs !== undefined) rate.pause(error.retryAfterMs);
-        deps.metrics.errors.inc({
-          stage: error.code.startsWith("E_AUTH") ? "auth" : "poll",
-          code: error.code,
+        events.apiCallRetrying(log, {
+          stage: stageOf(error),
+          api: apiName,
+          error,
+          attempt,
+          delayMs,
+          where: describe(),
         });
-        log.warn(
-          { code: error.code, attempt, delayMs: Math.round(delayMs), ...describe() },
-          `${apiName} call failed; retrying.`,
-        );
       },
     });
   }

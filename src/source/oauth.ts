@@ -5,6 +5,7 @@
 // One request in flight at a time; the token is cached until shortly before it expires.
 // Neither the secret, the assertion nor the token ever goes into a log line or an error message.
 import { ForwarderError } from "../errors.js";
+import { createEvents, type SourceEvents, type TokenFailure } from "../events/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import {
@@ -26,6 +27,8 @@ export interface TokenProvider {
 export interface TokenProviderDeps {
   log: Logger;
   metrics: Metrics;
+  /** Token requests are counted and logged through these; events over `metrics` when absent. */
+  events?: SourceEvents;
   http: HttpClient;
   clock?: () => number;
   timeoutMs: number;
@@ -77,8 +80,12 @@ export function createTokenProvider(tenant: TokenTenant, deps: TokenProviderDeps
   let cached: CachedToken | undefined;
   let inFlight: Promise<string> | undefined;
 
-  const count = (outcome: "success" | "rejected" | "error") =>
-    deps.metrics.tokenRequests.inc({ tenant: tenant.name, outcome });
+  const events = deps.events ?? createEvents({ metrics: deps.metrics });
+  /** Counts and logs the failure, and returns the error for the caller to throw. */
+  const failed = (outcome: TokenFailure, error: ForwarderError): ForwarderError => {
+    events.tokenFailed(log, tenant.name, outcome, error);
+    return error;
+  };
 
   async function fetchToken(signal?: AbortSignal): Promise<string> {
     const started = clock();
@@ -93,71 +100,84 @@ export function createTokenProvider(tenant: TokenTenant, deps: TokenProviderDeps
         maxBytes: MAX_TOKEN_RESPONSE_BYTES,
       });
     } catch (err) {
-      count("error");
       if (err instanceof TransportFailure && err.kind === "aborted") {
-        throw new ForwarderError("E_SHUTDOWN", "token request aborted by shutdown");
+        throw failed("error", new ForwarderError("E_SHUTDOWN", "token request aborted by shutdown"));
       }
       if (err instanceof TransportFailure && err.proxy !== undefined) {
         // The proxy, not Azure AD, is at fault: the same code as an API call through it.
-        throw new ForwarderError(
-          "E_API_NETWORK",
-          `token request for tenant ${tenant.name} failed: ${err.reason}`,
-          { cause: err, details: { tenant: tenant.name, proxy: err.proxy } },
+        throw failed(
+          "error",
+          new ForwarderError(
+            "E_API_NETWORK",
+            `token request for tenant ${tenant.name} failed: ${err.reason}`,
+            {
+              cause: err,
+              details: { tenant: tenant.name, proxy: err.proxy },
+            },
+          ),
         );
       }
       const reason = err instanceof TransportFailure ? err.reason : "error";
       if (err instanceof TransportFailure && err.kind === "too_large") {
-        throw new ForwarderError(
-          "E_AUTH_UNAVAILABLE",
-          `token endpoint for tenant ${tenant.name} sent a ${reason}; request aborted`,
-          { cause: err, details: { tenant: tenant.name } },
+        throw failed(
+          "error",
+          new ForwarderError(
+            "E_AUTH_UNAVAILABLE",
+            `token endpoint for tenant ${tenant.name} sent a ${reason}; request aborted`,
+            { cause: err, details: { tenant: tenant.name } },
+          ),
         );
       }
-      throw new ForwarderError(
-        "E_AUTH_UNAVAILABLE",
-        `token endpoint unreachable for tenant ${tenant.name}: ${reason}`,
-        {
-          cause: err,
-          details: { tenant: tenant.name },
-        },
+      throw failed(
+        "error",
+        new ForwarderError(
+          "E_AUTH_UNAVAILABLE",
+          `token endpoint unreachable for tenant ${tenant.name}: ${reason}`,
+          {
+            cause: err,
+            details: { tenant: tenant.name },
+          },
+        ),
       );
     }
 
     if (res.status === 200) {
       const parsed = parseTokenResponse(res.body, started);
       if (parsed) {
-        count("success");
         cached = parsed;
-        log.debug(
-          { refreshInSeconds: Math.round((parsed.refreshAt - clock()) / 1000) },
-          "Access token obtained.",
-        );
+        events.tokenObtained(log, tenant.name, Math.round((parsed.refreshAt - clock()) / 1000));
         return parsed.value;
       }
-      count("error");
-      throw new ForwarderError(
-        "E_AUTH_UNAVAILABLE",
-        `token endpoint for tenant ${tenant.name} answered 200 without a usable access_token`,
-        { details: { tenant: tenant.name, status: 200 } },
+      throw failed(
+        "error",
+        new ForwarderError(
+          "E_AUTH_UNAVAILABLE",
+          `token endpoint for tenant ${tenant.name} answered 200 without a usable access_token`,
+          { details: { tenant: tenant.name, status: 200 } },
+        ),
       );
     }
 
     const aad = describeAadError(res.body);
     if (res.status === 429 || res.status >= 500) {
-      count("error");
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"], clock());
-      throw new ForwarderError(
-        res.status === 429 ? "E_API_THROTTLED" : "E_AUTH_UNAVAILABLE",
-        `token endpoint for tenant ${tenant.name} answered ${res.status}${aad}`,
-        { retryAfterMs, details: { tenant: tenant.name, status: res.status } },
+      throw failed(
+        "error",
+        new ForwarderError(
+          res.status === 429 ? "E_API_THROTTLED" : "E_AUTH_UNAVAILABLE",
+          `token endpoint for tenant ${tenant.name} answered ${res.status}${aad}`,
+          { retryAfterMs, details: { tenant: tenant.name, status: res.status } },
+        ),
       );
     }
     // 400/401: wrong tenant, client or secret, or an expired secret. Retrying will not fix it.
-    count("rejected");
-    throw new ForwarderError(
-      "E_AUTH_TOKEN",
-      `token request for tenant ${tenant.name} rejected with ${res.status}${aad}; check tenant_id, client_id and ${credentialHint}`,
-      { details: { tenant: tenant.name, status: res.status } },
+    throw failed(
+      "rejected",
+      new ForwarderError(
+        "E_AUTH_TOKEN",
+        `token request for tenant ${tenant.name} rejected with ${res.status}${aad}; check tenant_id, client_id and ${credentialHint}`,
+        { details: { tenant: tenant.name, status: res.status } },
+      ),
     );
   }
 

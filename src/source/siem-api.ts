@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
 import { type Detection, isDetection } from "../record.js";
 import { formatApiTime, type Ticks } from "../timestamp.js";
-import { authorizedGet, badResponse, type CallGate, parseJson } from "./api-call.js";
+import { type ApiCallDeps, authorizedGet, badResponse, type CallGate, parseJson } from "./api-call.js";
 import { apiUrlOf, type TenantConfig } from "./config.js";
 import type { HttpClient } from "./http.js";
 import type { TokenProvider } from "./oauth.js";
@@ -24,6 +24,7 @@ export interface SiemApi {
 export interface SiemApiDeps {
   log: Logger;
   metrics: Metrics;
+  events?: ApiCallDeps["events"];
   http: HttpClient;
   tokens: TokenProvider;
   timeoutMs: number;

@@ -14,8 +14,10 @@ import { parse } from "yaml";
 import { buildForwarder } from "../../src/cli/daemon.js";
 import { sampleDetection } from "../../src/cli/sample-detection.js";
 import { configSchema } from "../../src/config/schema.js";
+import { createEvents } from "../../src/events/index.js";
 import { buildFormatConfig, createFormatter } from "../../src/format/index.js";
 import { silentLogger } from "../../src/log.js";
+import { createMetrics } from "../../src/metrics/definitions.js";
 import type { Detection } from "../../src/record.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
 import { createSink } from "../../src/sink/index.js";
@@ -207,7 +209,7 @@ test("imrelp over TLS refuses a client without a certificate; we refuse a receiv
   const message = Buffer.from("<134>1 2026-01-01T00:00:00Z host mde - - - refused");
   const noCert = createSink(
     { ...base, tls: { ca_file: pki.caFile, server_name: "localhost", reject_unauthorized: true } },
-    { log: silentLogger() },
+    { log: silentLogger(), events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }) },
   );
   t.after(() => noCert.close(100));
   await assert.rejects(noCert.send([message]), (err: unknown) => {
@@ -228,7 +230,7 @@ test("imrelp over TLS refuses a client without a certificate; we refuse a receiv
         reject_unauthorized: true,
       },
     },
-    { log: silentLogger() },
+    { log: silentLogger(), events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }) },
   );
   t.after(() => untrusted.close(100));
   await assert.rejects(untrusted.send([message]), (err: unknown) => {

@@ -20,6 +20,7 @@ const MODULES = [
   "shared",
   "config-kit",
   "metrics",
+  "events",
   "source",
   "state",
   "format",
@@ -55,12 +56,14 @@ const MAY_IMPORT: Record<Module, readonly Module[]> = {
   "config-kit": ["shared"],
   // The registry and its definitions are passed in (deps.metrics); a module may import their types.
   metrics: ["shared", "config-kit"],
-  source: ["shared", "config-kit", "metrics"],
-  state: ["shared", "config-kit", "metrics"],
-  format: ["shared", "config-kit", "metrics"],
-  sink: ["shared", "config-kit", "metrics"],
+  // Each noteworthy occurrence logs and counts in one function (events/); passed in like the metrics.
+  events: ["shared", "metrics"],
+  source: ["shared", "config-kit", "metrics", "events"],
+  state: ["shared", "config-kit", "metrics", "events"],
+  format: ["shared", "config-kit", "metrics", "events"],
+  sink: ["shared", "config-kit", "metrics", "events"],
   // The one module that knows more than one stage: it runs the poll and drain loops between them.
-  pipeline: ["shared", "config-kit", "metrics", ...STAGES],
+  pipeline: ["shared", "config-kit", "metrics", "events", ...STAGES],
   // The schema composes each module's config.ts (see ENTRY_POINTS).
   config: ["shared", "config-kit", "metrics", ...STAGES, "pipeline"],
   // The bundled MDE API simulator shares the detection vocabulary and nothing else.
@@ -72,10 +75,16 @@ const MAY_IMPORT: Record<Module, readonly Module[]> = {
 /**
  * Where an import that crosses from one module into another must land, when it is restricted: the
  * pipeline uses a stage through its public face (index.ts), the config schema a module through its
- * config.ts. Imports from the CLI (the composition root) and into shared, config-kit and metrics are free.
+ * config.ts, every module the events through events/index.ts. Imports from the CLI (the composition
+ * root) and into shared, config-kit and metrics are free.
  */
+const THROUGH_EVENTS_INDEX = { events: ["events/index.ts"] } as const;
 const ENTRY_POINTS: Partial<Record<Module, Partial<Record<Module, readonly string[]>>>> = {
-  pipeline: Object.fromEntries(STAGES.map((s) => [s, [`${s}/index.ts`]])),
+  source: THROUGH_EVENTS_INDEX,
+  state: THROUGH_EVENTS_INDEX,
+  format: THROUGH_EVENTS_INDEX,
+  sink: THROUGH_EVENTS_INDEX,
+  pipeline: { ...Object.fromEntries(STAGES.map((s) => [s, [`${s}/index.ts`]])), ...THROUGH_EVENTS_INDEX },
   config: Object.fromEntries([...STAGES, "metrics", "pipeline"].map((m) => [m, [`${m}/config.ts`]])),
 };
 

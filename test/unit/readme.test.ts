@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { CLOCK_SKEW_MS } from "../../src/cli/state.js";
 import { ERROR_CODES } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
+import { API_STATUSES, ERROR_STAGES } from "../../src/events/index.js";
 import { createMetrics } from "../../src/metrics/definitions.js";
 
 function read(path: string): string {
@@ -47,6 +48,20 @@ test("every mde_ metric is in docs/monitoring.md's metric table with its type", 
   }
   const documented = [...table.matchAll(/^\| `(mde_[a-z_]+)`\s*\|/gm)].map((m) => m[1]);
   assert.deepEqual(documented.sort(), ours.map((m) => m.name).sort());
+});
+
+test("docs/monitoring.md's stage list of mde_errors_total is the events' stages, its statuses the declared ones", () => {
+  const text = section("docs/monitoring.md", "Metrics and health");
+  const stages = /`stage` is ((?:`[a-z]+`(?:, | or ))*`[a-z]+`)/.exec(text)?.[1] ?? "";
+  assert.deepEqual(
+    [...stages.matchAll(/`([a-z]+)`/g)].map((m) => m[1]),
+    [...ERROR_STAGES],
+  );
+  const statuses = /Per tenant, ((?:\d{3}, )+\d{3} and `error`) exist at 0/.exec(text)?.[1] ?? "";
+  assert.deepEqual(
+    [...statuses.matchAll(/(\d{3})|`(error)`/g)].map((m) => m[1] ?? m[2]),
+    [...API_STATUSES],
+  );
 });
 
 // The configuration reference itself is generated from the schema: test/unit/config/docs.test.ts checks

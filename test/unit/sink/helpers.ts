@@ -1,8 +1,10 @@
 // Shared bits of the sink tests: transport options with test-friendly defaults, numbered
-// messages and their ids, and a recorder for onUpChange.
+// messages and their ids, and a recorder for the transitions of `up`.
 import net from "node:net";
 import type { ForwarderError } from "../../../src/errors.js";
+import { createEvents } from "../../../src/events/index.js";
 import { createLogger, type Logger, silentLogger } from "../../../src/log.js";
+import { createMetrics } from "../../../src/metrics/definitions.js";
 import type { SinkDeps, SinkOptions } from "../../../src/sink/index.js";
 
 export function sinkOptions(overrides: Partial<SinkOptions> & { port: number }): SinkOptions {
@@ -20,17 +22,48 @@ export function sinkOptions(overrides: Partial<SinkOptions> & { port: number }):
 
 export interface UpRecorder {
   readonly calls: Array<[boolean, string | undefined]>;
-  readonly onUpChange: NonNullable<SinkDeps["onUpChange"]>;
+  readonly onUpChange: (up: boolean, error?: ForwarderError) => void;
 }
 
-/** Records every onUpChange call as [up, error code]. */
+/** Records every transition of `up` as [up, error code]. */
 export function recordUp(): UpRecorder {
   const calls: Array<[boolean, string | undefined]> = [];
   return { calls, onUpChange: (up: boolean, error?: ForwarderError) => calls.push([up, error?.code]) };
 }
 
-export function sinkDeps(extra: Partial<SinkDeps> = {}): SinkDeps {
-  return { log: silentLogger(), confirmAfterMs: 50, ...extra };
+/** The sink's deps, with what a test observes given as callbacks. */
+export interface TestSinkDeps extends Partial<Omit<SinkDeps, "events">> {
+  /** Each transition of `up` (destinationUp, and destinationDown when it was not down already). */
+  onUpChange?: (up: boolean, error?: ForwarderError) => void;
+  /** Rotated TLS files that do not validate (tlsFilesInvalid). */
+  onError?: (error: ForwarderError) => void;
+}
+
+/**
+ * Deps for createSink: the real events on a registry of their own (so that their lines are written as in
+ * the daemon), which also tell the test's callbacks.
+ */
+export function sinkDeps({ onUpChange, onError, ...extra }: TestSinkDeps = {}): SinkDeps {
+  const events = createEvents({ metrics: createMetrics({ defaultMetrics: false }) });
+  return {
+    log: silentLogger(),
+    confirmAfterMs: 50,
+    ...extra,
+    events: {
+      destinationUp(log, endpoint, recovered) {
+        events.destinationUp(log, endpoint, recovered);
+        onUpChange?.(true);
+      },
+      destinationDown(log, endpoint, error, alreadyDown) {
+        events.destinationDown(log, endpoint, error, alreadyDown);
+        if (!alreadyDown) onUpChange?.(false, error);
+      },
+      tlsFilesInvalid(log, destination, error, files) {
+        events.tlsFilesInvalid(log, destination, error, files);
+        onError?.(error);
+      },
+    },
+  };
 }
 
 /** `<134>1 - test - - - - msg id=<n> ...`: recognisable, and the id survives any framing. */

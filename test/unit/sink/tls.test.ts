@@ -7,10 +7,19 @@ import { after, before, describe, test } from "node:test";
 import tls from "node:tls";
 import { ForwarderError } from "../../../src/errors.js";
 import type { TlsOptions } from "../../../src/sink/config.js";
-import { createSink, type Sink, type SinkDeps } from "../../../src/sink/index.js";
+import { createSink, type Sink } from "../../../src/sink/index.js";
 import { type Receiver, type ReceiverOptions, startReceiver } from "../../support/receiver.js";
 import { type CertPair, hasOpenssl, makeTestPki, type TestPki } from "../../support/tls-certs.js";
-import { captureLog, idOf, message, recordUp, sinkDeps, sinkOptions, watch } from "./helpers.js";
+import {
+  captureLog,
+  idOf,
+  message,
+  recordUp,
+  sinkDeps,
+  sinkOptions,
+  type TestSinkDeps,
+  watch,
+} from "./helpers.js";
 
 const skip = hasOpenssl() ? false : "the openssl CLI is not installed";
 
@@ -42,7 +51,7 @@ describe("TLS transport", { skip }, () => {
     port: number,
     tlsOptions: Partial<TlsOptions>,
     extra = {},
-    deps: Partial<SinkDeps> = {},
+    deps: TestSinkDeps = {},
   ): Sink {
     const sink = createSink(
       sinkOptions({
