@@ -8,8 +8,8 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { CLOCK_SKEW_MS } from "../../src/cli/state.js";
 import { ERROR_CODES } from "../../src/errors.js";
-import { createLogger } from "../../src/log.js";
 import { API_STATUSES, ERROR_STAGES } from "../../src/events/index.js";
+import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/definitions.js";
 
 function read(path: string): string {

@@ -5,8 +5,8 @@ import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { ForwarderError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/log.js";
-import { APPLICATION_ID, openStateDatabase, SCHEMA_VERSION } from "../../../src/state/db.js";
-import { STORE_SQL } from "../../../src/state/store.js";
+import { APPLICATION_ID, openStateDatabase, PAGE_SIZE, SCHEMA_VERSION } from "../../../src/state/db.js";
+import { createSqliteStore, STORE_SQL } from "../../../src/state/store.js";
 import { detection, openStore, tempDir, ts } from "./helpers.js";
 
 const tmp = tempDir();
@@ -112,6 +112,106 @@ test("a version 2 state is migrated to event_by_age and keeps its checkpoint, ou
   }
 });
 
+/** A state as the releases before issue 16 wrote it: 4 kB pages (SQLite's default), the same schema. */
+function makeOldState(file: string): void {
+  const raw = new Database(file);
+  raw.pragma("page_size = 4096");
+  raw.pragma("journal_mode = WAL"); // writes the header: the page size is fixed from here on
+  raw.close();
+  const store = openStore(file);
+  try {
+    // ~2 kB bodies as real detections are; some delivered to one destination, one to both.
+    const records = Array.from({ length: 40 }, (_, i) =>
+      detection(`da63845${i}_1:${"k".repeat(40)}`, 1 + (i % 50), {
+        Pad: `${i}`.repeat(2000 / `${i}`.length),
+      }),
+    );
+    store.ingest("contoso", records, ts(30));
+    store.ingest("fabrikam", [detection("fab-1", 2)], ts(2), [
+      { hash: "h1", reason: "not_an_object", raw: "[1]", bytes: 3, kind: "siem" },
+    ]);
+    const firstTen = store.next("siem-a", 0, 10).map((e) => e.id);
+    store.ack("siem-a", firstTen);
+    store.ack("siem-b", [firstTen[0] as number]);
+    store.recordDelivery("siem-a", { ok: true });
+  } finally {
+    store.close();
+  }
+  assert.equal(pragma(file, "page_size"), 4096);
+}
+
+function snapshot(file: string) {
+  const store = openStore(file, { readonly: true });
+  try {
+    return {
+      checkpoints: [store.getCheckpoint("contoso"), store.getCheckpoint("fabrikam")],
+      siemA: store.next("siem-a", 0, 1000).map(({ receivedAt: _, ...e }) => e),
+      siemB: store.next("siem-b", 0, 1000).map(({ receivedAt: _, ...e }) => e),
+      quarantined: store.quarantined(0, 10).map((q) => [q.tenant, q.reason, q.raw]),
+      depths: [...store.outboxDepths()],
+    };
+  } finally {
+    store.close();
+  }
+}
+
+test("issue 16: a state with 4 kB pages is rewritten with 16 kB pages at open, keeping every row", () => {
+  const file = path.join(newDir(), "state.db");
+  makeOldState(file);
+  const before = snapshot(file);
+  assert.equal(before.siemA.length, 31);
+  assert.equal(before.siemB.length, 40);
+
+  const store = openStore(file);
+  try {
+    // Dedupe still knows every key: the whole first batch again is all duplicates.
+    const again = store.ingest(
+      "contoso",
+      Array.from({ length: 40 }, (_, i) => detection(`da63845${i}_1:${"k".repeat(40)}`, 1)),
+      undefined,
+    );
+    assert.deepEqual([again.inserted, again.duplicates], [0, 40]);
+  } finally {
+    store.close();
+  }
+  assert.equal(pragma(file, "page_size"), PAGE_SIZE);
+  assert.equal(pragma(file, "journal_mode"), "wal");
+  assert.equal(pragma(file, "user_version"), SCHEMA_VERSION);
+  assert.equal(pragma(file, "quick_check"), "ok");
+  assert.deepEqual(snapshot(file), before, "checkpoints, outbox bodies, depths and quarantine unchanged");
+});
+
+test("issue 16: a large 4 kB state keeps its pages, and a reader holding the file postpones the rewrite", () => {
+  const file = path.join(newDir(), "state.db");
+  makeOldState(file);
+  const before = snapshot(file);
+  const log = silentLogger();
+  // Too large to rewrite at open (smallStateBytes 0 stands for a backlog of 1M events).
+  openStateDatabase({ path: file, smallStateBytes: 0 }, { log }).close();
+  assert.equal(pragma(file, "page_size"), 4096);
+
+  // A reader (the status command) has the file open: the journal cannot leave WAL mode, the open goes on.
+  const reader = new Database(file, { readonly: true });
+  try {
+    reader.prepare("SELECT count(*) FROM event").get();
+    const store = openStore(file);
+    try {
+      assert.equal(store.getCheckpoint("contoso"), ts(30));
+    } finally {
+      store.close();
+    }
+  } finally {
+    reader.close();
+  }
+  assert.equal(pragma(file, "page_size"), 4096);
+  assert.equal(pragma(file, "journal_mode"), "wal");
+
+  // The next start finds it alone and rewrites it.
+  openStore(file).close();
+  assert.equal(pragma(file, "page_size"), PAGE_SIZE);
+  assert.deepEqual(snapshot(file), before);
+});
+
 test("a path under a regular file is E_STATE_OPEN naming the path and errno", () => {
   const dir = newDir();
   const blocker = path.join(dir, "not-a-dir");
@@ -209,6 +309,58 @@ test("a database that fails quick_check is E_STATE_CORRUPT, not reset", () => {
 
   assert.throws(() => openStore(file), isStateError("E_STATE_CORRUPT", file, "NOT reset", "never used"));
   assert.ok(fs.readFileSync(file).equals(bytes), "left as it was");
+});
+
+/** Overwrites the header of the root page of `table` (its b-tree can no longer be read). */
+function damageRoot(file: string, table: string): void {
+  const rootPage = Number(
+    (() => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?").pluck().get(table);
+      } finally {
+        db.close();
+      }
+    })(),
+  );
+  const bytes = fs.readFileSync(file);
+  const pageSize = bytes.readUInt16BE(16) === 1 ? 65_536 : bytes.readUInt16BE(16);
+  bytes.fill(0xff, (rootPage - 1) * pageSize, (rootPage - 1) * pageSize + 12);
+  fs.writeFileSync(file, bytes);
+}
+
+test("issue 16: a large state checks its small tables at open; damage in a big one is E_STATE_CORRUPT at use", () => {
+  // smallStateBytes 0 stands for a state too large for the full quick_check at open (a 1M backlog).
+  const log = silentLogger();
+  const damagedEvents = path.join(newDir(), "state.db");
+  makeState(damagedEvents, 300);
+  damageRoot(damagedEvents, "event");
+  const before = fs.readFileSync(damagedEvents);
+  // The full check at open catches it when the state is small...
+  assert.throws(() => openStore(damagedEvents), isStateError("E_STATE_CORRUPT", "NOT reset"));
+  // ...and a large one opens at once, then the first read of the damaged table fails, never resets.
+  const db = openStateDatabase({ path: damagedEvents, smallStateBytes: 0 }, { log });
+  const store = createSqliteStore(
+    db,
+    { path: damagedEvents, retention: 86_400_000, destinations: ["siem-a"] },
+    { log },
+  );
+  try {
+    assert.equal(store.getCheckpoint("contoso"), ts(1), "the checkpoint is intact and readable");
+    assert.throws(() => store.next("siem-a", 0, 10), isStateError("E_STATE_CORRUPT", "NOT reset"));
+  } finally {
+    store.close();
+  }
+  assert.ok(fs.readFileSync(damagedEvents).subarray(0, 100).equals(before.subarray(0, 100)));
+
+  // Damage to a small table (the checkpoints) is caught at open however large the state.
+  const damagedCheckpoint = path.join(newDir(), "state.db");
+  makeState(damagedCheckpoint, 300);
+  damageRoot(damagedCheckpoint, "checkpoint");
+  assert.throws(
+    () => openStateDatabase({ path: damagedCheckpoint, smallStateBytes: 0 }, { log }),
+    isStateError("E_STATE_CORRUPT", damagedCheckpoint, "NOT reset"),
+  );
 });
 
 test("a database from a newer version is refused with E_STATE_OPEN", () => {
