@@ -12,11 +12,32 @@ export interface TruncationCounter {
  * Replacement for each ASCII code unit (`undefined` keeps the character as it is), and `special`: a
  * regular expression matching any unit the slow path would change (those and every surrogate, since a
  * surrogate may be lone). Most values match nothing and are sent as they are without the loop below.
+ * `scan` is `special` with the `g` flag, to step from one special unit to the next; `escaped` holds the
+ * replacements that are a backslash before the character itself (CEF's `\\=`, `\\\\`, `\\|`).
  */
 interface AsciiTable {
   readonly replace: readonly (string | undefined)[];
   readonly special: RegExp;
+  readonly scan: RegExp;
+  readonly escaped: readonly (string | undefined)[];
 }
+
+/** A regular expression class of the code units `codes` (ascending) as ranges, and `extra` as it is. */
+function unitClass(codes: readonly number[], extra: string): string {
+  const hex = (c: number) => `\\u${c.toString(16).padStart(4, "0")}`;
+  let out = "";
+  for (let i = 0; i < codes.length; ) {
+    let j = i;
+    while (j + 1 < codes.length && codes[j + 1] === (codes[j] as number) + 1) j++;
+    out += i === j ? hex(codes[i] as number) : `${hex(codes[i] as number)}-${hex(codes[j] as number)}`;
+    i = j + 1;
+  }
+  return `[${out}${extra}]`;
+}
+
+// Without the `u` flag a class matches single UTF-16 code units: any surrogate, paired or not. The line
+// separators NEL, LS and PS are line ends to some receivers (Java's, JavaScript's): a space like a control.
+const NON_ASCII_SPECIALS = "\\u2028\\u2029\\ud800-\\udfff";
 
 function asciiTable(overrides: Readonly<Record<string, string>>): AsciiTable {
   const replace: (string | undefined)[] = new Array(128).fill(undefined);
@@ -24,13 +45,21 @@ function asciiTable(overrides: Readonly<Record<string, string>>): AsciiTable {
   for (let c = 0; c < 0x20; c++) replace[c] = " ";
   replace[0x7f] = " ";
   for (const [char, replacement] of Object.entries(overrides)) replace[char.charCodeAt(0)] = replacement;
-  let units = "";
+  const changed: number[] = [];
+  const escaped: (string | undefined)[] = new Array(128).fill(undefined);
   replace.forEach((r, c) => {
-    if (r !== undefined) units += `\\u${c.toString(16).padStart(4, "0")}`;
+    if (r === undefined) return;
+    if (c < 0x7f) changed.push(c);
+    if (r === `\\${String.fromCharCode(c)}`) escaped[c] = r;
   });
-  // Without the `u` flag a class matches single UTF-16 code units: any surrogate, paired or not. The line
-  // separators NEL, LS and PS are line ends to some receivers (Java's, JavaScript's): a space like a control.
-  return { replace, special: new RegExp(`[${units}\\u0085\\u2028\\u2029\\ud800-\\udfff]`) };
+  // The C1 block 0x80-0x9f is taken whole around NEL (and DEL next to it): one range is cheaper to test
+  // per character than two, and the few C1 characters it catches needlessly are kept all the same.
+  const units = unitClass([...changed, ...range(0x7f, 0x9f)], NON_ASCII_SPECIALS);
+  return { replace, special: new RegExp(units), scan: new RegExp(units, "g"), escaped };
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
 /** NEL (U+0085), LINE SEPARATOR (U+2028), PARAGRAPH SEPARATOR (U+2029): sent as a space in every value. */
@@ -75,6 +104,30 @@ const REPLACEMENT_CHARACTER = "\ufffd";
  * value of at most maxBytes / 3 units. The same mapping without counting bytes, in half the time.
  */
 function substitute(value: string, table: AsciiTable): string {
+  // The usual specials are only characters to escape (`=` and `\` in a URL, a path, base64): the regular
+  // expression steps from one to the next natively; anything else there goes to the loop.
+  const { scan, escaped } = table;
+  scan.lastIndex = 0;
+  let out = "";
+  let run = 0;
+  while (scan.test(value)) {
+    const at = scan.lastIndex - 1;
+    const c = value.charCodeAt(at);
+    const backslashed = escaped[c];
+    if (backslashed !== undefined) {
+      out += value.slice(run, at) + backslashed;
+      run = at + 1;
+    } else if (c < 0x80 || c === 0x85 || c > 0x9f) {
+      scan.lastIndex = 0;
+      return substituteEach(value, table);
+    }
+    // else a C1 character other than NEL, caught by the wide range: kept.
+  }
+  return run === 0 ? value : out + value.slice(run);
+}
+
+/** substitute one code unit at a time: controls, line separators and lone surrogates as well. */
+function substituteEach(value: string, table: AsciiTable): string {
   const { replace } = table;
   const n = value.length;
   let out = "";

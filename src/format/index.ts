@@ -7,6 +7,7 @@ import type { FormatConfig } from "./config.js";
 import { alertJsonEncoder, jsonEncoder } from "./json.js";
 import { createLeefEncoder } from "./leef.js";
 import type { MappingProfile } from "./mapping.js";
+import { fitsBytes } from "./message-bytes.js";
 import { normalizeDetection, selectionFieldsOf } from "./normalize.js";
 import { INCIDENT_PRODUCT, serviceProduct } from "./service-products.js";
 import { createSyslogHeader, syslogSeverity, syslogSeverityOf } from "./syslog-header.js";
@@ -41,6 +42,7 @@ export {
   parseLeefDelimiter,
 } from "./leef.js";
 export { type MappingOverrides, resolveMapping } from "./mapping-overrides.js";
+export { fitsBytes } from "./message-bytes.js";
 export { normalizeDetection, type SelectionFields, selectionFieldsOf } from "./normalize.js";
 export {
   ALERT_EXTRA_FIELDS,
@@ -62,14 +64,33 @@ export {
 
 export interface FormattedMessage {
   /**
-   * One syslog message, UTF-8, no framing, no trailing LF; never contains raw CR, LF or NUL
-   * (json/cef/leef). When `tooLarge`, the smallest message there was, still over max_message_bytes.
+   * One syslog message, no framing, no trailing LF; never contains raw CR, LF or NUL (json/cef/leef).
+   * When `tooLarge`, the smallest message there was, still over max_message_bytes.
+   */
+  readonly text: string;
+  /**
+   * `text` as UTF-8, made on first use: a caller that frames or prints strings never pays for it. Costs
+   * about as much as the body (bench/encoders.bench.ts, "bytes" rows), whoever converts.
    */
   readonly bytes: Buffer;
   /** How many field values were cut: to their dictionary lengths (cef, leef) or to fit max_message_bytes. */
   readonly truncated: number;
   /** True when even with every value cut to its floor the message exceeds max_message_bytes: do not send it. */
   readonly tooLarge: boolean;
+}
+
+/** A message as text; its bytes when asked for. */
+class Formatted implements FormattedMessage {
+  private utf8: Buffer | undefined;
+  constructor(
+    readonly text: string,
+    readonly truncated: number,
+    readonly tooLarge: boolean,
+  ) {}
+  get bytes(): Buffer {
+    this.utf8 ??= Buffer.from(this.text, "utf8");
+    return this.utf8;
+  }
 }
 
 export interface Formatter {
@@ -150,13 +171,12 @@ export function createFormatter(config: FormatConfig, deps: FormatterDeps = {}):
   const emit = (body: BodyEncoder, detection: Detection, severity: number): FormattedMessage => {
     const encoded = body.encode(detection);
     const head = withHeader ? header(severity, clock()) : "";
-    const bytes = Buffer.from(head + encoded.text, "utf8");
+    const text = head + encoded.text;
     // The common case: it fits, and nothing more is done.
-    if (max === undefined || bytes.length <= max)
-      return { bytes, truncated: encoded.truncated, tooLarge: false };
+    if (max === undefined || fitsBytes(text, max)) return new Formatted(text, encoded.truncated, false);
     const fitted = body.fit(detection, max - Buffer.byteLength(head));
-    const cut = Buffer.from(head + fitted.text, "utf8");
-    return { bytes: cut, truncated: fitted.truncated, tooLarge: cut.length > max };
+    const cut = head + fitted.text;
+    return new Formatted(cut, fitted.truncated, !fitsBytes(cut, max));
   };
 
   return {

@@ -33,3 +33,17 @@ test("a detection that cannot be serialised is a permanent E_FORMAT error", () =
     (err: unknown) => err instanceof ForwarderError && err.code === "E_FORMAT" && err.permanent,
   );
 });
+
+test("each line separator alone is escaped, also after plain values and in a Latin-1-only text", () => {
+  // The check looks for each separator on its own: every one must be found by itself.
+  for (const separator of ["\u0085", "\u2028", "\u2029"]) {
+    const escaped = `\\u${separator.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    const { text } = encodeJson({ a: "plain", b: "café", c: `x${separator}y`, d: "plain again" });
+    assert.doesNotMatch(text, /[\u0085\u2028\u2029]/);
+    assert.ok(text.includes(`"c":"x${escaped}y"`), text);
+    assert.deepEqual(JSON.parse(text), { a: "plain", b: "café", c: `x${separator}y`, d: "plain again" });
+  }
+  // None at all: the text is JSON.stringify's, untouched.
+  const plain = { a: "é ü ß", b: "\u0084\u0086 and \u2027\u202a (neighbours, not separators)" };
+  assert.equal(encodeJson(plain).text, JSON.stringify(plain));
+});

@@ -125,7 +125,12 @@ function fakeSink(): FakeSink {
 
 /** The detection's `n` as the message: the tests read the ids back from what was sent. */
 const formatter: Formatter = {
-  format: (detection) => ({ bytes: Buffer.from(String(detection.n)), truncated: 0, tooLarge: false }),
+  format: (detection) => ({
+    text: String(detection.n),
+    bytes: Buffer.from(String(detection.n)),
+    truncated: 0,
+    tooLarge: false,
+  }),
 };
 
 interface Harness {
