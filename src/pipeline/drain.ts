@@ -4,15 +4,18 @@
 // on a healthy connection for a while; when a send fails, everything not yet acknowledged is read again
 // from the outbox and resent after a backoff. How many are in flight, where reading resumes and what comes
 // next is the flight window's state machine (flight-window.ts); pump() below only carries out its steps.
+// Rows come from the destination's hot tail (hot-tail.ts: what this process stored, still parsed) when it
+// holds everything after the cursor, else from the store; acknowledging is the same either way.
 import { type Clock, systemClock } from "../clock.js";
 import { ForwarderError, toForwarderError } from "../errors.js";
 import { createEvents, type Events } from "../events/index.js";
 import type { Formatter } from "../format/index.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/definitions.js";
+import type { Detection, OutboxEvent } from "../record.js";
 import { DEFAULT_POLICY, type RetryPolicy, retryDelay } from "../retry.js";
 import { PartialSendError, type Sink } from "../sink/index.js";
-import type { Store, StoredEvent } from "../state/index.js";
+import type { Store } from "../state/index.js";
 import {
   type DrainEvent,
   initialDrainState,
@@ -20,6 +23,7 @@ import {
   outcomeOf,
   type WindowLimits,
 } from "./flight-window.js";
+import type { HotTail } from "./hot-tail.js";
 
 export interface DrainTarget {
   name: string;
@@ -75,7 +79,12 @@ export interface DrainDeps {
   clock?: Clock;
   /** A state failure: nothing can be acknowledged any more, so the daemon must stop (and say why). */
   onFatal?: (error: ForwarderError) => void;
+  /** This destination's hot tail; without one every row is read from the store. */
+  tail?: Pick<HotTail, "take">;
 }
+
+/** An outbox row to send: read from the store (its body) or taken from the hot tail (its detection). */
+type DrainRow = Omit<OutboxEvent, "body"> & { readonly body?: string; readonly detection?: Detection };
 
 interface Flight {
   readonly events: number;
@@ -132,15 +141,16 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     });
   }
 
-  function send(rows: ReturnType<DrainStore["next"]>): Flight {
+  function send(rows: readonly DrainRow[]): Flight {
     const messages: Buffer[] = [];
     const ids: number[] = [];
-    const unusable: Array<{ event: StoredEvent; error: ForwarderError }> = [];
+    const unusable: Array<{ event: DrainRow; error: ForwarderError }> = [];
     const tooLarge: number[] = [];
     let truncated = 0;
     for (const row of rows) {
       try {
-        const formatted = target.formatter.format(JSON.parse(row.body) as Record<string, unknown>, row.kind);
+        const detection = row.detection ?? (JSON.parse(row.body ?? "") as Record<string, unknown>);
+        const formatted = target.formatter.format(detection, row.kind);
         truncated += formatted.truncated;
         if (formatted.tooLarge) {
           // Even with every value cut to the floor it exceeds max_message_bytes: never sendable.
@@ -194,10 +204,11 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   }
 
   /** Moves events this destination cannot encode to the quarantine (and out of its outbox), counting them. */
-  function quarantine(unusable: ReadonlyArray<{ event: StoredEvent; error: ForwarderError }>): void {
+  function quarantine(unusable: ReadonlyArray<{ event: DrainRow; error: ForwarderError }>): void {
     for (const { event, error } of unusable) {
       try {
-        store.quarantine(name, event, "unencodable");
+        const body = event.body ?? JSON.stringify(event.detection);
+        store.quarantine(name, { id: event.id, tenant: event.tenant, kind: event.kind, body }, "unencodable");
       } catch (err) {
         fatal(toForwarderError(err, "E_STATE_WRITE"));
         return;
@@ -303,9 +314,9 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       if (stopper.signal.aborted) step({ type: "stop" });
       switch (state.phase) {
         case "reading": {
-          let rows: ReturnType<DrainStore["next"]>;
+          let rows: readonly DrainRow[];
           try {
-            rows = store.next(name, state.cursor, batchSize);
+            rows = deps.tail?.take(state.cursor, batchSize) ?? store.next(name, state.cursor, batchSize);
           } catch (err) {
             step({ type: "fatal", error: toForwarderError(err, "E_STATE_CORRUPT") });
             break;

@@ -9,7 +9,14 @@ import type { Source } from "../source/index.js";
 import type { Store } from "../state/index.js";
 import type { PipelineConfig } from "./config.js";
 import { createDrain, type Drain, type DrainOptions, type DrainTarget } from "./drain.js";
-import { createPoller, type PollProgress, type PollResult, type TenantPoller } from "./poll.js";
+import { createHotTail, type HotTail } from "./hot-tail.js";
+import {
+  createPoller,
+  type PollProgress,
+  type PollResult,
+  type StoredDetection,
+  type TenantPoller,
+} from "./poll.js";
 import { createRouter } from "./route.js";
 import { createScheduler, type Scheduler, scheduleIntervalMs } from "./scheduler.js";
 
@@ -25,7 +32,16 @@ export { buildPipelineConfig, type PipelineConfig } from "./config.js";
 export interface PipelineOptions extends PipelineConfig {
   retentionPruneMs?: number;
   drain?: DrainOptions;
+  /** Bytes of stored body each destination's hot tail holds at most (0: no hot tail). */
+  hotTailBytes?: number;
 }
+
+/**
+ * Detections stored by this process wait in memory for the drains (hot-tail.ts) up to this many bytes of
+ * body per destination (about 16k real detections): a backfill's drain keeps pace with its reading, so the
+ * tail rarely holds more than a part or two; a destination that falls behind reads from the store.
+ */
+const DEFAULT_HOT_TAIL_BYTES = 32 * 1_048_576;
 
 export interface Pipeline {
   /** The daemon: polls on schedule, drains continuously. */
@@ -63,9 +79,29 @@ export function createPipeline(
   const { log, metrics, store } = { ...deps, store: parts.store };
   const events = deps.events ?? createEvents({ metrics });
   const clock = deps.clock ?? Date.now;
-  const drains: Drain[] = parts.destinations.map((target) =>
-    createDrain(target, options.drain ?? {}, { log, metrics, events, store, onFatal: deps.onFatal }),
+  const hotTailBytes = options.hotTailBytes ?? DEFAULT_HOT_TAIL_BYTES;
+  const tails = new Map<string, HotTail>(
+    hotTailBytes > 0
+      ? parts.destinations.map((t) => [t.name, createHotTail({ maxBytes: hotTailBytes })])
+      : [],
   );
+  const drains: Drain[] = parts.destinations.map((target) =>
+    createDrain(target, options.drain ?? {}, {
+      log,
+      metrics,
+      events,
+      store,
+      onFatal: deps.onFatal,
+      tail: tails.get(target.name),
+    }),
+  );
+  /** Each destination's tail gets the stored events queued for it (or learns it missed some). */
+  const onStored = (stored: readonly StoredDetection[] | undefined): void => {
+    for (const [name, tail] of tails) {
+      if (stored === undefined) tail.lose();
+      else tail.append(stored.filter((e) => e.destinations === undefined || e.destinations.includes(name)));
+    }
+  };
   const wakeAll = () => {
     for (const d of drains) d.wake();
   };
@@ -84,6 +120,7 @@ export function createPipeline(
         onIngested: wakeAll,
         onFatal: deps.onFatal,
         onProgress: deps.onProgress,
+        onStored: tails.size > 0 ? onStored : undefined,
       },
     ),
   );

@@ -14,6 +14,7 @@ import {
   MAX_QUARANTINE_RAW_BYTES,
   type RejectedItem,
   rejectionOf,
+  type SourceKind,
   toDetectionRecord,
 } from "../record.js";
 import type { Source } from "../source/index.js";
@@ -58,6 +59,24 @@ export interface PollerDeps {
   onFatal?: (error: ForwarderError) => void;
   /** After each stored part of a poll: for a progress line during a long backfill. */
   onProgress?: (progress: PollProgress) => void;
+  /**
+   * After each ingest that stored events: which ones, paired with their parsed detections (in id order), or
+   * undefined when the stored rows cannot be matched to the part (the drains then read them from the store).
+   */
+  onStored?: (stored: readonly StoredDetection[] | undefined) => void;
+}
+
+/** An event an ingest stored, with the detection it was made of. */
+export interface StoredDetection {
+  /** Its event id (the outbox rows' event_id). */
+  readonly id: number;
+  readonly tenant: string;
+  readonly kind: SourceKind;
+  readonly detection: Detection;
+  /** Its stored body's size. */
+  readonly bytes: number;
+  /** The destinations it was queued for; every configured one when absent. */
+  readonly destinations: readonly string[] | undefined;
 }
 
 export interface PollProgress {
@@ -122,7 +141,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       for await (const part of source.read(window, signal)) {
         parts++;
         const { router } = options;
-        const records: RoutedRecord[] = [];
+        const items: PartItem[] = [];
         const rejected: RejectedRecord[] = [];
         for (const d of part.detections) {
           const rejection = rejectionOf(d);
@@ -132,7 +151,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           }
           try {
             const record = toDetectionRecord(d, part.kind);
-            records.push(router ? routed(record, router(d, part.kind)) : record);
+            items.push({ record: router ? routed(record, router(d, part.kind)) : record, detection: d });
           } catch {
             // The parser's bounds make this unreachable for API data; should it happen all the same, it is
             // this detection's problem (quarantined), not the poll's.
@@ -140,10 +159,22 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           }
         }
         // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
-        records.sort(byLastProcessed);
+        items.sort(byLastProcessed);
+        const records = items.map((item) => item.record);
         const futureNow = countFuture(records, pollEnd, future);
         const newest = newestOf(records, formatTimestamp(part.until));
+        // No await from here to onStored: another tenant's ingest cannot come in between.
+        const lastBefore = deps.onStored === undefined ? 0 : store.lastEventId();
         const result = store.ingest(tenant, records, newest, rejected);
+        if (deps.onStored !== undefined && result.inserted > 0) {
+          let stored: StoredDetection[] | undefined;
+          try {
+            stored = storedOf(store.storedAfter(lastBefore), items, tenant, part.kind);
+          } finally {
+            // Told even when reading them back failed: the drains must not believe their tails complete.
+            deps.onStored(stored);
+          }
+        }
         const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
         received += records.length + rejected.length;
         inserted += result.inserted;
@@ -266,12 +297,47 @@ function routed(record: DetectionRecord, destinations: readonly string[]): Route
   return Object.defineProperty(record, "destinations", { value: destinations, enumerable: true });
 }
 
-function byLastProcessed(a: DetectionRecord, b: DetectionRecord): number {
+/** A record of a part with the detection it was made of. */
+interface PartItem {
+  readonly record: RoutedRecord;
+  readonly detection: Detection;
+}
+
+function byLastProcessed({ record: a }: PartItem, { record: b }: PartItem): number {
   if (a.lastProcessed === b.lastProcessed) return 0;
   if (a.lastProcessed === undefined) return 1;
   if (b.lastProcessed === undefined) return -1;
   // Canonical timestamps have a fixed width, so string order is time order.
   return a.lastProcessed < b.lastProcessed ? -1 : 1;
+}
+
+/**
+ * The events an ingest stored (`rows`, read back without their bodies) paired with the part's detections by
+ * dedupe key (unique per tenant; within a part the first of a key is the one stored). Undefined when a row
+ * matches none: rows were stored that this part did not make.
+ */
+function storedOf(
+  rows: ReadonlyArray<{ id: number; key: string; bytes: number }>,
+  items: readonly PartItem[],
+  tenant: string,
+  kind: SourceKind,
+): StoredDetection[] | undefined {
+  const byKey = new Map<string, PartItem>();
+  for (const item of items) if (!byKey.has(item.record.key)) byKey.set(item.record.key, item);
+  const stored: StoredDetection[] = [];
+  for (const row of rows) {
+    const item = byKey.get(row.key);
+    if (item === undefined) return undefined;
+    stored.push({
+      id: row.id,
+      tenant,
+      kind,
+      detection: item.detection,
+      bytes: row.bytes,
+      destinations: item.record.destinations,
+    });
+  }
+  return stored;
 }
 
 /** The newest LastProcessedTimeUtc not after `bound` (canonical), if any: what the checkpoint may move to. */

@@ -100,10 +100,19 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   return {
     async request(req) {
       let proxy: string | undefined;
+      const abort = new AbortController();
+      const onAbort = () => abort.abort();
       try {
         const target = new URL(req.url);
         proxy = proxyFor(options.proxy, target)?.label;
         const agent = proxy !== undefined ? tunnel : direct;
+        // got takes its abort listener off the signal only when a request is destroyed, never when it
+        // completes: on the daemon's long-lived signal every request (and the body it read) would stay
+        // reachable. Each request gets a signal of its own, linked to the caller's only while it runs.
+        if (req.signal !== undefined) {
+          if (req.signal.aborted) abort.abort();
+          else req.signal.addEventListener("abort", onAbort, { once: true });
+        }
         // Streamed and counted as it arrives (after decompression), never buffered whole by got: a huge,
         // endless or gzip-bombed body is cut off at maxBytes instead of being held in memory.
         const stream = client.stream(req.url, {
@@ -111,7 +120,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           headers: req.headers,
           form: req.form,
           timeout: { request: req.timeoutMs },
-          signal: req.signal,
+          signal: req.signal === undefined ? undefined : abort.signal,
           agent: { https: agent },
         });
         return await readBounded(stream, req.maxBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
@@ -129,6 +138,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
           throw new TransportFailure("network", `${err.code ?? err.name}${via}`);
         }
         throw new TransportFailure("network", err instanceof Error ? err.name : "error");
+      } finally {
+        req.signal?.removeEventListener("abort", onAbort);
       }
     },
   };
@@ -142,14 +153,26 @@ function readBounded(stream: Request, maxBytes: number): Promise<HttpResponse> {
     let status = 0;
     let headers: HttpResponse["headers"] = {};
     let settled = false;
+    // A kept-alive socket keeps its last request (and that request its listeners) alive: left attached, the
+    // listeners below would keep this promise, and so the whole response body, alive too, one body per
+    // connection and request (a backfill's RSS grew by every byte it fetched). Once settled they go, and a
+    // late error from the finished stream meets a listener that holds nothing.
+    const settle = () => {
+      settled = true;
+      stream.off("response", onResponse);
+      stream.off("data", onData);
+      stream.off("error", onError);
+      stream.off("end", onEnd);
+      stream.on("error", ignoreLateError);
+    };
     const tooLarge = (what: string) => {
       if (settled) return;
-      settled = true;
+      settle();
       chunks.length = 0;
       stream.destroy();
       reject(new TransportFailure("too_large", `response body ${what}; the limit is ${maxBytes} bytes`));
     };
-    stream.on("response", (res: { statusCode: number; headers: HttpResponse["headers"] }) => {
+    const onResponse = (res: { statusCode: number; headers: HttpResponse["headers"] }) => {
       status = res.statusCode;
       headers = res.headers;
       // Without content-encoding the announced length is the body's: refuse before reading any of it.
@@ -157,37 +180,53 @@ function readBounded(stream: Request, maxBytes: number): Promise<HttpResponse> {
       if (res.headers["content-encoding"] === undefined && length > maxBytes) {
         tooLarge(`announced as ${length} bytes`);
       }
-    });
-    stream.on("data", (chunk: Buffer) => {
+    };
+    const onData = (chunk: Buffer) => {
       if (settled) return;
       received += chunk.length;
       if (received > maxBytes) tooLarge(`over ${maxBytes} bytes`);
       else chunks.push(chunk);
-    });
-    stream.once("error", (err) => {
+    };
+    const onError = (err: Error) => {
       if (settled) return;
-      settled = true;
+      settle();
       reject(err);
-    });
-    stream.once("end", () => {
+    };
+    const onEnd = () => {
       if (settled) return;
-      settled = true;
-      const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
-      // The pieces are garbage from here on (the listeners above keep this array alive with the request):
-      // a large body is never held twice.
+      settle();
+      resolve(responseOf(status, headers, chunks, received));
       chunks.length = 0;
-      let text: string | undefined;
-      resolve({
-        status,
-        headers,
-        raw,
-        get body() {
-          text ??= raw.toString("utf8");
-          return text;
-        },
-      });
-    });
+    };
+    stream.on("response", onResponse);
+    stream.on("data", onData);
+    stream.once("error", onError);
+    stream.once("end", onEnd);
   });
+}
+
+function ignoreLateError(): void {
+  // The response was already settled; nothing waits for this stream any more.
+}
+
+/** The response from its pieces, built apart from readBounded's closures so that it holds only what it needs. */
+function responseOf(
+  status: number,
+  headers: HttpResponse["headers"],
+  chunks: readonly Buffer[],
+  received: number,
+): HttpResponse {
+  const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    raw,
+    get body() {
+      text ??= raw.toString("utf8");
+      return text;
+    },
+  };
 }
 
 function findTunnelError(err: unknown): ProxyTunnelError | undefined {

@@ -8,7 +8,7 @@
 // complete part's density predicts (about TARGET_FILL of N) before it is asked for: the split stays the
 // proof of completeness, the estimate only saves the requests (and the bytes) a blind halving wastes.
 import type { Detection, SourceKind } from "../record.js";
-import { TICKS_PER_MS, type Ticks } from "../timestamp.js";
+import { parseTimestamp, TICKS_PER_MS, type Ticks } from "../timestamp.js";
 import type { AlertsQuery } from "./siem-api.js";
 
 /** A fully read part of the window: every detection in [since, until] is in `detections`. */
@@ -58,7 +58,7 @@ export async function* readWindow(
     if (detections.length !== limit) {
       yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
-      predictedSpan = spanFor(detections.length, u - s, limit);
+      predictedSpan = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
@@ -75,6 +75,21 @@ export async function* readWindow(
     stack.push([mid, u]);
     stack.push([s, mid + TICKS_PER_MS < u ? mid + TICKS_PER_MS : u]);
   }
+}
+
+/**
+ * The part of [s, u] its detections occupy: from the oldest of them to u. A backfill's first part is often
+ * mostly empty (the lookback reaches before the backlog starts); its density over the whole span would
+ * predict a next part far too wide, read full and thrown away (issue 16: 10 of 43 requests of a 100k
+ * backfill).
+ */
+function occupiedSpan(detections: readonly Detection[], s: Ticks, u: Ticks): Ticks {
+  let oldest = u;
+  for (const d of detections) {
+    const t = parseTimestamp(d.LastProcessedTimeUtc);
+    if (t !== undefined && t >= s && t < oldest) oldest = t;
+  }
+  return oldest === u ? u - s : u - oldest;
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */

@@ -22,6 +22,7 @@ export type {
   Store,
   StoreDeps,
   StoredEvent,
+  StoredKey,
   TenantStatus,
 } from "./store.js";
 export { QUARANTINE_MAX_ROWS } from "./store.js";

@@ -99,6 +99,14 @@ export interface StoredEvent extends OutboxEvent {
   readonly receivedAt: number;
 }
 
+/** An event as one ingest stored it (Store.storedAfter): enough to pair it with the record it came from. */
+export interface StoredKey {
+  readonly id: number;
+  readonly key: string;
+  /** Bytes of its stored body. */
+  readonly bytes: number;
+}
+
 export interface ResetResult {
   /** The checkpoint before the reset. */
   readonly previous: string | undefined;
@@ -130,6 +138,13 @@ export interface Store {
   ): IngestResult;
   /** Up to `limit` outbox events for the destination with id > afterId, oldest first. */
   next(destination: string, afterId: number, limit: number): StoredEvent[];
+  /**
+   * The newest event id so far (0 when there is none). With storedAfter it tells which events an ingest
+   * stored: the pipeline hands those to its drains in memory, which then need not read them back.
+   */
+  lastEventId(): number;
+  /** Every event with id > afterId, oldest first: its id, dedupe key and body size, never the body. */
+  storedAfter(afterId: number): StoredKey[];
   /** Removes the destination's outbox rows (one transaction) and any stored body no destination still needs. */
   ack(destination: string, ids: readonly number[]): void;
   /**
@@ -207,6 +222,9 @@ export const STORE_SQL = {
     "SELECT o.event_id AS id, e.tenant AS tenant, e.body AS body, e.kind AS kind, e.received_at AS receivedAt FROM outbox o " +
     "JOIN event e ON e.id = o.event_id " +
     "WHERE o.destination = ? AND o.event_id > ? ORDER BY o.event_id LIMIT ?",
+  lastEventId: "SELECT coalesce(max(id), 0) FROM event",
+  // octet_length reads the size from the record header, not the (overflow) pages of the body.
+  storedAfter: "SELECT id, key, octet_length(body) AS bytes FROM event WHERE id > ? ORDER BY id",
   deleteOutbox: "DELETE FROM outbox WHERE destination = ? AND event_id = ?",
   deleteDestinationOutbox: "DELETE FROM outbox WHERE destination = ? RETURNING event_id",
   deleteEventIfUnused:
@@ -301,6 +319,8 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     addDepth: db.prepare<[string, number]>(STORE_SQL.addDepth),
     raiseCheckpoint: db.prepare<[string, string, number]>(STORE_SQL.raiseCheckpoint),
     next: db.prepare<[string, number, number], StoredEvent>(STORE_SQL.next),
+    lastEventId: db.prepare<[], number>(STORE_SQL.lastEventId).pluck(),
+    storedAfter: db.prepare<[number], StoredKey>(STORE_SQL.storedAfter),
     deleteOutbox: db.prepare<[string, number]>(STORE_SQL.deleteOutbox),
     deleteDestinationOutbox: db.prepare<[string], number>(STORE_SQL.deleteDestinationOutbox).pluck(),
     deleteEventIfUnused: db.prepare<{ id: number }>(STORE_SQL.deleteEventIfUnused),
@@ -543,6 +563,14 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     next(destination, afterId, limit) {
       if (limit <= 0) return [];
       return run("read", () => s.next.all(destination, afterId, Math.floor(limit)));
+    },
+
+    lastEventId() {
+      return run("read", () => s.lastEventId.get() ?? 0);
+    },
+
+    storedAfter(afterId) {
+      return run("read", () => s.storedAfter.all(afterId));
     },
 
     ack(destination, ids) {

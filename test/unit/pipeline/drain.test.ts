@@ -8,6 +8,7 @@ import type { Formatter } from "../../../src/format/index.js";
 import { silentLogger } from "../../../src/log.js";
 import { createMetrics, type Metrics } from "../../../src/metrics/definitions.js";
 import { createDrain, type Drain, type DrainOptions, type DrainStore } from "../../../src/pipeline/drain.js";
+import { createHotTail, type HotTail } from "../../../src/pipeline/hot-tail.js";
 import { PartialSendError, type SendResult, type Sink } from "../../../src/sink/index.js";
 import type { Outcome, StoredEvent } from "../../../src/state/index.js";
 import { createFakeClock, type FakeClock, settle } from "../../support/fake-clock.js";
@@ -21,7 +22,12 @@ interface FakeStore extends DrainStore {
   readonly deliveries: Outcome[];
   /** Events moved to the quarantine, with the reason. */
   readonly quarantined: { id: number; reason: string }[];
-  add(count: number): void;
+  /** Stores `count` events; returns them. */
+  add(count: number): StoredEvent[];
+  /** Calls of next(): reads of the outbox. */
+  reads: number;
+  /** Bodies of the events quarantined, by id. */
+  readonly quarantinedBodies: Map<number, string>;
   failAck: boolean;
   failNext: boolean;
 }
@@ -33,22 +39,29 @@ function fakeStore(initial: number): FakeStore {
     ids: () => [...rows.keys()].sort((a, b) => a - b),
     deliveries: [],
     quarantined: [],
+    reads: 0,
+    quarantinedBodies: new Map(),
     failAck: false,
     failNext: false,
     add(count) {
+      const added: StoredEvent[] = [];
       for (let i = 0; i < count; i++) {
         lastId++;
-        rows.set(lastId, {
+        const row: StoredEvent = {
           id: lastId,
           tenant: "t",
           body: JSON.stringify({ n: lastId }),
           kind: "siem",
           receivedAt: 0,
-        });
+        };
+        rows.set(lastId, row);
+        added.push(row);
       }
+      return added;
     },
     next(destination, afterId, limit) {
       assert.equal(destination, NAME);
+      store.reads++;
       if (store.failNext) throw new ForwarderError("E_STATE_CORRUPT", "database disk image is malformed");
       return store
         .ids()
@@ -63,6 +76,7 @@ function fakeStore(initial: number): FakeStore {
     quarantine(_destination, event, reason) {
       rows.delete(event.id);
       store.quarantined.push({ id: event.id, reason });
+      store.quarantinedBodies.set(event.id, event.body);
     },
     recordDelivery(_destination, outcome) {
       store.deliveries.push(outcome);
@@ -125,12 +139,15 @@ function fakeSink(): FakeSink {
 
 /** The detection's `n` as the message: the tests read the ids back from what was sent. */
 const formatter: Formatter = {
-  format: (detection) => ({
-    text: String(detection.n),
-    bytes: Buffer.from(String(detection.n)),
-    truncated: 0,
-    tooLarge: false,
-  }),
+  format: (detection) => {
+    if (detection.unencodable === true) throw new Error("cannot encode");
+    return {
+      text: String(detection.n),
+      bytes: Buffer.from(String(detection.n)),
+      truncated: 0,
+      tooLarge: false,
+    };
+  },
 };
 
 interface Harness {
@@ -140,12 +157,17 @@ interface Harness {
   readonly metrics: Metrics;
   readonly drain: Drain;
   readonly fatal: ForwarderError[];
+  /** The destination's hot tail (when the harness was given `tailBytes`). */
+  readonly tail: HotTail | undefined;
+  /** Stores `count` events as an ingest of this process does: in the store and, parsed, in the tail. */
+  ingest(count: number, detection?: (id: number) => Record<string, unknown>): void;
   counter(name: "errors" | "eventsSent", labels: Record<string, string>): Promise<number>;
 }
 
-function harness(rows: number, options: DrainOptions = {}): Harness {
+function harness(rows: number, options: DrainOptions = {}, tailBytes?: number): Harness {
   const clock = createFakeClock();
   const store = fakeStore(rows);
+  const tail = tailBytes === undefined ? undefined : createHotTail({ maxBytes: tailBytes });
   const sink = fakeSink();
   const metrics = createMetrics({ defaultMetrics: false });
   const fatal: ForwarderError[] = [];
@@ -164,7 +186,7 @@ function harness(rows: number, options: DrainOptions = {}): Harness {
       },
       ...options,
     },
-    { log: silentLogger(), metrics, store, clock, onFatal: (e) => fatal.push(e) },
+    { log: silentLogger(), metrics, store, clock, onFatal: (e) => fatal.push(e), tail },
   );
   return {
     clock,
@@ -173,6 +195,20 @@ function harness(rows: number, options: DrainOptions = {}): Harness {
     metrics,
     drain,
     fatal,
+    tail,
+    ingest(count, detection = (n) => ({ n })) {
+      const added = store.add(count);
+      tail?.append(
+        added.map((r) => ({
+          id: r.id,
+          tenant: r.tenant,
+          kind: r.kind,
+          detection: detection(r.id),
+          bytes: 1,
+        })),
+      );
+      drain.wake();
+    },
     async counter(name, labels) {
       const values = (await metrics[name].get()).values;
       const match = values.find((v) =>
@@ -447,5 +483,114 @@ describe("drain loop", () => {
       1,
       "the recovery under way was still counted",
     );
+  });
+});
+
+describe("drain loop: the hot tail (events this process stored, sent without reading them back)", () => {
+  /** Confirms every open send until the outbox is empty; returns the ids sent, in order. */
+  async function deliverAll(h: Harness): Promise<number[]> {
+    for (let i = 0; i < 1_000 && (h.sink.open().length > 0 || h.store.ids().length > 0); i++) {
+      for (const send of h.sink.open()) send.resolve();
+      await settle();
+    }
+    return h.sink.sends.flatMap((s) => s.ids);
+  }
+
+  test("events stored while draining are sent from the tail, with no read of the outbox", async () => {
+    const h = harness(0, {}, 1_000_000);
+    const run = h.drain.run();
+    await settle();
+    const readsBefore = h.store.reads;
+    h.ingest(35);
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 10), range(11, 20)],
+      "the initial window, from the tail",
+    );
+    assert.equal(h.store.ids().length, 35, "nothing acknowledged before it is confirmed");
+    assert.deepEqual(await deliverAll(h), range(1, 35), "each once, in order");
+    assert.deepEqual(h.store.ids(), [], "every row acknowledged after its confirmation");
+    assert.equal(h.store.reads, readsBefore, "the outbox was never read for them");
+    assert.equal(h.tail?.size, 0, "the tail holds nothing once sent");
+    await stopConfirming(h, run);
+  });
+
+  test("a backlog from before the start is read from the store, then the tail takes over", async () => {
+    const h = harness(25, {}, 1_000_000);
+    h.ingest(30); // ids 26-55: stored by this process before the drain ran
+    const run = h.drain.run();
+    assert.deepEqual(await deliverAll(h), range(1, 55), "the old rows first, then the new, each once");
+    assert.equal(
+      h.store.reads,
+      3,
+      "rows 1-25 read from the store (in batches of 10); the rest from the tail",
+    );
+    await stopConfirming(h, run);
+  });
+
+  test("a failed send rewinds to the store: what was taken from the tail is resent from it, in order", async () => {
+    const h = harness(0, {}, 1_000_000);
+    const run = h.drain.run();
+    await settle();
+    h.ingest(30);
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 10), range(11, 20)],
+    );
+    h.sink.sends[0]?.resolve();
+    await settle();
+    h.sink.sends[1]?.reject(sinkError());
+    h.sink.sends[2]?.reject(sinkError());
+    await settle();
+    h.clock.advance(BACKOFF_MS);
+    await settle();
+    const readsAfterRewind = h.store.reads;
+    assert.ok(readsAfterRewind > 0, "after the failure the outbox is read again");
+    const resent = (await deliverAll(h)).slice(3 * 10);
+    assert.deepEqual(resent, range(11, 30), "every unacknowledged event resent, once, in order");
+    assert.deepEqual(h.store.ids(), []);
+    await stopConfirming(h, run);
+  });
+
+  test("past its bound the tail drops its oldest events; the drain reads those from the store", async () => {
+    // 1 byte per event: the tail holds the newest 15.
+    const h = harness(0, { initialInFlight: 10, maxInFlight: 10 }, 15);
+    const run = h.drain.run();
+    await settle();
+    h.ingest(10); // 1-10: taken at once
+    await settle();
+    h.ingest(40); // 11-50: 11-35 pushed out of the tail
+    assert.equal(h.tail?.size, 15);
+    const readsBefore = h.store.reads;
+    assert.deepEqual(await deliverAll(h), range(1, 50), "each once, in order");
+    assert.ok(h.store.reads > readsBefore, "the events the tail dropped came from the store");
+    assert.deepEqual(h.store.ids(), []);
+    await stopConfirming(h, run);
+  });
+
+  test("rows stored past the tail (lose) are read from the store until the next ingest it holds", async () => {
+    const h = harness(0, {}, 1_000_000);
+    const run = h.drain.run();
+    await settle();
+    h.ingest(5);
+    h.store.add(12); // 6-17: an ingest the tail could not match
+    h.tail?.lose();
+    h.ingest(8); // 18-25
+    assert.deepEqual(await deliverAll(h), range(1, 25), "none skipped, none twice");
+    await stopConfirming(h, run);
+  });
+
+  test("an event of the tail that cannot be encoded is quarantined with its body; the rest go on", async () => {
+    const h = harness(0, {}, 1_000_000);
+    const run = h.drain.run();
+    await settle();
+    h.ingest(5, (n) => (n === 3 ? { n, unencodable: true } : { n }));
+    assert.deepEqual(await deliverAll(h), [1, 2, 4, 5]);
+    assert.deepEqual(h.store.quarantined, [{ id: 3, reason: "unencodable" }]);
+    assert.equal(h.store.quarantinedBodies.get(3), JSON.stringify({ n: 3, unencodable: true }));
+    assert.deepEqual(h.store.ids(), []);
+    await stopConfirming(h, run);
   });
 });
