@@ -15,7 +15,7 @@ import {
   rejectionOf,
   toDetectionRecord,
 } from "../record.js";
-import type { Source } from "../source/index.js";
+import { type PollWindow, type Source, settledAfter } from "../source/index.js";
 import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
 import type { Router } from "./route.js";
@@ -83,6 +83,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   let lastSuccessAt: number | undefined;
   let lastErrorCode: string | undefined;
   let pausedLogged = false;
+  // Every detection dated before this that will ever be visible has been read (source/overlap.ts). In memory
+  // only: unknown after a start, so the first poll reads the whole overlap.
+  let settled: Ticks | undefined;
 
   const checkpoint = store.getCheckpoint(tenant);
   if (checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(checkpoint));
@@ -105,81 +108,91 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   }
 
   async function run(signal?: AbortSignal): Promise<PollResult> {
-    const window = source.windowFor(store.getCheckpoint(tenant));
-    const pollEnd = formatTimestamp(window.until);
+    const plan = source.planPoll(store.getCheckpoint(tenant), settled);
+    const first = plan.windows[0] as PollWindow;
+    const last = plan.windows[plan.windows.length - 1] as PollWindow;
+    const pollEnd = formatTimestamp(last.until);
     let received = 0;
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
-    const future = { count: 0, newest: window.until };
+    const future = { count: 0, newest: last.until };
     let reached: string | undefined;
     const started = performance.now();
     try {
-      for await (const part of source.read(window, signal)) {
-        parts++;
-        const { router } = options;
-        const records: RoutedRecord[] = [];
-        const rejected: RejectedRecord[] = [];
-        for (const d of part.detections) {
-          const rejection = rejectionOf(d);
-          if (rejection !== undefined) {
-            rejected.push({ ...rejection, kind: part.kind });
-            continue;
+      for (const window of plan.windows) {
+        for await (const part of source.read(window, signal)) {
+          parts++;
+          const { router } = options;
+          const records: RoutedRecord[] = [];
+          const rejected: RejectedRecord[] = [];
+          for (const d of part.detections) {
+            const rejection = rejectionOf(d);
+            if (rejection !== undefined) {
+              rejected.push({ ...rejection, kind: part.kind });
+              continue;
+            }
+            try {
+              const record = toDetectionRecord(d, part.kind);
+              records.push(router ? routed(record, router(d, part.kind)) : record);
+            } catch {
+              // The parser's bounds make this unreachable for API data; should it happen all the same, it is
+              // this detection's problem (quarantined), not the poll's.
+              rejected.push({ ...unstorable(d), kind: part.kind });
+            }
           }
-          try {
-            const record = toDetectionRecord(d, part.kind);
-            records.push(router ? routed(record, router(d, part.kind)) : record);
-          } catch {
-            // The parser's bounds make this unreachable for API data; should it happen all the same, it is
-            // this detection's problem (quarantined), not the poll's.
-            rejected.push({ ...unstorable(d), kind: part.kind });
+          // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
+          records.sort(byLastProcessed);
+          const futureNow = countFuture(records, pollEnd, future);
+          const newest = newestOf(records, formatTimestamp(part.until));
+          const result = store.ingest(tenant, records, newest, rejected);
+          const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
+          received += records.length + rejected.length;
+          inserted += result.inserted;
+          duplicates += result.duplicates;
+          metrics.detectionsReceived.inc(labels, records.length + rejected.length);
+          if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
+          if (futureNow > 0) metrics.detectionsFuture.inc(labels, futureNow);
+          for (const [destination, queued] of result.queued) {
+            if (queued < result.inserted)
+              metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
           }
+          if (malformed > 0) {
+            metrics.detectionsMalformed.inc(labels, malformed);
+            log.warn(
+              { malformed },
+              "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
+            );
+          }
+          if (result.quarantined.size > 0) {
+            for (const [reason, n] of result.quarantined)
+              metrics.detectionsQuarantined.inc({ tenant, reason }, n);
+            log.warn(
+              { quarantined: Object.fromEntries(result.quarantined) },
+              "Detections that cannot be stored were quarantined (`mde-forwarder state export-quarantine` lists them); the poll goes on.",
+            );
+          }
+          if (result.checkpoint)
+            metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
+          if (result.inserted > 0) deps.onIngested?.();
+          reached = result.checkpoint ?? reached;
+          deps.onProgress?.({
+            tenant,
+            from: formatTimestamp(first.since),
+            to: pollEnd,
+            reached,
+            parts,
+            received,
+            inserted,
+            elapsedMs: performance.now() - started,
+          });
+          // Read in order from the window's start: everything up to the part's newest detection is read.
+          if (newest !== undefined)
+            settled = settledAfter(plan, settled, parseTimestamp(newest) ?? first.since);
+          // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
+          if (outboxFull()) return { status: "paused", reason: "outbox full" };
         }
-        // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
-        records.sort(byLastProcessed);
-        const futureNow = countFuture(records, pollEnd, future);
-        const newest = newestOf(records, formatTimestamp(part.until));
-        const result = store.ingest(tenant, records, newest, rejected);
-        const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
-        received += records.length + rejected.length;
-        inserted += result.inserted;
-        duplicates += result.duplicates;
-        metrics.detectionsReceived.inc(labels, records.length + rejected.length);
-        if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
-        if (futureNow > 0) metrics.detectionsFuture.inc(labels, futureNow);
-        for (const [destination, queued] of result.queued) {
-          if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
-        }
-        if (malformed > 0) {
-          metrics.detectionsMalformed.inc(labels, malformed);
-          log.warn(
-            { malformed },
-            "Detections without FullId or a parseable LastProcessedTimeUtc; forwarded anyway.",
-          );
-        }
-        if (result.quarantined.size > 0) {
-          for (const [reason, n] of result.quarantined)
-            metrics.detectionsQuarantined.inc({ tenant, reason }, n);
-          log.warn(
-            { quarantined: Object.fromEntries(result.quarantined) },
-            "Detections that cannot be stored were quarantined (`mde-forwarder state export-quarantine` lists them); the poll goes on.",
-          );
-        }
-        if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
-        if (result.inserted > 0) deps.onIngested?.();
-        reached = result.checkpoint ?? reached;
-        deps.onProgress?.({
-          tenant,
-          from: formatTimestamp(window.since),
-          to: pollEnd,
-          reached,
-          parts,
-          received,
-          inserted,
-          elapsedMs: performance.now() - started,
-        });
-        // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
-        if (outboxFull()) return { status: "paused", reason: "outbox full" };
+        settled = settledAfter(plan, settled, window.until);
       }
     } finally {
       if (future.count > 0) {
@@ -187,7 +200,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           {
             future: future.count,
             newest: formatTimestamp(future.newest),
-            maxSkewSeconds: Math.round(Number((future.newest - window.until) / TICKS_PER_MS) / 1000),
+            maxSkewSeconds: Math.round(Number((future.newest - last.until) / TICKS_PER_MS) / 1000),
             pollEnd,
           },
           "Detections dated after this poll's end (a clock or the API is wrong): delivered, but the checkpoint does not follow them.",
@@ -200,8 +213,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         new: inserted,
         duplicates,
         parts,
-        since: formatTimestamp(window.since),
+        since: formatTimestamp(first.since),
         until: pollEnd,
+        ...(plan.windows.length > 1 ? { fresh: formatTimestamp(last.since) } : {}),
         checkpoint: store.getCheckpoint(tenant),
       },
       "Poll finished.",
