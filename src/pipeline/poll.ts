@@ -86,6 +86,8 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   // Every detection dated before this that will ever be visible has been read (source/overlap.ts). In memory
   // only: unknown after a start, so the first poll reads the whole overlap.
   let settled: Ticks | undefined;
+  // The end of the last poll read whole (in memory too): the next fresh window need not start before it.
+  let readUntil: Ticks | undefined;
 
   const checkpoint = store.getCheckpoint(tenant);
   if (checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(checkpoint));
@@ -108,7 +110,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   }
 
   async function run(signal?: AbortSignal): Promise<PollResult> {
-    const plan = source.planPoll(store.getCheckpoint(tenant), settled);
+    const plan = source.planPoll(store.getCheckpoint(tenant), settled, readUntil);
     const first = plan.windows[0] as PollWindow;
     const last = plan.windows[plan.windows.length - 1] as PollWindow;
     const pollEnd = formatTimestamp(last.until);
@@ -194,6 +196,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         }
         settled = settledAfter(plan, settled, window.until);
       }
+      readUntil = last.until;
     } finally {
       if (future.count > 0) {
         log.warn(

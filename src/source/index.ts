@@ -38,7 +38,7 @@ export interface Source {
    * [checkpoint - overlap, now] while `settled` is unknown (the first poll after a start); else the fresh
    * window [checkpoint - short_overlap, now] after the second look [settled, now - overlap].
    */
-  planPoll(checkpoint: string | undefined, settled: Ticks | undefined): PollPlan;
+  planPoll(checkpoint: string | undefined, settled: Ticks | undefined, readUntil?: Ticks): PollPlan;
   /**
    * Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails.
    * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since
@@ -146,9 +146,9 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     });
   }
 
-  function plan(checkpoint: string | undefined, settled: Ticks | undefined): PollPlan {
+  function plan(checkpoint: string | undefined, settled: Ticks | undefined, readUntil?: Ticks): PollPlan {
     const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
-    return planPoll(cp, settled, ticksFromMs(clock()), poll);
+    return planPoll(cp, settled, ticksFromMs(clock()), poll, readUntil);
   }
 
   if (kind === "siem") {

@@ -44,6 +44,12 @@ export function planPoll(
   settled: Ticks | undefined,
   now: Ticks,
   s: OverlapSettings,
+  /**
+   * The end of the last poll read whole since the start. Everything before it minus short_overlap was
+   * visible then if it is at most short_overlap late (later ones are the second look's), so an idle
+   * tenant's checkpoint does not make every poll read the same last seconds again.
+   */
+  readUntil?: Ticks,
 ): PollPlan {
   const overlap = ticksFromMs(s.overlap);
   const settles = now - overlap;
@@ -55,7 +61,8 @@ export function planPoll(
   // MdeCheckpointInFuture tells the operator to reset it).
   const base = checkpoint > now ? now : checkpoint;
   if (settled === undefined) return { windows: [{ since: base - overlap, until: now }], settles };
-  const fresh = base - ticksFromMs(s.short_overlap);
+  const read = readUntil === undefined || readUntil > now ? base : readUntil;
+  const fresh = (read > base ? read : base) - ticksFromMs(s.short_overlap);
   // Nothing matured since the last poll (the clock stood still or went back): the fresh window alone.
   if (settles <= settled) return { windows: [{ since: fresh, until: now }], settles };
   // The checkpoint lags (a backlog, an idle tenant): one window covers both.
