@@ -62,6 +62,7 @@ export function planPoll(
   const base = checkpoint > now ? now : checkpoint;
   if (settled === undefined) return { windows: [{ since: base - overlap, until: now }], settles };
   const read = readUntil === undefined || readUntil > now ? base : readUntil;
+  // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
   const fresh = (read > base ? read : base) - ticksFromMs(s.short_overlap);
   // Nothing matured since the last poll (the clock stood still or went back): the fresh window alone.
   if (settles <= settled) return { windows: [{ since: fresh, until: now }], settles };
