@@ -41,7 +41,7 @@ export interface PipelineOptions extends PipelineConfig {
  * body per destination (about 16k real detections): a backfill's drain keeps pace with its reading, so the
  * tail rarely holds more than a part or two; a destination that falls behind reads from the store.
  */
-const DEFAULT_HOT_TAIL_BYTES = 32 * 1_048_576;
+const DEFAULT_HOT_TAIL_BYTES = 8 * 1_048_576;
 
 export interface Pipeline {
   /** The daemon: polls on schedule, drains continuously. */
