@@ -145,15 +145,15 @@ export type GraphServiceSource = (typeof GRAPH_SERVICE_SOURCES)[number];
  * an object (`not_an_object`), a detection that cannot be serialised for storage (`unstorable`), or a
  * stored one a destination's formatter cannot encode (`unencodable`). A closed set: a metric label.
  */
-export type QuarantineReason = "too_deep" | "too_large" | "not_an_object" | "unstorable" | "unencodable";
-
-export const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+export const QUARANTINE_REASONS = [
   "too_deep",
   "too_large",
   "not_an_object",
   "unstorable",
   "unencodable",
-];
+] as const;
+
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 /** A quarantined record keeps at most this much of its raw text (UTF-8 bytes). */
 export const MAX_QUARANTINE_RAW_BYTES = 65_536;

@@ -39,6 +39,7 @@ import {
 } from "./failures.js";
 import { RelpProtocolError } from "./relp-frame.js";
 import { RelpSession, type RelpSessionEvent } from "./relp-session.js";
+import { createSocketSet } from "./socket-set.js";
 import { openStream } from "./stream-socket.js";
 import { configuredTlsFiles, type TlsFileStamps } from "./tls-material.js";
 import { createTlsWatcher, type TlsFilesChanged, type TlsWatcher } from "./tls-watcher.js";
@@ -130,7 +131,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   /** Sends with messages not yet handed to a session, in call order (a suffix of `sends`). */
   const waiting: Entry[] = [];
   /** Every socket we created whose 'close' has not fired yet: close() waits for them. */
-  const sockets = new Map<net.Socket, Promise<void>>();
+  const sockets = createSocketSet();
   /** Health checks waiting for a session to open. */
   const checks: Array<{ resolve: () => void; reject: (error: ForwarderError) => void }> = [];
   let current: Connection | undefined;
@@ -142,18 +143,6 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   let closing = false;
   let closed: Promise<void> | undefined;
   let onIdle: (() => void) | undefined;
-
-  const track = (socket: net.Socket): void => {
-    sockets.set(
-      socket,
-      new Promise((resolve) =>
-        socket.once("close", () => {
-          sockets.delete(socket);
-          resolve();
-        }),
-      ),
-    );
-  };
 
   function send(messages: readonly Buffer[]): Promise<SendResult> {
     if (closing) return Promise.reject(sendAborted(options, "the sink is closed"));
@@ -245,7 +234,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
 
   function connect(): void {
     log.debug({ host: options.host, port: options.port, protocol: options.protocol }, "Connecting.");
-    cancelConnect = openStream(options, track, (result) => {
+    cancelConnect = openStream(options, sockets.track, (result) => {
       cancelConnect = undefined;
       if ("error" in result) {
         failWaiting(result.error);
@@ -464,7 +453,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
     if (session.state === "ready") socket.write(session.close());
     else socket.end();
     const timer = setTimeout(() => socket.destroy(), graceMs);
-    void sockets.get(socket)?.then(() => clearTimeout(timer));
+    void sockets.closed(socket)?.then(() => clearTimeout(timer));
   }
 
   function checkIdle(): void {
@@ -499,13 +488,8 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
       else closeSession(conn, Math.max(0, deadline - performance.now()));
     }
     // A session still closing gets no more than the budget either.
-    const cut = setTimeout(
-      () => {
-        for (const socket of sockets.keys()) socket.destroy();
-      },
-      Math.max(0, deadline - performance.now()),
-    );
-    await Promise.all(sockets.values());
+    const cut = setTimeout(() => sockets.destroyAll(), Math.max(0, deadline - performance.now()));
+    await sockets.allClosed();
     clearTimeout(cut);
   }
 

@@ -10,6 +10,7 @@ import { ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { usesTls } from "./config.js";
 import { describeTlsError, errnoOf, tlsError } from "./failures.js";
+import { createSocketSet } from "./socket-set.js";
 import { configuredTlsFiles, loadTlsMaterial, type TlsFileStamps } from "./tls-material.js";
 import { createTlsWatcher, type TlsFilesChanged, type TlsWatcher } from "./tls-watcher.js";
 import type { SinkOptions } from "./types.js";
@@ -69,20 +70,7 @@ const KEEPALIVE_DELAY_MS = 30_000;
 /** The real adapter, on node:net and node:tls. */
 export function createSocketTransport(options: SinkOptions, deps: SocketTransportDeps): StreamTransport {
   const watchTls = options.protocol === "tls" && configuredTlsFiles(options).length > 0;
-  /** Every socket created whose 'close' has not fired yet. */
-  const sockets = new Map<net.Socket, Promise<void>>();
-
-  const track = (socket: net.Socket): void => {
-    sockets.set(
-      socket,
-      new Promise((resolve) =>
-        socket.once("close", () => {
-          sockets.delete(socket);
-          resolve();
-        }),
-      ),
-    );
-  };
+  const sockets = createSocketSet();
 
   function wrap(socket: net.Socket, stamps: TlsFileStamps | undefined): StreamSocket {
     let watcher: TlsWatcher | undefined;
@@ -109,7 +97,7 @@ export function createSocketTransport(options: SinkOptions, deps: SocketTranspor
       end(graceMs) {
         socket.end();
         const cancel = deps.clock.setTimer(() => socket.destroy(), graceMs);
-        void sockets.get(socket)?.then(cancel);
+        void sockets.closed(socket)?.then(cancel);
       },
       destroy: () => socket.destroy(),
       unwatch() {
@@ -121,16 +109,12 @@ export function createSocketTransport(options: SinkOptions, deps: SocketTranspor
 
   return {
     connect(done) {
-      return openStream(options, track, (result) =>
+      return openStream(options, sockets.track, (result) =>
         done("error" in result ? result : { socket: wrap(result.socket, result.stamps) }),
       );
     },
-    async allClosed() {
-      await Promise.all(sockets.values());
-    },
-    destroyAll() {
-      for (const socket of sockets.keys()) socket.destroy();
-    },
+    allClosed: sockets.allClosed,
+    destroyAll: sockets.destroyAll,
   };
 }
 
