@@ -328,10 +328,23 @@ export const pollSchema = z
     overlap: duration()
       .default(5 * 60_000)
       .register(keyDocs, {
-        description: "Every window starts this far before the checkpoint (late detections)",
+        description: "How late a detection may become visible in the API and still be caught",
         details:
-          "The overlap catches detections that appear in the API after later ones; re-read detections are " +
-          "dropped by FullId.",
+          "A detection can show up after later ones, its LastProcessedTimeUtc already behind the checkpoint. " +
+          "Every stretch of time is read a second time once it is this old (the second look), so a detection " +
+          "up to this late is always caught; one later than `short_overlap` is caught by that second look, " +
+          "about `overlap` after its LastProcessedTimeUtc. The first poll after a start reads the whole " +
+          "overlap before the checkpoint. Re-read detections are dropped by FullId.",
+      }),
+    short_overlap: duration()
+      .default(2_000)
+      .register(keyDocs, {
+        description: "Every poll starts this far before the checkpoint (slightly late detections)",
+        details:
+          "A detection up to this late is caught by the next poll. Each poll reads this much again, so at " +
+          "1,000 detections/s and a 5 s schedule a poll fetches 2 + short_overlap/schedule times the new ones " +
+          "(the second look included): 2.4 with `2s`. Set it to `overlap` to read the whole overlap on every " +
+          "poll (every late detection caught at the next poll, at overlap/schedule times the reads).",
       }),
     max_per_request: int({ min: 1, max: 100_000 })
       .default(5000)
