@@ -17,7 +17,7 @@ import {
   type SourceKind,
   toDetectionRecord,
 } from "../record.js";
-import { type PollWindow, type Source, settledAfter } from "../source/index.js";
+import { createOverlapVolume, type PollWindow, type Source, settledAfter } from "../source/index.js";
 import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
 import type { Router } from "./route.js";
@@ -111,6 +111,8 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   let settled: Ticks | undefined;
   // The end of the last poll read whole (in memory too): the next fresh window need not start before it.
   let readUntil: Ticks | undefined;
+  // What this tenant's recent polls received (in memory too): whether the overlap fits one request.
+  const volume = createOverlapVolume();
 
   const checkpoint = store.getCheckpoint(tenant);
   if (checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(checkpoint));
@@ -133,7 +135,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   }
 
   async function run(signal?: AbortSignal): Promise<PollResult> {
-    const plan = source.planPoll(store.getCheckpoint(tenant), settled, readUntil);
+    const plan = source.planPoll(store.getCheckpoint(tenant), settled, readUntil, volume);
     const first = plan.windows[0] as PollWindow;
     const last = plan.windows[plan.windows.length - 1] as PollWindow;
     const pollEnd = formatTimestamp(last.until);
@@ -141,6 +143,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
+    let requests = 0;
     const future = { count: 0, newest: last.until };
     let reached: string | undefined;
     const started = performance.now();
@@ -148,6 +151,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
       for (const window of plan.windows) {
         for await (const part of source.read(window, signal)) {
           parts++;
+          requests += part.requests;
           const { router } = options;
           const items: PartItem[] = [];
           const rejected: RejectedRecord[] = [];
@@ -219,6 +223,8 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         settled = settledAfter(plan, settled, window.until);
       }
       readUntil = last.until;
+      // Only a completed poll measures the volume: a failed whole read left part of the overlap unread.
+      volume.record(last.until, { whole: plan.whole, requests, received, inserted });
     } finally {
       if (future.count > 0) {
         log.warn(
@@ -240,6 +246,7 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         parts,
         since: formatTimestamp(first.since),
         ...(plan.windows.length > 1 ? { fresh: formatTimestamp(last.since) } : {}),
+        overlap: plan.whole ? "whole" : "second look",
         until: pollEnd,
         checkpoint: store.getCheckpoint(tenant),
       },

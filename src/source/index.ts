@@ -16,7 +16,7 @@ import type { SourceConfig } from "./config.js";
 import { createGraphApi, type GraphApi } from "./graph-api.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 import { createTokenProvider } from "./oauth.js";
-import { type PollPlan, type PollWindow, planPoll } from "./overlap.js";
+import { type PollPlan, type PollWindow, planPoll, type VolumeEstimate } from "./overlap.js";
 import {
   API_RATE_LIMITS,
   createRateLimiter,
@@ -28,7 +28,14 @@ import { createSiemApi } from "./siem-api.js";
 import { type Density, readWindow, type WindowPart } from "./window.js";
 
 export { buildSourceConfig, type SourceConfig, type SourcesConfig } from "./config.js";
-export { type PollPlan, type PollWindow, settledAfter } from "./overlap.js";
+export {
+  createOverlapVolume,
+  type OverlapVolume,
+  type PollPlan,
+  type PollWindow,
+  settledAfter,
+  type VolumeEstimate,
+} from "./overlap.js";
 export type { WindowPart } from "./window.js";
 
 export interface Source {
@@ -36,10 +43,16 @@ export interface Source {
   readonly kind: SourceKind;
   /**
    * The windows a poll reads (overlap.ts): [now - lookback, now] without a checkpoint; the whole overlap
-   * [checkpoint - overlap, now] while `settled` is unknown (the first poll after a start); else the fresh
-   * window [checkpoint - short_overlap, now] after the second look [settled, now - overlap].
+   * [checkpoint - overlap, now] while `settled` is unknown (the first poll after a start) or `volume`
+   * estimates the overlap to fit one request; else the fresh window [checkpoint - short_overlap, now] after
+   * the second look [settled, now - overlap].
    */
-  planPoll(checkpoint: string | undefined, settled: Ticks | undefined, readUntil?: Ticks): PollPlan;
+  planPoll(
+    checkpoint: string | undefined,
+    settled: Ticks | undefined,
+    readUntil?: Ticks,
+    volume?: VolumeEstimate,
+  ): PollPlan;
   /**
    * Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails.
    * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since
@@ -170,9 +183,14 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     });
   }
 
-  function plan(checkpoint: string | undefined, settled: Ticks | undefined, readUntil?: Ticks): PollPlan {
+  function plan(
+    checkpoint: string | undefined,
+    settled: Ticks | undefined,
+    readUntil?: Ticks,
+    volume?: VolumeEstimate,
+  ): PollPlan {
     const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
-    return planPoll(cp, settled, ticksFromMs(clock()), poll, readUntil);
+    return planPoll(cp, settled, ticksFromMs(clock()), poll, readUntil, volume);
   }
 
   if (kind === "siem") {

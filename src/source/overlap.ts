@@ -1,16 +1,24 @@
 // Which windows a poll reads. A detection can become visible in the API after later ones (its
 // LastProcessedTimeUtc is in the past when it shows up): the overlap is how late it may be and still be
-// caught. Re-reading the whole overlap on every poll reads each detection overlap/schedule times (61 times
-// at a 5 s schedule). Instead every instant is read twice: once fresh, from the checkpoint minus a short
-// overlap (which catches the slightly late at once), and once more when it is `overlap` old and can no
-// longer change (the second look, which catches everything up to `overlap` late). Reads per detection:
-// 2 + short_overlap/schedule, whatever the overlap.
+// caught. The API has no "visible since" filter, so a detection is only caught by reading its instant again
+// after it became visible: catching every one up to `overlap` late within a schedule costs overlap/schedule
+// reads of each instant (61 at a 5 s schedule and the 5 min default). Two modes:
 //
-// `settled` is the poller's: every detection dated before it that will ever be visible has been read. It
-// lives in memory only, so the first poll after a start (settled unknown) reads the whole overlap, as every
-// poll did before: the checkpoint never runs more than `overlap` ahead of the settled point (the second look
-// is read before the fresh window, and the fresh window never passes the poll's start), so
-// [checkpoint - overlap, now] covers whatever the previous process had not looked at twice.
+// - Whole (low volume): while the overlap holds at most one request's worth of detections
+//   (`max_per_request`, estimated from this tenant's own recent polls), every poll reads all of
+//   [checkpoint - overlap, now] in one request: a late detection is caught by the next poll.
+// - Second look (high volume): every instant is read twice, once fresh, from the checkpoint minus a short
+//   overlap (which catches the slightly late at once), and once more when it is `overlap` old and can no
+//   longer change (the second look, which catches everything up to `overlap` late, `overlap` after its
+//   time). Reads per detection: 2 + short_overlap/schedule, whatever the overlap.
+//
+// `settled` is the poller's: every detection dated before it that will ever be visible has been read. Both
+// modes move it (a whole read settles everything older than now - overlap), so a switch either way leaves
+// no instant without its second look. It lives in memory only, as the volume does, so the first poll after a
+// start (settled unknown) reads the whole overlap, as every poll did before: the checkpoint never runs more
+// than `overlap` ahead of the settled point (the second look is read before the fresh window, and the fresh
+// window never passes the poll's start), so [checkpoint - overlap, now] covers whatever the previous
+// process had not looked at twice.
 import { type Ticks, ticksFromMs } from "../timestamp.js";
 
 export interface PollWindow {
@@ -28,6 +36,8 @@ export interface PollPlan {
   readonly windows: readonly PollWindow[];
   /** Once `windows` are read whole, the settled point moves here (now - overlap). */
   readonly settles: Ticks;
+  /** One window reaching back the whole overlap (or the lookback): the low-volume mode, or the first poll. */
+  readonly whole: boolean;
 }
 
 export interface OverlapSettings {
@@ -35,8 +45,19 @@ export interface OverlapSettings {
   readonly lookback: number;
   /** ms: how late a detection may become visible and still be caught. */
   readonly overlap: number;
-  /** ms: every poll reads this far before the checkpoint. */
+  /** ms: in the second-look mode every poll reads this far before the checkpoint. */
   readonly short_overlap: number;
+  /** An overlap estimated to hold at most this many detections (one request's worth) is read whole. */
+  readonly max_per_request: number;
+}
+
+/** What the planner asks of a tenant's recent polls. */
+export interface VolumeEstimate {
+  /**
+   * Whether the overlap starting at `since` (now - overlap) is estimated to fit one request of
+   * `maxPerRequest`; undefined when unknown.
+   */
+  fits(since: Ticks, maxPerRequest: number): boolean | undefined;
 }
 
 export function planPoll(
@@ -50,31 +71,35 @@ export function planPoll(
    * tenant's checkpoint does not make every poll read the same last seconds again.
    */
   readUntil?: Ticks,
+  /** The tenant's recent polls; unknown (a whole read, which measures it) when absent. */
+  volume?: VolumeEstimate,
 ): PollPlan {
   const overlap = ticksFromMs(s.overlap);
   const settles = now - overlap;
   if (checkpoint === undefined)
-    return { windows: [{ since: now - ticksFromMs(s.lookback), until: now }], settles };
+    return { windows: [{ since: now - ticksFromMs(s.lookback), until: now }], settles, whole: true };
   // The poller never moves a checkpoint past a window's end (now), so one ahead of our clock was written
   // by an older version that followed a future-dated detection, or our clock went back. Reading from it
   // would read nothing until the clock catches up: read from now instead (the alert rule
   // MdeCheckpointInFuture tells the operator to reset it).
   const base = checkpoint > now ? now : checkpoint;
-  if (settled === undefined) return { windows: [{ since: base - overlap, until: now }], settles };
+  if (settled === undefined || volume?.fits(settles, s.max_per_request) !== false)
+    return { windows: [{ since: base - overlap, until: now }], settles, whole: true };
   const read = readUntil === undefined || readUntil > now ? base : readUntil;
   // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
   const fresh = (read > base ? read : base) - ticksFromMs(s.short_overlap);
   // Nothing matured since the last poll (the clock stood still or went back): the fresh window alone.
-  if (settles <= settled) return { windows: [{ since: fresh, until: now }], settles };
+  if (settles <= settled) return { windows: [{ since: fresh, until: now }], settles, whole: false };
   // The checkpoint lags (a backlog, an idle tenant): one window covers both.
   if (fresh <= settles)
-    return { windows: [{ since: fresh < settled ? fresh : settled, until: now }], settles };
+    return { windows: [{ since: fresh < settled ? fresh : settled, until: now }], settles, whole: false };
   return {
     windows: [
       { since: settled, until: settles, second: true },
       { since: fresh, until: now },
     ],
     settles,
+    whole: false,
   };
 }
 
@@ -87,4 +112,48 @@ export function settledAfter(plan: PollPlan, settled: Ticks | undefined, reached
   const to = reached < plan.settles ? reached : plan.settles;
   // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
   return to > from ? to : from;
+}
+
+/** A tenant's recent polls, kept for the planner's estimate (in memory: a start begins unknown). */
+export interface OverlapVolume extends VolumeEstimate {
+  /**
+   * A poll that completed at `at` (its now): whether it was whole, how many requests it took, how many
+   * detections it received and how many of them were new. A failed or paused poll is not a measurement.
+   */
+  record(at: Ticks, poll: { whole: boolean; requests: number; received: number; inserted: number }): void;
+}
+
+/**
+ * While every poll is whole, the latest one measures the overlap itself: it fits when it came in one answer
+ * (however many items: a server that ignores `limit` sends it all at once) or held at most max_per_request
+ * (a density-cut read may take two requests for less). In the second-look mode no poll reads the overlap,
+ * so the new detections of the polls within it are what it holds; and a whole read within it that did not
+ * fit keeps the second look on (for one overlap after a burst). Polls older than the overlap are forgotten;
+ * none left is unknown (the next poll is whole and measures it).
+ */
+export function createOverlapVolume(): OverlapVolume {
+  // Oldest first; one entry per poll within the overlap (overlap/schedule of them).
+  const polls: Array<{ at: Ticks; inserted: number }> = [];
+  let lastWhole: { at: Ticks; requests: number; received: number } | undefined;
+  let latestWhole = false;
+  return {
+    record(at, poll) {
+      polls.push({ at, inserted: poll.inserted });
+      latestWhole = poll.whole;
+      if (poll.whole) lastWhole = { at, requests: poll.requests, received: poll.received };
+    },
+    fits(since, maxPerRequest) {
+      let old = 0;
+      while (old < polls.length && (polls[old] as { at: Ticks }).at < since) old++;
+      if (old > 0) polls.splice(0, old);
+      if (lastWhole !== undefined && lastWhole.at < since) lastWhole = undefined;
+      if (polls.length === 0) return undefined;
+      const wholeFits = lastWhole && (lastWhole.requests <= 1 || lastWhole.received <= maxPerRequest);
+      if (latestWhole && lastWhole !== undefined) return wholeFits;
+      if (lastWhole !== undefined && !wholeFits) return false;
+      let inserted = 0;
+      for (const p of polls) inserted += p.inserted;
+      return inserted <= maxPerRequest;
+    },
+  };
 }

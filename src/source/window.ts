@@ -64,7 +64,8 @@ export async function* readWindow(
     if (detections.length !== limit) {
       yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
-      density.span = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
+      // A server that ignores `limit` (and maybe the bounds) says nothing about the density of a range.
+      density.span = detections.length > limit ? undefined : spanOf(detections, s, u, limit);
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
@@ -84,18 +85,21 @@ export async function* readWindow(
 }
 
 /**
- * The part of [s, u] its detections occupy: from the oldest of them to u. A backfill's first part is often
- * mostly empty (the lookback reaches before the backlog starts); its density over the whole span would
- * predict a next part far too wide, read full and thrown away (issue 16: 10 of 43 requests of a 100k
- * backfill).
+ * The span that holds about TARGET_FILL * limit detections at the density of the part [s, u] read: of its
+ * detections dated within it, from the oldest of them to u. A backfill's first part is often mostly empty
+ * (the lookback reaches before the backlog starts); its density over the whole span would predict a next part
+ * far too wide, read full and thrown away (issue 16: 10 of 43 requests of a 100k backfill).
  */
-function occupiedSpan(detections: readonly Detection[], s: Ticks, u: Ticks): Ticks {
+function spanOf(detections: readonly Detection[], s: Ticks, u: Ticks, limit: number): Ticks | undefined {
   let oldest = u;
+  let count = 0;
   for (const d of detections) {
     const t = parseTimestamp(d.LastProcessedTimeUtc);
-    if (t !== undefined && t >= s && t < oldest) oldest = t;
+    if (t === undefined || t < s || t > u) continue;
+    count++;
+    if (t < oldest) oldest = t;
   }
-  return oldest === u ? u - s : u - oldest;
+  return spanFor(count, oldest === u ? u - s : u - oldest, limit);
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */
