@@ -1,11 +1,13 @@
-// Issue 16: polls read a short overlap, and every instant once more when it is `overlap` old (the second
-// look). Against the real simulator, on one injected clock, for every source: a detection that becomes
-// visible after later ones, later than the short overlap, is caught by the second look at the latest (the
-// SIEM API's short polls miss it, showing they do not re-read the overlap); a restart in between (the settled point lost) reads the whole overlap and catches it at once.
+// Issue 16: the overlap in two modes, against the real simulator over HTTP on one injected clock, for every
+// source. While the overlap fits one request (every small tenant) each poll reads it whole, so a late
+// detection is caught by the next poll, as before. Above that (forced here by max_per_request 5 and a 30 s
+// overlap) polls read from the checkpoint minus short_overlap (2 s) and every stretch once more when it is
+// `overlap` old (the second look): a detection up to short_overlap late is caught by the next poll, a later
+// one by the second look, exactly once; a switch of mode either way and a restart lose nothing.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
-import { silentLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/definitions.js";
 import { createPoller, type TenantPoller } from "../../src/pipeline/poll.js";
 import { createSimulator, type Simulator } from "../../src/simulator/index.js";
@@ -15,19 +17,26 @@ import { config } from "../support/forwarder.js";
 import { openStore, tempDir } from "../unit/state/helpers.js";
 
 type Kind = "siem" | "alerts" | "graph" | "incidents";
-// 15 s: the Alerts API client keeps to its documented 100 requests a minute (in real time).
-const SCHEDULE_MS = 15_000;
-const OVERLAP_MS = 5 * 60_000;
+const SCHEDULE_MS = 5_000;
+const OVERLAP_MS = 30_000;
+const MAX_PER_REQUEST = 5;
 
 interface Env {
   sim: Simulator;
   store: Store;
   source: () => Source;
   clock: { now: number };
-  /** Adds one item stamped `at` (ms), visible from `visibleAt`; returns what identifies it in a body. */
+  /**
+   * Adds one item stamped `at` (ms), visible from `visibleAt`; returns its id (for incidents, its alert's:
+   * an alert joins an incident, new or not, which is what is stored).
+   */
   add(at: number, visibleAt?: number): string;
-  /** The identifiers of the stored events. */
-  stored(): Set<string>;
+  /** Adds `n` items, on time, stamped within the last schedule. */
+  addOnTime(n: number): void;
+  /** How many stored events hold the item (for incidents: versions of its incident holding the alert). */
+  stored(id: string): number;
+  /** How many times each stored event's id is stored (incidents: their versions are distinct events). */
+  storedIds(): Map<string, number>;
 }
 
 async function setup(t: TestContext, kind: Kind): Promise<Env> {
@@ -46,105 +55,205 @@ async function setup(t: TestContext, kind: Kind): Promise<Env> {
     sim,
     receiverPort: 9,
     stateDir: dir,
-    poll: { overlap: "5m", short_overlap: "2s" },
+    poll: { overlap: "30s", short_overlap: "2s", max_per_request: MAX_PER_REQUEST },
     tenant: { source: kind, api_url: apiUrl },
   });
   const tenant = cfg.tenants[0];
   assert.ok(tenant);
   const deps = { log: silentLogger(), metrics: createMetrics({ defaultMetrics: false }), clock: now };
   const source = () => createSource({ tenant, poll: cfg.poll }, deps);
-  const idOf = (body: string): string => {
-    const d = JSON.parse(body) as Record<string, unknown>;
-    return String(kind === "siem" ? d.FullId : d.id);
+  const storedIds = () => {
+    const counts = new Map<string, number>();
+    for (const b of bodies()) {
+      const id = String(
+        kind === "siem" ? b.FullId : kind === "incidents" ? `${b.id}@${b.lastUpdateDateTime}` : b.id,
+      );
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
   };
+  const add = (at: number, visibleAt?: number): string => {
+    if (kind === "siem") {
+      const [d] = sim.add([{ LastProcessedTimeUtc: new Date(at).toISOString() }], { visibleAt });
+      return String(d?.FullId);
+    }
+    const [alert] = sim.addAlerts(1, { from: at, to: at, visibleAt });
+    assert.ok(alert);
+    return alert.id;
+  };
+  const bodies = () =>
+    store.next("siem", 0, 100_000).map((e) => JSON.parse(e.body) as Record<string, unknown>);
   return {
     sim,
     store,
     source,
     clock,
-    add(at, visibleAt) {
-      if (kind === "siem") {
-        const [d] = sim.add([{ LastProcessedTimeUtc: new Date(at).toISOString() }], { visibleAt });
-        return String(d?.FullId);
-      }
-      const [alert] = sim.addAlerts(1, { from: at, to: at, visibleAt });
-      assert.ok(alert);
-      if (kind !== "incidents") return alert.id;
-      // An alert of its own opens an incident with it.
-      const incident = sim.incidentsOf().find((i) => i.alertIds.includes(alert.id));
-      assert.ok(incident);
-      return incident.id;
+    add,
+    addOnTime(n) {
+      for (let i = 0; i < n; i++) add(clock.now - SCHEDULE_MS + 1 + Math.floor(((SCHEDULE_MS - 2) * i) / n));
     },
-    stored() {
-      return new Set(store.next("siem", 0, 100_000).map((e) => idOf(e.body)));
+    stored(id) {
+      if (kind !== "incidents") return storedIds().get(id) ?? 0;
+      return bodies().filter(
+        (b) => Array.isArray(b.alerts) && b.alerts.some((a) => (a as { id?: unknown }).id === id),
+      ).length;
     },
+    storedIds,
   };
 }
 
-function pollerOf(env: Env): TenantPoller {
-  return createPoller(
+interface Poller {
+  readonly poller: TenantPoller;
+  /** The `overlap` of each finished poll's log line: `whole` or `second look`. */
+  readonly modes: string[];
+}
+
+function pollerOf(env: Env): Poller {
+  const modes: string[] = [];
+  const log = createLogger({
+    level: "info",
+    destination: {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg?: string; overlap?: string };
+        if (entry.msg === "Poll finished.") modes.push(String(entry.overlap));
+      },
+    },
+  });
+  const poller = createPoller(
     env.source(),
     { maxOutbox: 1_000_000 },
     {
-      log: silentLogger(),
+      log,
       metrics: createMetrics({ defaultMetrics: false }),
       store: env.store,
       clock: () => env.clock.now,
     },
   );
+  return { poller, modes };
 }
 
-/** Advances the clock one schedule, adds one on-time item, polls. */
-async function tick(env: Env, poller: TenantPoller): Promise<void> {
+/** Advances the clock one schedule, adds `onTime` items stamped within it, polls; whether it read the whole overlap. */
+async function tick(env: Env, p: Poller, onTime: number): Promise<boolean> {
   env.clock.now += SCHEDULE_MS;
-  env.add(env.clock.now - 100);
-  const result = await poller.poll();
+  env.addOnTime(onTime);
+  const result = await p.poller.poll();
   assert.equal(result.status, "ok", JSON.stringify(result));
+  const mode = p.modes.at(-1);
+  assert.ok(mode === "whole" || mode === "second look", String(mode));
+  return mode === "whole";
 }
 
 for (const kind of ["siem", "alerts", "graph", "incidents"] as const) {
-  test(`issue 16 (${kind}): a detection visible 12 s late is caught by the second look at the latest`, async (t) => {
+  test(`issue 16 (${kind}): above one request, a detection short_overlap/2 late is caught by the next poll, one 12 s late by the second look, once`, async (t) => {
     const env = await setup(t, kind);
-    env.add(env.clock.now - 60_000);
     const poller = pollerOf(env);
-    await tick(env, poller);
-    await tick(env, poller);
+    // 8 a schedule: the overlap holds 48, more than max_per_request (5). The first poll (no checkpoint yet)
+    // reads the lookback and measures it; then second looks.
+    for (let i = 0; i < 3; i++) await tick(env, poller, 8);
+    assert.deepEqual(poller.modes, ["whole", "second look", "second look"]);
 
-    // Stamped 10 s ago, visible in 2 s: 12 s late, more than the short overlap (2 s).
+    // Stamped before the last poll's end, visible 1 s after its time: the next poll's short overlap has it.
+    const slight = env.add(env.clock.now - 500, env.clock.now + 500);
+    // Stamped 10 s ago, visible in 2 s: 12 s late, more than short_overlap.
     const stampedAt = env.clock.now - 10_000;
     const late = env.add(stampedAt, env.clock.now + 2_000);
-    let polls = 0;
-    while (env.clock.now < stampedAt + OVERLAP_MS - SCHEDULE_MS) {
-      await tick(env, poller);
+    assert.equal(await tick(env, poller, 8), false);
+    assert.equal(env.stored(slight), 1, "the next poll caught the slightly late one");
+    let polls = 1;
+    while (env.clock.now + SCHEDULE_MS < stampedAt + OVERLAP_MS) {
+      assert.equal(await tick(env, poller, 8), false, "a second-look poll");
       polls++;
-      // The SIEM API reads [since, until]; the Alerts API and Graph read pages past a second look's end
-      // (it stops at the first page that reaches it), which at this rate hold everything up to now.
-      if (kind === "siem") assert.ok(!env.stored().has(late), `a short poll ${polls} re-read the overlap`);
+      // The SIEM API reads [since, until]; the Alerts API and Graph read pages past a second look's end up
+      // to the first that reaches it, which at 5 a page stay short of it. An alert that joins an incident
+      // updates it at once (the incident is not late), so that one can come sooner.
+      if (kind !== "incidents") assert.equal(env.stored(late), 0, `short poll ${polls} caught it`);
     }
     // The second look comes around within one schedule once it is `overlap` old.
-    await tick(env, poller);
-    await tick(env, poller);
-    assert.ok(env.stored().has(late), "the second look caught it");
-    assert.ok(env.clock.now - stampedAt <= OVERLAP_MS + 2 * SCHEDULE_MS);
+    await tick(env, poller, 8);
+    assert.ok(env.stored(late) >= 1, "the second look caught it");
+    assert.ok(env.clock.now - stampedAt <= OVERLAP_MS + SCHEDULE_MS);
+    for (let i = 0; i < 3; i++) await tick(env, poller, 8);
+    for (const [id, n] of env.storedIds()) assert.equal(n, 1, `${id} stored once`);
+    if (kind !== "incidents") assert.equal(env.stored(late), 1);
   });
 }
+
+test("issue 16: low -> high -> low volume loses nothing, and a late detection at low volume is caught by the next poll", async (t) => {
+  const env = await setup(t, "siem");
+  const poller = pollerOf(env);
+  const late: string[] = [];
+  /** A late one: stamped `lateMs - 1 s` ago, visible in 1 s. */
+  const addLate = (lateMs: number) => {
+    const id = env.add(env.clock.now - lateMs + 1_000, env.clock.now + 1_000);
+    late.push(id);
+    return id;
+  };
+  // Late ones of every kind while the mode changes: slightly late, past short_overlap, near the overlap;
+  // at low volume one every third schedule (the overlap then holds 2 or 3 of them, under 5).
+  const lateness = [1_000, 12_000, 25_000];
+  const run = async (ticks: number, onTime: number) => {
+    const modes: boolean[] = [];
+    for (let i = 0; i < ticks; i++) {
+      if (onTime > 0) for (const ms of lateness) addLate(ms);
+      else if (i % 3 === 0) addLate(lateness[(i / 3) % 3] as number);
+      modes.push(await tick(env, poller, onTime));
+    }
+    return modes;
+  };
+
+  // Low: the few late ones only; every poll reads the overlap whole.
+  const low = await run(6, 0);
+  assert.ok(
+    low.every((whole) => whole),
+    `low: ${low}`,
+  );
+  const lateLow = addLate(20_000);
+  await tick(env, poller, 0);
+  assert.equal(env.stored(lateLow), 1, "at low volume a 20 s late one is caught by the next poll");
+
+  // High: 8 a schedule; once a poll measured it, second looks.
+  const high = await run(12, 8);
+  assert.ok(
+    high.slice(2).every((whole) => !whole),
+    `high: ${high}`,
+  );
+
+  // Low again: nothing on time; the second look stays on while the burst is within the overlap, then whole.
+  const after = await run(14, 0);
+  assert.equal(after[0], false, `low again: ${after}`);
+  assert.equal(after.at(-1), true, `low again: ${after}`);
+  const lateAfter = addLate(20_000);
+  assert.equal(await tick(env, poller, 0), true);
+  assert.equal(env.stored(lateAfter), 1, "whole again: caught by the next poll");
+
+  const ids = env.storedIds();
+  assert.equal(
+    ids.size,
+    env.sim.detections.length,
+    `all ${env.sim.detections.length} stored (${late.length} late)`,
+  );
+  for (const id of late) assert.equal(env.stored(id), 1, `${id} stored once`);
+  for (const [id, n] of ids) assert.equal(n, 1, `${id} stored once`);
+});
 
 test("issue 16: after a restart the first poll reads the whole overlap (the settled point is not kept)", async (t) => {
   const env = await setup(t, "siem");
   let poller = pollerOf(env);
-  await tick(env, poller);
-  await tick(env, poller);
+  for (let i = 0; i < 3; i++) await tick(env, poller, 8);
   const stampedAt = env.clock.now - 10_000;
   const late = env.add(stampedAt, env.clock.now + 2_000);
-  for (let i = 0; i < 6; i++) await tick(env, poller);
-  assert.ok(!env.stored().has(late));
+  for (let i = 0; i < 2; i++) assert.equal(await tick(env, poller, 8), false);
+  assert.equal(env.stored(late), 0);
   // A new process: same state, same source settings, a new poller.
   poller = pollerOf(env);
-  await tick(env, poller);
-  assert.ok(env.stored().has(late), "the first poll after the restart caught it");
-  // Its request reached back the whole overlap before the checkpoint.
-  const first = env.sim.requests.filter((r) => r.path.startsWith("/api/alerts")).at(-1);
+  const before = env.sim.requests.length;
+  assert.equal(await tick(env, poller, 8), true, "whole");
+  assert.equal(env.stored(late), 1, "the first poll after the restart caught it");
+  // Its requests reached back the whole overlap before the checkpoint.
+  const first = env.sim.requests.slice(before).find((r) => r.path.startsWith("/api/alerts"));
   assert.ok(first);
   const since = Date.parse(String(first.query.sinceTimeUtc));
   assert.ok(env.clock.now - since >= OVERLAP_MS, `${env.clock.now - since} ms back`);
+  // And the next ones are second looks again.
+  assert.equal(await tick(env, poller, 8), false);
 });
