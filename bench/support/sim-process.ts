@@ -1,7 +1,8 @@
 // The bundled simulator in its own process, for the end-to-end and idle benchmarks:
 //   node --import tsx bench/support/sim-process.ts '{"mode":"backfill","count":100000,"spanMs":3600000}'
 // It prints one JSON line when ready ({"url", "generated", "generateMs", "rss", "heapUsed"}), then answers
-// commands on stdin, one per line: "stats" prints what was served ({"requests", "served"}), "close" ends it.
+// commands on stdin, one per line: "stats" prints what was served ({"requests", "served", "full"}) and
+// how many detections were made so far ({"generated"}), "close" ends it.
 // backfill: `count` detections spread over [now - spanMs, now - 1 min], all visible from the start.
 // live: `count` detections made visible at `rate` per second (generated at "now" in 100 ms ticks, so each
 // one's LastProcessedTimeUtc is the time it became visible); prints {"liveDone", "at"} after the last one.
@@ -119,6 +120,7 @@ lines.on("line", (line) => {
       requests: served.length,
       served: served.reduce((sum, r) => sum + r.count, 0),
       full: served.filter((r) => r.count >= 5_000).length,
+      generated,
     };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
   } else if (line === "close") {

@@ -331,20 +331,25 @@ export const pollSchema = z
         description: "How late a detection may become visible in the API and still be caught",
         details:
           "A detection can show up after later ones, its LastProcessedTimeUtc already behind the checkpoint. " +
-          "Every stretch of time is read a second time once it is this old (the second look), so a detection " +
-          "up to this late is always caught; one later than `short_overlap` is caught by that second look, " +
+          "While the overlap holds at most `max_per_request` detections (one request's worth, measured from " +
+          "this tenant's recent polls; every small tenant), every poll reads all of it, so a late detection is " +
+          "caught by the next poll. Above that, each poll reads from the checkpoint minus `short_overlap`, and " +
+          "every stretch of time once more when it is `overlap` old (the second look): a detection up to " +
+          "`short_overlap` late is caught by the next poll, one up to `overlap` late by that second look, " +
           "about `overlap` after its LastProcessedTimeUtc. The first poll after a start reads the whole " +
-          "overlap before the checkpoint. Re-read detections are dropped by FullId.",
+          "overlap. Re-read detections are dropped by FullId. See docs/sources.md.",
       }),
     short_overlap: duration()
-      .default(2_000)
+      .default(1_000)
       .register(keyDocs, {
-        description: "Every poll starts this far before the checkpoint (slightly late detections)",
+        description: "At high volume, every poll starts this far before the checkpoint",
         details:
-          "A detection up to this late is caught by the next poll. Each poll reads this much again, so at " +
-          "1,000 detections/s and a 5 s schedule a poll fetches 2 + short_overlap/schedule times the new ones " +
-          "(the second look included): 2.4 with `2s`. Set it to `overlap` to read the whole overlap on every " +
-          "poll (every late detection caught at the next poll, at overlap/schedule times the reads).",
+          "Catches at the next poll a detection that becomes visible a moment after its LastProcessedTimeUtc " +
+          "(the API stamping it before serving it, a poll's end racing that, clock skew); a later one waits " +
+          "for the second look. Each poll reads this much again, so a detection is fetched 2 + " +
+          "short_overlap/schedule times in that mode: 2.2 at a 5 s schedule, 2.02 at one minute. Set it to " +
+          "`overlap` to read the whole overlap on every poll whatever the volume (every late detection " +
+          "caught at the next poll, at overlap/schedule times the reads).",
       }),
     max_per_request: int({ min: 1, max: 100_000 })
       .default(5000)
