@@ -31,7 +31,7 @@ const LIVE_ONLY = process.env.BENCH_E2E_LIVE_ONLY === "1";
  * more). short_overlap at its default (src/source/config.ts).
  */
 const OVERLAP_MS = 20_000;
-const SHORT_OVERLAP_MS = 1_000;
+const SHORT_OVERLAP_MS = 2_000;
 /**
  * BENCH_LIVE_WHOLE=1: every poll reads the whole overlap, as on main before issue 16 (max_per_request
  * 100,000 makes the 20 s overlap of 20,000 fit one request, so the second look never starts).

@@ -340,14 +340,14 @@ export const pollSchema = z
           "overlap. Re-read detections are dropped by FullId. See docs/sources.md.",
       }),
     short_overlap: duration()
-      .default(1_000)
+      .default(2_000)
       .register(keyDocs, {
         description: "At high volume, every poll starts this far before the checkpoint",
         details:
           "Catches at the next poll a detection that becomes visible a moment after its LastProcessedTimeUtc " +
           "(the API stamping it before serving it, a poll's end racing that, clock skew); a later one waits " +
           "for the second look. Each poll reads this much again, so a detection is fetched 2 + " +
-          "short_overlap/schedule times in that mode: 2.2 at a 5 s schedule, 2.02 at one minute. Set it to " +
+          "short_overlap/schedule times in that mode: 2.4 at a 5 s schedule, 2.03 at one minute. Set it to " +
           "`overlap` to read the whole overlap on every poll whatever the volume (every late detection " +
           "caught at the next poll, at overlap/schedule times the reads).",
       }),

@@ -4,9 +4,9 @@
 // after it became visible: catching every one up to `overlap` late within a schedule costs overlap/schedule
 // reads of each instant (61 at a 5 s schedule and the 5 min default). Two modes:
 //
-// - Whole (low volume): while the overlap holds at most one request's worth of detections
-//   (`max_per_request`, estimated from this tenant's own recent polls), every poll reads all of
-//   [checkpoint - overlap, now] in one request: a late detection is caught by the next poll.
+// - Whole (low volume): while [checkpoint - overlap, now] holds at most one request's worth of detections
+//   (`max_per_request`, estimated from this tenant's own recent polls), every poll reads all of it, in one
+//   request: a late detection is caught by the next poll, as before.
 // - Second look (high volume): every instant is read twice, once fresh, from the checkpoint minus a short
 //   overlap (which catches the slightly late at once), and once more when it is `overlap` old and can no
 //   longer change (the second look, which catches everything up to `overlap` late, `overlap` after its
@@ -54,7 +54,7 @@ export interface OverlapSettings {
 /** What the planner asks of a tenant's recent polls. */
 export interface VolumeEstimate {
   /**
-   * Whether the overlap starting at `since` (now - overlap) is estimated to fit one request of
+   * Whether the detections dated from `since` (checkpoint - overlap) are estimated to fit one request of
    * `maxPerRequest`; undefined when unknown.
    */
   fits(since: Ticks, maxPerRequest: number): boolean | undefined;
@@ -83,7 +83,8 @@ export function planPoll(
   // would read nothing until the clock catches up: read from now instead (the alert rule
   // MdeCheckpointInFuture tells the operator to reset it).
   const base = checkpoint > now ? now : checkpoint;
-  if (settled === undefined || volume?.fits(settles, s.max_per_request) !== false)
+  // What a whole read of [base - overlap, now] would fetch decides.
+  if (settled === undefined || volume?.fits(base - overlap, s.max_per_request) !== false)
     return { windows: [{ since: base - overlap, until: now }], settles, whole: true };
   const read = readUntil === undefined || readUntil > now ? base : readUntil;
   // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
@@ -123,22 +124,32 @@ export interface OverlapVolume extends VolumeEstimate {
   record(at: Ticks, poll: { whole: boolean; requests: number; received: number; inserted: number }): void;
 }
 
+/** Polls with new detections kept at most (a long backlog): the oldest are forgotten first. */
+const MAX_POLLS = 4_096;
+
 /**
- * While every poll is whole, the latest one measures the overlap itself: it fits when it came in one answer
- * (however many items: a server that ignores `limit` sends it all at once) or held at most max_per_request
- * (a density-cut read may take two requests for less). In the second-look mode no poll reads the overlap,
- * so the new detections of the polls within it are what it holds; and a whole read within it that did not
- * fit keeps the second look on (for one overlap after a burst). Polls older than the overlap are forgotten;
- * none left is unknown (the next poll is whole and measures it).
+ * What a whole read would fetch: the detections dated from `since` = checkpoint - overlap. While every poll
+ * is whole, the latest one measured exactly that: it fits when it came in one answer (however many items:
+ * a server that ignores `limit` sends it all at once) or held at most max_per_request (a density-cut read
+ * may take two requests for less). In the second-look mode no poll reads it, so the new detections of the
+ * polls since then are what it holds, and a whole read since then that did not fit still counts. Polls
+ * before `since` are forgotten: a tenant that goes quiet after a burst keeps its checkpoint, so it stays in
+ * the second-look mode (which then reads next to nothing) rather than reading the burst's last overlap
+ * again; one that goes on at a lower rate moves its checkpoint, forgets the burst and reads whole again.
  */
 export function createOverlapVolume(): OverlapVolume {
-  // Oldest first; one entry per poll within the overlap (overlap/schedule of them).
+  // Oldest first; only polls that stored new detections (an idle tenant's polls add nothing).
   const polls: Array<{ at: Ticks; inserted: number }> = [];
+  let recorded = false;
   let lastWhole: { at: Ticks; requests: number; received: number } | undefined;
   let latestWhole = false;
   return {
     record(at, poll) {
-      polls.push({ at, inserted: poll.inserted });
+      recorded = true;
+      if (poll.inserted > 0) {
+        polls.push({ at, inserted: poll.inserted });
+        if (polls.length > MAX_POLLS) polls.shift();
+      }
       latestWhole = poll.whole;
       if (poll.whole) lastWhole = { at, requests: poll.requests, received: poll.received };
     },
@@ -147,7 +158,7 @@ export function createOverlapVolume(): OverlapVolume {
       while (old < polls.length && (polls[old] as { at: Ticks }).at < since) old++;
       if (old > 0) polls.splice(0, old);
       if (lastWhole !== undefined && lastWhole.at < since) lastWhole = undefined;
-      if (polls.length === 0) return undefined;
+      if (!recorded) return undefined;
       const wholeFits = lastWhole && (lastWhole.requests <= 1 || lastWhole.received <= maxPerRequest);
       if (latestWhole && lastWhole !== undefined) return wholeFits;
       if (lastWhole !== undefined && !wholeFits) return false;

@@ -39,7 +39,7 @@ interface Env {
   storedIds(): Map<string, number>;
 }
 
-async function setup(t: TestContext, kind: Kind): Promise<Env> {
+async function setup(t: TestContext, kind: Kind, maxPerRequest = MAX_PER_REQUEST): Promise<Env> {
   const clock = { now: Date.now() - 3_600_000 };
   const now = () => clock.now;
   const sim = await createSimulator({ seed: 16, clock: now });
@@ -55,7 +55,7 @@ async function setup(t: TestContext, kind: Kind): Promise<Env> {
     sim,
     receiverPort: 9,
     stateDir: dir,
-    poll: { overlap: "30s", short_overlap: "2s", max_per_request: MAX_PER_REQUEST },
+    poll: { overlap: "30s", short_overlap: "2s", max_per_request: maxPerRequest },
     tenant: { source: kind, api_url: apiUrl },
   });
   const tenant = cfg.tenants[0];
@@ -179,7 +179,8 @@ for (const kind of ["siem", "alerts", "graph", "incidents"] as const) {
 }
 
 test("issue 16: low -> high -> low volume loses nothing, and a late detection at low volume is caught by the next poll", async (t) => {
-  const env = await setup(t, "siem");
+  // max_per_request 12: one on time a schedule (and a late one every third) fits, 20 a schedule does not.
+  const env = await setup(t, "siem", 12);
   const poller = pollerOf(env);
   const late: string[] = [];
   /** A late one: stamped `lateMs - 1 s` ago, visible in 1 s. */
@@ -189,41 +190,41 @@ test("issue 16: low -> high -> low volume loses nothing, and a late detection at
     return id;
   };
   // Late ones of every kind while the mode changes: slightly late, past short_overlap, near the overlap;
-  // at low volume one every third schedule (the overlap then holds 2 or 3 of them, under 5).
+  // at low volume one every third schedule.
   const lateness = [1_000, 12_000, 25_000];
   const run = async (ticks: number, onTime: number) => {
     const modes: boolean[] = [];
     for (let i = 0; i < ticks; i++) {
-      if (onTime > 0) for (const ms of lateness) addLate(ms);
+      if (onTime > 1) for (const ms of lateness) addLate(ms);
       else if (i % 3 === 0) addLate(lateness[(i / 3) % 3] as number);
       modes.push(await tick(env, poller, onTime));
     }
     return modes;
   };
 
-  // Low: the few late ones only; every poll reads the overlap whole.
-  const low = await run(6, 0);
+  // Low: every poll reads the overlap whole.
+  const low = await run(6, 1);
   assert.ok(
     low.every((whole) => whole),
     `low: ${low}`,
   );
   const lateLow = addLate(20_000);
-  await tick(env, poller, 0);
+  assert.equal(await tick(env, poller, 1), true);
   assert.equal(env.stored(lateLow), 1, "at low volume a 20 s late one is caught by the next poll");
 
-  // High: 8 a schedule; once a poll measured it, second looks.
-  const high = await run(12, 8);
+  // High: 20 a schedule; once a poll measured it, second looks.
+  const high = await run(12, 20);
   assert.ok(
     high.slice(2).every((whole) => !whole),
     `high: ${high}`,
   );
 
-  // Low again: nothing on time; the second look stays on while the burst is within the overlap, then whole.
-  const after = await run(14, 0);
+  // Low again: the second look stays on while the burst is within checkpoint - overlap, then whole.
+  const after = await run(14, 1);
   assert.equal(after[0], false, `low again: ${after}`);
   assert.equal(after.at(-1), true, `low again: ${after}`);
   const lateAfter = addLate(20_000);
-  assert.equal(await tick(env, poller, 0), true);
+  assert.equal(await tick(env, poller, 1), true);
   assert.equal(env.stored(lateAfter), 1, "whole again: caught by the next poll");
 
   const ids = env.storedIds();
@@ -234,6 +235,28 @@ test("issue 16: low -> high -> low volume loses nothing, and a late detection at
   );
   for (const id of late) assert.equal(env.stored(id), 1, `${id} stored once`);
   for (const [id, n] of ids) assert.equal(n, 1, `${id} stored once`);
+});
+
+test("issue 16: a tenant gone quiet after a burst stays on the second look and reads next to nothing", async (t) => {
+  const env = await setup(t, "siem");
+  const poller = pollerOf(env);
+  for (let i = 0; i < 8; i++) await tick(env, poller, 8);
+  const served = () =>
+    env.sim.requests.reduce((n, r) => n + (r.path.startsWith("/api/alerts") ? r.count : 0), 0);
+  // Past the burst's second looks.
+  for (let i = 0; i < 8; i++) await tick(env, poller, 0);
+  const before = served();
+  const modes: boolean[] = [];
+  for (let i = 0; i < 12; i++) modes.push(await tick(env, poller, 0));
+  assert.ok(
+    modes.every((whole) => !whole),
+    `${modes}`,
+  );
+  assert.equal(served() - before, 0, "no re-read of the burst's last overlap");
+  // A late one still comes in by its second look.
+  const late = env.add(env.clock.now - 10_000, env.clock.now + 1_000);
+  for (let i = 0; i < 6; i++) await tick(env, poller, 0);
+  assert.equal(env.stored(late), 1);
 });
 
 test("issue 16: after a restart the first poll reads the whole overlap (the settled point is not kept)", async (t) => {

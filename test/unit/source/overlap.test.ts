@@ -110,26 +110,32 @@ test("issue 16: without an estimate, or while the overlap fits one request, ever
   ]);
 });
 
-test("issue 16: the volume: the latest whole read while polls are whole, else the new ones within the overlap", () => {
+test("issue 16: the volume: the latest whole read while polls are whole, else the new ones since checkpoint - overlap", () => {
   const volume = createOverlapVolume();
   const M = 1_000;
-  assert.equal(volume.fits(at(-S.overlap), M), undefined, "nothing recorded: unknown");
+  const since = at(-S.overlap);
+  assert.equal(volume.fits(since, M), undefined, "nothing recorded: unknown");
   volume.record(at(-20_000), { whole: true, requests: 1, received: 900, inserted: 900 });
-  assert.equal(volume.fits(at(-S.overlap), M), true);
+  assert.equal(volume.fits(since, M), true);
   // A server that ignores `limit` answered it all at once: one request, it fits.
   volume.record(at(-15_000), { whole: true, requests: 1, received: 2_500, inserted: 50 });
-  assert.equal(volume.fits(at(-S.overlap), M), true);
+  assert.equal(volume.fits(since, M), true);
   // Split over three requests: it does not, however few of them were new.
   volume.record(at(-10_000), { whole: true, requests: 3, received: 2_500, inserted: 5 });
-  assert.equal(volume.fits(at(-S.overlap), M), false);
-  // Second-look polls since: that whole read keeps it off for one overlap, then the new ones decide.
+  assert.equal(volume.fits(since, M), false);
+  // Second-look polls since: that whole read counts while it is after `since`, then the new ones decide.
   volume.record(at(-5_000), { whole: false, requests: 2, received: 300, inserted: 200 });
   volume.record(at(0), { whole: false, requests: 2, received: 300, inserted: 200 });
-  assert.equal(volume.fits(at(-S.overlap), M), false);
-  assert.equal(volume.fits(at(-9_000), M), true, "200 + 200 new within the overlap");
+  assert.equal(volume.fits(since, M), false);
+  assert.equal(volume.fits(at(-9_000), M), true, "200 + 200 new since");
   volume.record(at(5_000), { whole: false, requests: 2, received: 1_300, inserted: 700 });
-  assert.equal(volume.fits(at(-9_000), M), false, "1,100 new within the overlap");
-  assert.equal(volume.fits(at(6_000), M), undefined, "every poll forgotten: unknown again");
+  assert.equal(volume.fits(at(-9_000), M), false, "1,100 new since");
+  // Idle polls add nothing: as long as the checkpoint (and so `since`) stays, the burst still counts.
+  for (let k = 1; k <= 100; k++)
+    volume.record(at(5_000 + k * 5_000), { whole: false, requests: 2, received: 0, inserted: 0 });
+  assert.equal(volume.fits(at(-9_000), M), false);
+  // Once the checkpoint moved on past it: the burst is forgotten, nothing new: fits.
+  assert.equal(volume.fits(at(6_000), M), true);
 });
 
 /** A detection: LastProcessedTimeUtc `t` and visible from `v` (ms after T0). */
