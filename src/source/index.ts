@@ -117,8 +117,9 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   // The tenant's quota first, then a shared slot: a tenant waiting for its quota holds no slot.
   const rate = createRateLimiter(API_RATE_LIMITS[kind]);
   const concurrency = deps.concurrency ?? createSemaphore(poll.max_concurrent_requests);
-  // API requests of the running poll (a tenant's polls never overlap; `bounded` resets it per read), so that
-  // no server can keep one poll going forever: past the bound the poll ends and keeps what it stored.
+  // API requests of the running poll (a tenant's polls never overlap; `bounded` resets it when a poll is
+  // planned, so the second look and the fresh window share one budget), so that no server can keep one poll
+  // going forever: past the bound the poll ends and keeps what it stored.
   let requests = 0;
   const gate: CallGate = (call, signal) => {
     if (++requests > poll.max_requests_per_poll) {
@@ -135,9 +136,9 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   const bounded = (source: Source): Source => ({
     ...source,
     stageOf,
-    read(window, signal) {
+    planPoll(...args) {
       requests = 0;
-      return source.read(window, signal);
+      return source.planPoll(...args);
     },
   });
   const call = {
