@@ -41,10 +41,35 @@ export interface Arrival {
   quantiles?: Quantiles;
   /** "latency": messages without a readable rt=. */
   unreadable?: number;
+  /**
+   * "latency": the late-visible detections (FullId `late-<group>-<visible ms>-<n>`, bench/support/sim-process.ts),
+   * per group: how many arrived, and the quantiles of arrival - the time they became visible (ms).
+   */
+  late?: Record<string, { count: number; quantiles: Quantiles }>;
 }
 
 const LF = 0x0a;
 const RT = Buffer.from(" rt=");
+const LATE = Buffer.from(" cs3=late-");
+const lateValues = new Map<string, number[]>();
+
+/** A late-visible detection's group and arrival - visible time, from its FullId; false for another one. */
+function keepLate(buf: Buffer, start: number, end: number, now: number): boolean {
+  const at = buf.indexOf(LATE, start);
+  if (at === -1 || at >= end) return false;
+  const [group, visible] = buf
+    .subarray(at + LATE.length, Math.min(end, at + LATE.length + 64))
+    .toString("latin1")
+    .split("-");
+  if (group === undefined || visible === undefined) return false;
+  let list = lateValues.get(group);
+  if (list === undefined) {
+    list = [];
+    lateValues.set(group, list);
+  }
+  list.push(now - Number(visible));
+  return true;
+}
 
 const args = JSON.parse(process.argv[2] ?? "{}") as ReceiverArgs;
 let values = new Float64Array(Math.max(16, args.expect));
@@ -56,13 +81,16 @@ let firstAt = 0;
 let lastAt = 0;
 let reported = false;
 
+/** Values kept for the quantiles (in "latency" mode the late-visible detections are kept apart). */
+let kept = 0;
+
 function keep(value: number): void {
-  if (messages >= values.length) {
+  if (kept >= values.length) {
     const bigger = new Float64Array(values.length * 2);
     bigger.set(values);
     values = bigger;
   }
-  values[messages] = value;
+  values[kept++] = value;
 }
 
 /** The digits after " rt=" in message[start, end), or NaN. */
@@ -130,9 +158,11 @@ const server = net.createServer((socket) => {
     for (let lf = buf.indexOf(LF); lf !== -1; lf = buf.indexOf(LF, start)) {
       if (args.mode === "arrival") keep(now);
       else if (args.mode === "latency") {
-        const rt = readRt(buf, start, lf);
-        if (Number.isNaN(rt)) unreadable++;
-        keep(now - rt);
+        if (!keepLate(buf, start, lf, now)) {
+          const rt = readRt(buf, start, lf);
+          if (Number.isNaN(rt)) unreadable++;
+          keep(now - rt);
+        }
       }
       messages++;
       any = true;
@@ -152,10 +182,15 @@ const server = net.createServer((socket) => {
 });
 
 function quantiles(): Quantiles | undefined {
-  if (args.mode === "count" || messages === 0) return undefined;
-  const sorted = values.slice(0, messages).sort();
-  const at = (q: number) => sorted[Math.min(messages - 1, Math.floor(q * messages))] ?? Number.NaN;
-  return { p50: at(0.5), p99: at(0.99), max: sorted[messages - 1] ?? Number.NaN };
+  if (args.mode === "count" || kept === 0) return undefined;
+  return quantilesOf(values.slice(0, kept));
+}
+
+function quantilesOf(list: Float64Array): Quantiles {
+  const sorted = list.sort();
+  const n = sorted.length;
+  const at = (q: number) => sorted[Math.min(n - 1, Math.floor(q * n))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), max: sorted[n - 1] ?? Number.NaN };
 }
 
 function report(reply: Arrival["reply"]): void {
@@ -168,7 +203,17 @@ function report(reply: Arrival["reply"]): void {
     firstAt,
     lastAt,
     quantiles: quantiles(),
-    ...(args.mode === "latency" ? { unreadable } : {}),
+    ...(args.mode === "latency"
+      ? {
+          unreadable,
+          late: Object.fromEntries(
+            [...lateValues].map(([group, list]) => [
+              group,
+              { count: list.length, quantiles: quantilesOf(Float64Array.from(list)) },
+            ]),
+          ),
+        }
+      : {}),
   };
   process.stdout.write(`${JSON.stringify(arrival)}\n`);
 }

@@ -17,7 +17,7 @@ import {
   type SourceKind,
   toDetectionRecord,
 } from "../record.js";
-import type { Source } from "../source/index.js";
+import { createOverlapVolume, type PollWindow, type Source, settledAfter } from "../source/index.js";
 import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
 import type { Router } from "./route.js";
@@ -106,6 +106,13 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   let lastSuccessAt: number | undefined;
   let lastErrorCode: string | undefined;
   let pausedLogged = false;
+  // Every detection dated before this that will ever be visible has been read (source/overlap.ts). In memory
+  // only: unknown after a start, so the first poll reads the whole overlap.
+  let settled: Ticks | undefined;
+  // The end of the last poll read whole (in memory too): the next fresh window need not start before it.
+  let readUntil: Ticks | undefined;
+  // What this tenant's recent polls received (in memory too): whether the overlap fits one request.
+  const volume = createOverlapVolume();
 
   const checkpoint = store.getCheckpoint(tenant);
   if (checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(checkpoint));
@@ -128,88 +135,103 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
   }
 
   async function run(signal?: AbortSignal): Promise<PollResult> {
-    const window = source.windowFor(store.getCheckpoint(tenant));
-    const pollEnd = formatTimestamp(window.until);
+    const plan = source.planPoll(store.getCheckpoint(tenant), settled, readUntil, volume);
+    const first = plan.windows[0] as PollWindow;
+    const last = plan.windows[plan.windows.length - 1] as PollWindow;
+    const pollEnd = formatTimestamp(last.until);
     let received = 0;
     let inserted = 0;
     let duplicates = 0;
     let parts = 0;
-    const future = { count: 0, newest: window.until };
+    let requests = 0;
+    const future = { count: 0, newest: last.until };
     let reached: string | undefined;
     const started = performance.now();
     try {
-      for await (const part of source.read(window, signal)) {
-        parts++;
-        const { router } = options;
-        const items: PartItem[] = [];
-        const rejected: RejectedRecord[] = [];
-        for (const d of part.detections) {
-          const rejection = rejectionOf(d);
-          if (rejection !== undefined) {
-            rejected.push({ ...rejection, kind: part.kind });
-            continue;
+      for (const window of plan.windows) {
+        for await (const part of source.read(window, signal)) {
+          parts++;
+          requests += part.requests;
+          const { router } = options;
+          const items: PartItem[] = [];
+          const rejected: RejectedRecord[] = [];
+          for (const d of part.detections) {
+            const rejection = rejectionOf(d);
+            if (rejection !== undefined) {
+              rejected.push({ ...rejection, kind: part.kind });
+              continue;
+            }
+            try {
+              const record = toDetectionRecord(d, part.kind);
+              items.push({ record: router ? routed(record, router(d, part.kind)) : record, detection: d });
+            } catch {
+              // The parser's bounds make this unreachable for API data; should it happen all the same, it is
+              // this detection's problem (quarantined), not the poll's.
+              rejected.push({ ...unstorable(d), kind: part.kind });
+            }
           }
-          try {
-            const record = toDetectionRecord(d, part.kind);
-            items.push({ record: router ? routed(record, router(d, part.kind)) : record, detection: d });
-          } catch {
-            // The parser's bounds make this unreachable for API data; should it happen all the same, it is
-            // this detection's problem (quarantined), not the poll's.
-            rejected.push({ ...unstorable(d), kind: part.kind });
+          // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
+          items.sort(byLastProcessed);
+          const records = items.map((item) => item.record);
+          const futureNow = countFuture(records, pollEnd, future);
+          const newest = newestOf(records, formatTimestamp(part.until));
+          // No await from here to onStored: another tenant's ingest cannot come in between.
+          const lastBefore = deps.onStored === undefined ? 0 : store.lastEventId();
+          const result = store.ingest(tenant, records, newest, rejected);
+          if (deps.onStored !== undefined && result.inserted > 0) {
+            let stored: StoredDetection[] | undefined;
+            try {
+              stored = storedOf(store.storedAfter(lastBefore), items, tenant, part.kind);
+            } finally {
+              // Told even when reading them back failed: the drains must not believe their tails complete.
+              deps.onStored(stored);
+            }
           }
-        }
-        // Oldest first, so outbox order (and thus delivery order) follows LastProcessedTimeUtc.
-        items.sort(byLastProcessed);
-        const records = items.map((item) => item.record);
-        const futureNow = countFuture(records, pollEnd, future);
-        const newest = newestOf(records, formatTimestamp(part.until));
-        // No await from here to onStored: another tenant's ingest cannot come in between.
-        const lastBefore = deps.onStored === undefined ? 0 : store.lastEventId();
-        const result = store.ingest(tenant, records, newest, rejected);
-        if (deps.onStored !== undefined && result.inserted > 0) {
-          let stored: StoredDetection[] | undefined;
-          try {
-            stored = storedOf(store.storedAfter(lastBefore), items, tenant, part.kind);
-          } finally {
-            // Told even when reading them back failed: the drains must not believe their tails complete.
-            deps.onStored(stored);
+          const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
+          received += records.length + rejected.length;
+          inserted += result.inserted;
+          duplicates += result.duplicates;
+          metrics.detectionsReceived.inc(labels, records.length + rejected.length);
+          if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
+          if (futureNow > 0) metrics.detectionsFuture.inc(labels, futureNow);
+          for (const [destination, queued] of result.queued) {
+            if (queued < result.inserted)
+              metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
           }
+          if (malformed > 0) events.detectionsMalformed(log, tenant, malformed);
+          if (result.quarantined.size > 0) events.detectionsQuarantined(log, tenant, result.quarantined);
+          if (result.checkpoint)
+            metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
+          if (result.inserted > 0) deps.onIngested?.();
+          reached = result.checkpoint ?? reached;
+          deps.onProgress?.({
+            tenant,
+            from: formatTimestamp(first.since),
+            to: pollEnd,
+            reached,
+            parts,
+            received,
+            inserted,
+            elapsedMs: performance.now() - started,
+          });
+          // Read in order from the window's start: everything up to the part's newest detection is read.
+          if (newest !== undefined)
+            settled = settledAfter(plan, settled, parseTimestamp(newest) ?? first.since);
+          // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
+          if (outboxFull()) return { status: "paused", reason: "outbox full" };
         }
-        const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
-        received += records.length + rejected.length;
-        inserted += result.inserted;
-        duplicates += result.duplicates;
-        metrics.detectionsReceived.inc(labels, records.length + rejected.length);
-        if (result.duplicates > 0) metrics.detectionsDuplicate.inc(labels, result.duplicates);
-        if (futureNow > 0) metrics.detectionsFuture.inc(labels, futureNow);
-        for (const [destination, queued] of result.queued) {
-          if (queued < result.inserted) metrics.eventsFiltered.inc({ destination }, result.inserted - queued);
-        }
-        if (malformed > 0) events.detectionsMalformed(log, tenant, malformed);
-        if (result.quarantined.size > 0) events.detectionsQuarantined(log, tenant, result.quarantined);
-        if (result.checkpoint) metrics.checkpointTimestamp.set(labels, checkpointSeconds(result.checkpoint));
-        if (result.inserted > 0) deps.onIngested?.();
-        reached = result.checkpoint ?? reached;
-        deps.onProgress?.({
-          tenant,
-          from: formatTimestamp(window.since),
-          to: pollEnd,
-          reached,
-          parts,
-          received,
-          inserted,
-          elapsedMs: performance.now() - started,
-        });
-        // A long backfill stops between parts when the outbox is full; the checkpoint covers what was stored.
-        if (outboxFull()) return { status: "paused", reason: "outbox full" };
+        settled = settledAfter(plan, settled, window.until);
       }
+      readUntil = last.until;
+      // Only a completed poll measures the volume: a failed whole read left part of the overlap unread.
+      volume.record(last.until, { whole: plan.whole, requests, received, inserted });
     } finally {
       if (future.count > 0) {
         log.warn(
           {
             future: future.count,
             newest: formatTimestamp(future.newest),
-            maxSkewSeconds: Math.round(Number((future.newest - window.until) / TICKS_PER_MS) / 1000),
+            maxSkewSeconds: Math.round(Number((future.newest - last.until) / TICKS_PER_MS) / 1000),
             pollEnd,
           },
           "Detections dated after this poll's end (a clock or the API is wrong): delivered, but the checkpoint does not follow them.",
@@ -222,7 +244,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
         new: inserted,
         duplicates,
         parts,
-        since: formatTimestamp(window.since),
+        since: formatTimestamp(first.since),
+        ...(plan.windows.length > 1 ? { fresh: formatTimestamp(last.since) } : {}),
+        overlap: plan.whole ? "whole" : "second look",
         until: pollEnd,
         checkpoint: store.getCheckpoint(tenant),
       },

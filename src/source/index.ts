@@ -16,6 +16,7 @@ import type { SourceConfig } from "./config.js";
 import { createGraphApi, type GraphApi } from "./graph-api.js";
 import { createHttpClient, type HttpClient } from "./http.js";
 import { createTokenProvider } from "./oauth.js";
+import { type PollPlan, type PollWindow, planPoll, type VolumeEstimate } from "./overlap.js";
 import {
   API_RATE_LIMITS,
   createRateLimiter,
@@ -24,24 +25,38 @@ import {
   type Semaphore,
 } from "./rate-limit.js";
 import { createSiemApi } from "./siem-api.js";
-import { readWindow, type WindowPart } from "./window.js";
+import { type Density, readWindow, type WindowPart } from "./window.js";
 
 export { buildSourceConfig, type SourceConfig, type SourcesConfig } from "./config.js";
+export {
+  createOverlapVolume,
+  type OverlapVolume,
+  type PollPlan,
+  type PollWindow,
+  settledAfter,
+  type VolumeEstimate,
+} from "./overlap.js";
 export type { WindowPart } from "./window.js";
-
-export interface PollWindow {
-  readonly since: Ticks;
-  readonly until: Ticks;
-}
 
 export interface Source {
   readonly tenant: string;
   readonly kind: SourceKind;
-  /** The window a poll reads: [checkpoint - overlap, now], or [now - lookback, now] without a checkpoint. */
-  windowFor(checkpoint: string | undefined): PollWindow;
+  /**
+   * The windows a poll reads (overlap.ts): [now - lookback, now] without a checkpoint; the whole overlap
+   * [checkpoint - overlap, now] while `settled` is unknown (the first poll after a start) or `volume`
+   * estimates the overlap to fit one request; else the fresh window [checkpoint - short_overlap, now] after
+   * the second look [settled, now - overlap].
+   */
+  planPoll(
+    checkpoint: string | undefined,
+    settled: Ticks | undefined,
+    readUntil?: Ticks,
+    volume?: VolumeEstimate,
+  ): PollPlan;
   /**
    * Reads the window, yielding fully read parts oldest first. Throws a ForwarderError when a part fails.
-   * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since.
+   * The SIEM API reads [since, until]; the Alerts API and Graph read every item updated at or after since
+   * (a second look stops at the first page that reaches `until`).
    */
   read(window: PollWindow, signal?: AbortSignal): AsyncGenerator<WindowPart>;
   /**
@@ -102,8 +117,9 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   // The tenant's quota first, then a shared slot: a tenant waiting for its quota holds no slot.
   const rate = createRateLimiter(API_RATE_LIMITS[kind]);
   const concurrency = deps.concurrency ?? createSemaphore(poll.max_concurrent_requests);
-  // API requests of the running poll (a tenant's polls never overlap; `bounded` resets it per read), so that
-  // no server can keep one poll going forever: past the bound the poll ends and keeps what it stored.
+  // API requests of the running poll (a tenant's polls never overlap; `bounded` resets it when a poll is
+  // planned, so the second look and the fresh window share one budget), so that no server can keep one poll
+  // going forever: past the bound the poll ends and keeps what it stored.
   let requests = 0;
   const gate: CallGate = (call, signal) => {
     if (++requests > poll.max_requests_per_poll) {
@@ -120,9 +136,9 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   const bounded = (source: Source): Source => ({
     ...source,
     stageOf,
-    read(window, signal) {
+    planPoll(...args) {
       requests = 0;
-      return source.read(window, signal);
+      return source.planPoll(...args);
     },
   });
   const call = {
@@ -168,22 +184,22 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     });
   }
 
-  function windowFor(checkpoint: string | undefined): PollWindow {
-    const now = ticksFromMs(clock());
+  function plan(
+    checkpoint: string | undefined,
+    settled: Ticks | undefined,
+    readUntil?: Ticks,
+    volume?: VolumeEstimate,
+  ): PollPlan {
     const cp = checkpoint === undefined ? undefined : parseTimestamp(checkpoint);
-    if (cp === undefined) return { since: now - ticksFromMs(poll.lookback), until: now };
-    // The poller never moves a checkpoint past a window's end (now), so one ahead of our clock was written
-    // by an older version that followed a future-dated detection, or our clock went back. Reading from it
-    // would read nothing until the clock catches up: read from now instead (the alert rule
-    // MdeCheckpointInFuture tells the operator to reset it).
-    let base = cp;
-    if (base > now) base = now;
-    return { since: base - ticksFromMs(poll.overlap), until: now };
+    return planPoll(cp, settled, ticksFromMs(clock()), poll, readUntil, volume);
   }
 
   if (kind === "siem") {
     const api = createSiemApi(tenant, { log: deps.log, ...call });
     let overLimitLogged = false;
+    // The density of the last complete part, kept from poll to poll: a live poll's window is cut to about
+    // 70% of max_per_request before it is asked for, instead of after a full (discarded) response.
+    const density: Density = { span: undefined };
     const onOverLimit = (items: number, limit: number) => {
       if (overLimitLogged) return;
       overLimitLogged = true;
@@ -195,7 +211,7 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     return bounded({
       tenant: tenant.name,
       kind,
-      windowFor,
+      planPoll: plan,
       read(window, signal) {
         return readWindow(
           window.since,
@@ -208,6 +224,7 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
               signal,
             ),
           onOverLimit,
+          density,
         );
       },
     });
@@ -223,13 +240,14 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     requests,
   });
 
+  const alertsTime = (alert: Detection) => parseTimestamp(alert.lastUpdateTime);
   if (kind === "alerts") {
     const api = createAlertsApi(base, { tenant: tenant.name, ...call });
     const pageSize = Math.min(poll.max_per_request, ALERTS_MAX_PAGE);
     return bounded({
       tenant: tenant.name,
       kind,
-      windowFor,
+      planPoll: plan,
       async *read(window, signal) {
         const pages = readByKeyset(
           window.since,
@@ -243,9 +261,12 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
                   : { instant: formatTimestamp(query.at), afterId: query.afterId ?? "" },
               signal,
             ),
-          (alert) => parseTimestamp(alert.lastUpdateTime),
+          alertsTime,
         );
-        for await (const page of pages) yield part(window, page.alerts, page.requests);
+        for await (const page of pages) {
+          yield part(window, page.alerts, page.requests);
+          if (window.second === true && reaches(page.alerts, window.until, alertsTime)) return;
+        }
       },
     });
   }
@@ -276,11 +297,25 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
   return bounded({
     tenant: tenant.name,
     kind,
-    windowFor,
+    planPoll: plan,
     async *read(window, signal) {
       for await (const page of readGraph(window.since, pageSize, retried, timeOf, signal)) {
         yield part(window, page.alerts, page.requests);
+        if (window.second === true && reaches(page.alerts, window.until, timeOf)) return;
       }
     },
   });
+}
+
+/** Whether a page (oldest first) holds an item at or after `until`: a second look has read all it needs. */
+function reaches(
+  items: readonly Detection[],
+  until: Ticks,
+  timeOf: (item: Detection) => Ticks | undefined,
+): boolean {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const t = timeOf(items[i] as Detection);
+    if (t !== undefined) return t >= until;
+  }
+  return false;
 }

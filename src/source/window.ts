@@ -22,6 +22,11 @@ export interface WindowPart {
   readonly requests: number;
 }
 
+/** The span that held about TARGET_FILL * limit detections in the last complete part, kept between reads. */
+export interface Density {
+  span: Ticks | undefined;
+}
+
 /** Query bounds go out in whole milliseconds, so a part narrower than this cannot be split. */
 export const MIN_SPLIT_TICKS = 2n * TICKS_PER_MS;
 
@@ -39,15 +44,16 @@ export async function* readWindow(
   fetch: (query: AlertsQuery) => Promise<Detection[]>,
   /** Told when a response holds more than `limit` items (the server ignores it). */
   onOverLimit?: (items: number, limit: number) => void,
+  /** Carried from one read to the next (a live tenant's polls): the first part is cut to it too. */
+  density: Density = { span: undefined },
 ): AsyncGenerator<WindowPart> {
   // A stack of parts still to read, newest at the bottom, so the oldest is always read next.
   const stack: Array<[Ticks, Ticks]> = [[since, until]];
   let splitRequests = 0;
-  /** Ticks that held about TARGET_FILL * limit detections in the last complete part; none before one. */
-  let predictedSpan: Ticks | undefined;
   while (stack.length > 0) {
     const [s, popped] = stack.pop() as [Ticks, Ticks];
     let u = popped;
+    const predictedSpan = density.span;
     if (predictedSpan !== undefined && u - s > predictedSpan + MIN_SPLIT_TICKS) {
       const cut = s + (predictedSpan / TICKS_PER_MS) * TICKS_PER_MS;
       stack.push([cut, u]);
@@ -58,7 +64,8 @@ export async function* readWindow(
     if (detections.length !== limit) {
       yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
-      predictedSpan = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
+      // A server that ignores `limit` (and maybe the bounds) says nothing about the density of a range.
+      density.span = detections.length > limit ? undefined : spanOf(detections, s, u, limit);
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
@@ -78,18 +85,21 @@ export async function* readWindow(
 }
 
 /**
- * The part of [s, u] its detections occupy: from the oldest of them to u. A backfill's first part is often
- * mostly empty (the lookback reaches before the backlog starts); its density over the whole span would
- * predict a next part far too wide, read full and thrown away (issue 16: 10 of 43 requests of a 100k
- * backfill).
+ * The span that holds about TARGET_FILL * limit detections at the density of the part [s, u] read: of its
+ * detections dated within it, from the oldest of them to u. A backfill's first part is often mostly empty
+ * (the lookback reaches before the backlog starts); its density over the whole span would predict a next part
+ * far too wide, read full and thrown away (issue 16: 10 of 43 requests of a 100k backfill).
  */
-function occupiedSpan(detections: readonly Detection[], s: Ticks, u: Ticks): Ticks {
+function spanOf(detections: readonly Detection[], s: Ticks, u: Ticks, limit: number): Ticks | undefined {
   let oldest = u;
+  let count = 0;
   for (const d of detections) {
     const t = parseTimestamp(d.LastProcessedTimeUtc);
-    if (t !== undefined && t >= s && t < oldest) oldest = t;
+    if (t === undefined || t < s || t > u) continue;
+    count++;
+    if (t < oldest) oldest = t;
   }
-  return oldest === u ? u - s : u - oldest;
+  return spanFor(count, oldest === u ? u - s : u - oldest, limit);
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */

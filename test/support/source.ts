@@ -33,6 +33,7 @@ export const POLL: PollConfig = {
   schedule: "*/1 * * * *",
   lookback: 2 * 3_600_000,
   overlap: 5 * 60_000,
+  short_overlap: 2_000,
   max_per_request: 5000,
   request_timeout: 5_000,
   permanent_error_retry: 3_600_000,

@@ -19,7 +19,11 @@ function sourceOf(detections: Detection[]): Source {
   return {
     tenant: "t",
     kind: "siem",
-    windowFor: () => ({ since: now - ticksFromMs(3_600_000), until: now }),
+    planPoll: () => ({
+      windows: [{ since: now - ticksFromMs(3_600_000), until: now }],
+      settles: now,
+      whole: true,
+    }),
     async *read(window) {
       yield { kind: "siem", since: window.since, until: window.until, detections, requests: 1 };
     },

@@ -17,7 +17,11 @@ function sourceOf(parts: Detection[][]): Source {
   return {
     tenant: "t",
     kind: "siem",
-    windowFor: () => ({ since: now - ticksFromMs(3_600_000), until: now }),
+    planPoll: () => ({
+      windows: [{ since: now - ticksFromMs(3_600_000), until: now }],
+      settles: now,
+      whole: true,
+    }),
     async *read(window) {
       for (const detections of parts) {
         yield { kind: "siem", since: window.since, until: window.until, detections, requests: 1 };
