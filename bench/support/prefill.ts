@@ -3,6 +3,7 @@
 // with a large page cache. Only the measured calls go through the Store API.
 import Database from "better-sqlite3";
 import type { DetectionRecord } from "../../src/record.js";
+import { seenKey } from "../../src/state/seen-key.js";
 import { STORE_SQL } from "../../src/state/store.js";
 
 export interface Prefiller {
@@ -24,7 +25,8 @@ export function openPrefiller(file: string): Prefiller {
   const add = db.transaction(
     (tenant: string, destination: string, records: readonly DetectionRecord[], now: number) => {
       for (const r of records) {
-        if (insertSeen.run(tenant, r.key, now).changes === 0) throw new Error(`duplicate key ${r.key}`);
+        if (insertSeen.run(seenKey(tenant, r.key), tenant, now).changes === 0)
+          throw new Error(`duplicate key ${r.key}`);
         const id = insertEvent.run(
           tenant,
           r.key,
