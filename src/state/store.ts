@@ -126,10 +126,11 @@ export interface Store {
   getCheckpoint(tenant: string): string | undefined;
   /**
    * ONE transaction: insert-or-ignore each record into seen (keyed by seenKey(tenant, key)); for each NEW
-   * one, store the body and add one outbox row per destination; then raise the tenant's checkpoint to `checkpoint` if
-   * given and greater (never backward). Records are inserted in the given order, so outbox ids follow
-   * that order. Duplicates within the same batch count as duplicates. Rejected items (and records whose
-   * body cannot be serialised) go to quarantine instead, deduplicated the same way (invariant 7).
+   * one, store the body and add one outbox row per destination; then raise the tenant's checkpoint to
+   * `checkpoint` if given and greater (never backward). Records are inserted in the given order, so outbox
+   * ids follow that order. Duplicates within the same batch count as duplicates. Rejected items (and
+   * records whose body cannot be serialised) go to quarantine instead, deduplicated the same way
+   * (invariant 7).
    */
   ingest(
     tenant: string,
