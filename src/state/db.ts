@@ -123,8 +123,10 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       "seen keyed by seen_key(tenant, key): a 28-byte time-ordered digest instead of the FullId text",
     // Issue 16: the text keys (~90 bytes) made a 1M-key dedupe table of ~110 MB, and each ingest dirtied a
-    // page of it per new key. See seen-key.ts. Existing keys are rehashed (ORDER BY: appended in key order);
-    // OR IGNORE: two old keys that share a digest (~1e-27) are one key from now on, as they would be if new.
+    // page of it per new key. See seen-key.ts. Existing keys are rehashed in the old primary key's order
+    // (tenant, key), nearly the new key order, so nothing is sorted (ORDER BY makes the planner read the
+    // table, not the seen_by_age index in time order). OR IGNORE: two old keys that share a digest (~1e-27)
+    // are one key from now on, as they would be if new.
     sql: `
       CREATE TABLE seen_v5 (
         key_id BLOB NOT NULL PRIMARY KEY,
@@ -132,7 +134,7 @@ export const MIGRATIONS: readonly Migration[] = [
         seen_at INTEGER NOT NULL
       ) STRICT, WITHOUT ROWID;
       INSERT OR IGNORE INTO seen_v5 (key_id, tenant, seen_at)
-        SELECT seen_key(tenant, key), tenant, seen_at FROM seen ORDER BY 1;
+        SELECT seen_key(tenant, key), tenant, seen_at FROM seen ORDER BY tenant, key;
       DROP TABLE seen;
       ALTER TABLE seen_v5 RENAME TO seen;
       CREATE INDEX seen_by_age ON seen (seen_at);
