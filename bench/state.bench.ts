@@ -185,7 +185,7 @@ try {
         `${num(INGEST_BATCH)} per call with a checkpoint) and draining ${num(ROUND_EVENTS)} (store.next ` +
         `${DRAIN_BATCH}, then store.ack of their ids), so the tables hold the level to the level + ` +
         `${num(ROUND_EVENTS)} rows. Times are the store calls only. Pre-fill: the store's own INSERT ` +
-        `statements on the closed file, without fsync, ${num(PREFILL_BATCH)} per transaction: ` +
+        `statements on the closed file, without fsync but one at the end, ${num(PREFILL_BATCH)} per transaction: ` +
         `${seconds(totalPrefill)} in all. "open" is createStore on the filled file (lock, integrity check, ` +
         `pragmas). "file" is the state file after close (WAL checkpointed into it); "bodies" the UTF-8 bytes ` +
         `of the detections stored in it. "ingest written, read": bytes the process wrote and read (write and ` +

@@ -1,6 +1,7 @@
 // The state benchmark's fast pre-fill: the store's own statements (STORE_SQL), so the rows and indexes are
 // exactly what store.ingest writes, on the closed state file, without fsync, in large transactions and
 // with a large page cache. Only the measured calls go through the Store API.
+import fs from "node:fs";
 import Database from "better-sqlite3";
 import type { DetectionRecord } from "../../src/record.js";
 import { seenKey } from "../../src/state/seen-key.js";
@@ -49,6 +50,14 @@ export function openPrefiller(file: string): Prefiller {
     close() {
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.close();
+      // The pre-fill writes without fsync: its pages reach the disk here, not in the fsync of the first
+      // checkpoint among the timed calls (measured: one ingest of 1,000 took 0.83-0.91 s at 1M rows).
+      const fd = fs.openSync(file, "r+");
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     },
   };
 }
