@@ -38,12 +38,18 @@ interface LevelResult {
   prefillMs: number;
   openMs: number;
   ingestMs: number;
+  /** Bytes the process wrote (WAL frames, checkpoints) and read during the timed ingest calls; undefined off Linux. */
+  ingestWritten: number | undefined;
+  ingestRead: number | undefined;
   drainMs: number;
   events: number;
   fileBytes: number;
   /** UTF-8 bytes of the bodies of the events stored when the file was measured. */
   bodyBytes: number;
 }
+
+/** Linux counts the bytes a process reads and writes through system calls (page cache hits included). */
+const IO_COUNTED = fs.existsSync("/proc/self/io");
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-bench-state-"));
 const file = path.join(dir, "state.db");
@@ -64,14 +70,20 @@ try {
     bodies.reduce((sum, r) => sum + Buffer.byteLength(r.body), 0);
   open().close(); // creates and migrates the file
 
+  let written = 0;
+  let read = 0;
   const ingest = (s: Store, count: number): number => {
     let ms = 0;
     for (let done = 0; done < count; done += INGEST_BATCH) {
       const part = records.next(Math.min(INGEST_BATCH, count - done));
       const checkpoint = part[part.length - 1]?.lastProcessed;
+      const io0 = processIo();
       const start = performance.now();
       const result = s.ingest(TENANT, part, checkpoint);
       ms += performance.now() - start;
+      const io1 = processIo();
+      written += io1.written - io0.written;
+      read += io1.read - io0.read;
       storedBodyBytes += bytesOf(part);
       if (result.inserted !== part.length)
         throw new Error(`expected ${part.length} new, got ${result.inserted}`);
@@ -126,6 +138,8 @@ try {
 
     let ingestMs = 0;
     let drainMs = 0;
+    written = 0;
+    read = 0;
     for (let round = 0; round < ROUNDS; round++) {
       ingestMs += ingest(s, ROUND_EVENTS);
       drainMs += drain(s, ROUND_EVENTS);
@@ -139,6 +153,8 @@ try {
       prefillMs,
       openMs,
       ingestMs,
+      ingestWritten: IO_COUNTED ? written : undefined,
+      ingestRead: IO_COUNTED ? read : undefined,
       drainMs,
       events,
       fileBytes: fs.statSync(file).size,
@@ -169,10 +185,12 @@ try {
         `${num(INGEST_BATCH)} per call with a checkpoint) and draining ${num(ROUND_EVENTS)} (store.next ` +
         `${DRAIN_BATCH}, then store.ack of their ids), so the tables hold the level to the level + ` +
         `${num(ROUND_EVENTS)} rows. Times are the store calls only. Pre-fill: the store's own INSERT ` +
-        `statements on the closed file, without fsync, ${num(PREFILL_BATCH)} per transaction: ` +
+        `statements on the closed file, without fsync but one at the end, ${num(PREFILL_BATCH)} per transaction: ` +
         `${seconds(totalPrefill)} in all. "open" is createStore on the filled file (lock, integrity check, ` +
         `pragmas). "file" is the state file after close (WAL checkpointed into it); "bodies" the UTF-8 bytes ` +
-        `of the detections stored in it.`,
+        `of the detections stored in it. "ingest written, read": bytes the process wrote and read (write and ` +
+        `read system calls: WAL frames, checkpoints, pages the SQLite cache missed) during the timed ingest ` +
+        `calls, per event: a measure of the work that the load of a shared machine does not blur.`,
       "",
       table(
         [
@@ -180,6 +198,7 @@ try {
           "ingest /s",
           "ingest us/event",
           "vs 10k",
+          "ingest written, read",
           "drain /s",
           "drain us/event",
           "vs 10k",
@@ -194,6 +213,9 @@ try {
           num(perSecond(r.events, r.ingestMs)),
           num(cost(r, r.ingestMs)),
           ratio(cost(r, r.ingestMs) / cost(base, base.ingestMs)),
+          r.ingestWritten === undefined || r.ingestRead === undefined
+            ? "n/a"
+            : `${num(r.ingestWritten / r.events / 1024)}, ${num(r.ingestRead / r.events / 1024)} kB/event`,
           num(perSecond(r.events, r.drainMs)),
           num(cost(r, r.drainMs)),
           ratio(cost(r, r.drainMs) / cost(base, base.drainMs)),
@@ -232,6 +254,13 @@ try {
 } finally {
   store?.close();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function processIo(): { written: number; read: number } {
+  if (!IO_COUNTED) return { written: 0, read: 0 };
+  const text = fs.readFileSync("/proc/self/io", "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  return { written: field("wchar"), read: field("rchar") };
 }
 
 function perSecond(events: number, ms: number): number {

@@ -1,8 +1,10 @@
 // The state benchmark's fast pre-fill: the store's own statements (STORE_SQL), so the rows and indexes are
 // exactly what store.ingest writes, on the closed state file, without fsync, in large transactions and
 // with a large page cache. Only the measured calls go through the Store API.
+import fs from "node:fs";
 import Database from "better-sqlite3";
 import type { DetectionRecord } from "../../src/record.js";
+import { seenKey } from "../../src/state/seen-key.js";
 import { STORE_SQL } from "../../src/state/store.js";
 
 export interface Prefiller {
@@ -24,7 +26,8 @@ export function openPrefiller(file: string): Prefiller {
   const add = db.transaction(
     (tenant: string, destination: string, records: readonly DetectionRecord[], now: number) => {
       for (const r of records) {
-        if (insertSeen.run(tenant, r.key, now).changes === 0) throw new Error(`duplicate key ${r.key}`);
+        if (insertSeen.run(seenKey(tenant, r.key), tenant, now).changes === 0)
+          throw new Error(`duplicate key ${r.key}`);
         const id = insertEvent.run(
           tenant,
           r.key,
@@ -47,6 +50,14 @@ export function openPrefiller(file: string): Prefiller {
     close() {
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.close();
+      // The pre-fill writes without fsync: its pages reach the disk here, not in the fsync of the first
+      // checkpoint among the timed calls (measured: one ingest of 1,000 took 0.83-0.91 s at 1M rows).
+      const fd = fs.openSync(file, "r+");
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     },
   };
 }

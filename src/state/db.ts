@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { type ErrorCode, ForwarderError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createPrivateDirectory, createPrivateFile } from "./private-files.js";
+import { seenKey } from "./seen-key.js";
 
 export type Db = Database.Database;
 
@@ -17,8 +18,9 @@ interface Migration {
   readonly sql: string;
 }
 
-// Append only: migration N (1-based) brings user_version from N-1 to N. Never edit a shipped one.
-const MIGRATIONS: readonly Migration[] = [
+// Append only: migration N (1-based) brings user_version from N-1 to N. Never edit a shipped one. Exported
+// for the tests that build a state as an older release wrote it.
+export const MIGRATIONS: readonly Migration[] = [
   {
     description: "checkpoint, seen, event, outbox, outbox_depth, status tables",
     sql: `
@@ -117,6 +119,27 @@ const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    description:
+      "seen keyed by seen_key(tenant, key): a 28-byte time-ordered digest instead of the FullId text",
+    // Issue 16: the text keys (~90 bytes) made a 1M-key dedupe table of ~110 MB, and each ingest dirtied a
+    // page of it per new key. See seen-key.ts. Existing keys are rehashed in the old primary key's order
+    // (tenant, key), nearly the new key order, so nothing is sorted (ORDER BY makes the planner read the
+    // table, not the seen_by_age index in time order). OR IGNORE: two old keys that share a digest (~1e-27)
+    // are one key from now on, as they would be if new.
+    sql: `
+      CREATE TABLE seen_v5 (
+        key_id BLOB NOT NULL PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+      INSERT OR IGNORE INTO seen_v5 (key_id, tenant, seen_at)
+        SELECT seen_key(tenant, key), tenant, seen_at FROM seen ORDER BY tenant, key;
+      DROP TABLE seen;
+      ALTER TABLE seen_v5 RENAME TO seen;
+      CREATE INDEX seen_by_age ON seen (seen_at);
+    `,
+  },
 ];
 
 /**
@@ -158,6 +181,7 @@ export function openStateDatabase(options: OpenStateOptions, deps: { log: Logger
     // Connection settings first: they touch nothing on disk.
     db.pragma("busy_timeout = 5000");
     db.pragma("foreign_keys = ON");
+    addStateFunctions(db);
     const small = bytesInUse(db) <= (options.smallStateBytes ?? SMALL_STATE_BYTES);
     checkIntegrity(db, file, existed && !readonly, small);
     const version = checkVersion(db, file, readonly);
@@ -174,6 +198,17 @@ export function openStateDatabase(options: OpenStateOptions, deps: { log: Logger
     db.close();
     throw toStateError(err, file, "open");
   }
+}
+
+/**
+ * The SQL functions the schema and the store's statements use, on a connection: seen_key(tenant, key), the
+ * seen table's key (migration 5 and forgetting compute it in SQL). Any connection that prepares the
+ * store's statements needs them.
+ */
+export function addStateFunctions(db: Db): void {
+  db.function("seen_key", { deterministic: true }, (tenant: unknown, key: unknown) =>
+    seenKey(String(tenant), String(key)),
+  );
 }
 
 /** Maps a SQLite or file-system failure to the stable state error codes; keeps the original as cause. */

@@ -35,6 +35,7 @@ import {
   type SourceKind,
 } from "../record.js";
 import { type Db, toStateError } from "./db.js";
+import { seenKey } from "./seen-key.js";
 
 export interface IngestResult {
   readonly inserted: number;
@@ -124,11 +125,12 @@ export interface Store {
   /** Canonical timestamp or undefined when the tenant has none yet. */
   getCheckpoint(tenant: string): string | undefined;
   /**
-   * ONE transaction: insert-or-ignore each record into seen(tenant, key); for each NEW one, store the
-   * body and add one outbox row per destination; then raise the tenant's checkpoint to `checkpoint` if
-   * given and greater (never backward). Records are inserted in the given order, so outbox ids follow
-   * that order. Duplicates within the same batch count as duplicates. Rejected items (and records whose
-   * body cannot be serialised) go to quarantine instead, deduplicated the same way (invariant 7).
+   * ONE transaction: insert-or-ignore each record into seen (keyed by seenKey(tenant, key)); for each NEW
+   * one, store the body and add one outbox row per destination; then raise the tenant's checkpoint to
+   * `checkpoint` if given and greater (never backward). Records are inserted in the given order, so outbox
+   * ids follow that order. Duplicates within the same batch count as duplicates. Rejected items (and
+   * records whose body cannot be serialised) go to quarantine instead, deduplicated the same way
+   * (invariant 7).
    */
   ingest(
     tenant: string,
@@ -207,7 +209,8 @@ export interface StoreDeps {
 /** Every statement the store runs; exported so a test can check each query plan uses an index. */
 export const STORE_SQL = {
   getCheckpoint: "SELECT last_processed FROM checkpoint WHERE tenant = ?",
-  insertSeen: "INSERT INTO seen (tenant, key, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  // key_id is seenKey(tenant, key) (seen-key.ts), computed here rather than in SQL: one call fewer per key.
+  insertSeen: "INSERT INTO seen (key_id, tenant, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   insertEvent:
     "INSERT INTO event (tenant, key, body, last_processed, received_at, kind) VALUES (?, ?, ?, ?, ?, ?)",
   insertOutbox: "INSERT INTO outbox (destination, event_id) VALUES (?, ?)",
@@ -240,8 +243,8 @@ export const STORE_SQL = {
   deleteCheckpoint: "DELETE FROM checkpoint WHERE tenant = ?",
   // The keys of pending events recorded since then are read once (event_by_age), not looked up per seen row.
   forgetSeen:
-    "DELETE FROM seen WHERE tenant = ? AND seen_at >= ? AND key NOT IN " +
-    "(SELECT key FROM event WHERE tenant = ? AND received_at >= ?)",
+    "DELETE FROM seen WHERE tenant = ? AND seen_at >= ? AND key_id NOT IN " +
+    "(SELECT seen_key(tenant, key) FROM event WHERE tenant = ? AND received_at >= ?)",
   pollOk:
     "INSERT INTO tenant_status (tenant, last_poll_at, last_success_at) VALUES (?, ?, ?) " +
     "ON CONFLICT (tenant) DO UPDATE SET last_poll_at = excluded.last_poll_at, last_success_at = excluded.last_success_at",
@@ -313,7 +316,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
   // Prepared once; a read-only connection prepares writes fine, they are refused by `writable`.
   const s = {
     getCheckpoint: db.prepare<[string], string>(STORE_SQL.getCheckpoint).pluck(),
-    insertSeen: db.prepare<[string, string, number]>(STORE_SQL.insertSeen),
+    insertSeen: db.prepare<[Buffer, string, number]>(STORE_SQL.insertSeen),
     insertEvent: db.prepare<[string, string, string, string | null, number, string]>(STORE_SQL.insertEvent),
     insertOutbox: db.prepare<[string, number]>(STORE_SQL.insertOutbox),
     addDepth: db.prepare<[string, number]>(STORE_SQL.addDepth),
@@ -386,7 +389,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       const queued = new Map(destinations.map((d) => [d, 0]));
       const quarantine: Parameters<typeof addToQuarantine>[0][number][] = [];
       for (const record of records) {
-        if (s.insertSeen.run(tenant, record.key, now).changes === 0) {
+        if (s.insertSeen.run(seenKey(tenant, record.key), tenant, now).changes === 0) {
           duplicates++;
           continue;
         }
@@ -426,7 +429,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
         }
       }
       for (const item of rejected) {
-        if (s.insertSeen.run(tenant, `quarantine:${item.hash}`, now).changes === 0) {
+        if (s.insertSeen.run(seenKey(tenant, `quarantine:${item.hash}`), tenant, now).changes === 0) {
           duplicates++;
           continue;
         }

@@ -5,9 +5,15 @@ import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { ForwarderError } from "../../../src/errors.js";
 import { silentLogger } from "../../../src/log.js";
-import { APPLICATION_ID, openStateDatabase, PAGE_SIZE, SCHEMA_VERSION } from "../../../src/state/db.js";
+import {
+  APPLICATION_ID,
+  MIGRATIONS,
+  openStateDatabase,
+  PAGE_SIZE,
+  SCHEMA_VERSION,
+} from "../../../src/state/db.js";
 import { createSqliteStore, STORE_SQL } from "../../../src/state/store.js";
-import { detection, openStore, tempDir, ts } from "./helpers.js";
+import { DAY, detection, fakeClock, openStore, tempDir, ts } from "./helpers.js";
 
 const tmp = tempDir();
 after(tmp.remove);
@@ -79,15 +85,59 @@ test("creates missing directories and a migrated WAL database", () => {
   }
 });
 
+/**
+ * A state as release `version` wrote it: that release's migrations (MIGRATIONS is append-only, so its first
+ * `version` are the ones it shipped), then rows written with its statements (seen keyed by the FullId text,
+ * as before version 5): for tenant contoso, FullIds d0..d{events-1} stored at `receivedAt` and queued for
+ * siem-a and siem-b, and `delivered` more whose keys alone remain; checkpoint ts(1).
+ */
+function makeStateAtVersion(
+  file: string,
+  version: number,
+  options: {
+    events: number;
+    delivered?: number;
+    receivedAt?: number;
+    extra?: (db: Database.Database) => void;
+  },
+): void {
+  const db = new Database(file);
+  try {
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma("journal_mode = WAL");
+    for (const m of MIGRATIONS.slice(0, version)) db.exec(m.sql);
+    db.pragma(`user_version = ${version}`);
+    const at = options.receivedAt ?? Date.now();
+    const seen = db.prepare("INSERT INTO seen (tenant, key, seen_at) VALUES (?, ?, ?)");
+    const event = db.prepare(
+      "INSERT INTO event (tenant, key, body, last_processed, received_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    const outbox = db.prepare("INSERT INTO outbox (destination, event_id) VALUES (?, ?)");
+    db.transaction(() => {
+      for (let i = 0; i < (options.delivered ?? 0); i++) seen.run("contoso", `sent${i}`, at);
+      for (let i = 0; i < options.events; i++) {
+        const r = detection(`d${i}`, 1);
+        seen.run("contoso", r.key, at);
+        const id = event.run("contoso", r.key, r.body, r.lastProcessed ?? null, at).lastInsertRowid;
+        for (const d of ["siem-a", "siem-b"]) outbox.run(d, id);
+      }
+      for (const d of ["siem-a", "siem-b"])
+        db.prepare("INSERT INTO outbox_depth (destination, events) VALUES (?, ?)").run(d, options.events);
+      db.prepare("INSERT INTO checkpoint (tenant, last_processed, updated_at) VALUES (?, ?, ?)").run(
+        "contoso",
+        ts(1),
+        at,
+      );
+      options.extra?.(db);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
 test("a version 2 state is migrated to event_by_age and keeps its checkpoint, outbox and dedupe", () => {
   const file = path.join(newDir(), "state.db");
-  makeState(file, 3);
-  // Back to version 2's indexes, as a file written by the previous release.
-  const raw = new Database(file);
-  raw.exec(
-    "DROP TABLE quarantine; DROP INDEX event_by_age; CREATE INDEX event_by_key ON event (tenant, key); PRAGMA user_version = 2;",
-  );
-  raw.close();
+  makeStateAtVersion(file, 2, { events: 3 });
 
   const store = openStore(file);
   try {
@@ -110,6 +160,77 @@ test("a version 2 state is migrated to event_by_age and keeps its checkpoint, ou
   } finally {
     db.close();
   }
+});
+
+test("issue 16: a version 4 state's text dedupe keys are rehashed; dedupe, pending events, forgetting and pruning hold", () => {
+  const file = path.join(newDir(), "state.db");
+  const clock = fakeClock();
+  const at = clock.now();
+  makeStateAtVersion(file, 4, {
+    events: 3,
+    delivered: 2,
+    receivedAt: at,
+    extra: (db) => {
+      // Another tenant's key, and a quarantined item's (kept under `quarantine:<hash>`).
+      db.prepare("INSERT INTO seen (tenant, key, seen_at) VALUES (?, ?, ?)").run("fabrikam", "d0", at);
+      db.prepare("INSERT INTO seen (tenant, key, seen_at) VALUES (?, ?, ?)").run(
+        "fabrikam",
+        "quarantine:h1",
+        at,
+      );
+    },
+  });
+
+  const store = openStore(file, { clock: clock.now });
+  try {
+    assert.equal(pragma(file, "user_version"), SCHEMA_VERSION);
+    // Every old key is known: all duplicates; the tenant still scopes a key.
+    const again = store.ingest(
+      "contoso",
+      [
+        detection("d0", 1),
+        detection("d1", 1),
+        detection("d2", 1),
+        detection("sent0", 1),
+        detection("sent1", 1),
+      ],
+      undefined,
+    );
+    assert.deepEqual([again.inserted, again.duplicates], [0, 5]);
+    const fab = store.ingest("fabrikam", [detection("d0", 1), detection("d1", 1)], undefined, [
+      { hash: "h1", reason: "not_an_object", raw: "[1]", bytes: 3, kind: "siem" },
+    ]);
+    assert.deepEqual([fab.inserted, fab.duplicates], [1, 2], "fabrikam's d0 and quarantined h1 are known");
+
+    // Forgetting since the migrated keys' time frees the delivered ones only, never a pending event's.
+    const reset = store.resetCheckpoint("contoso", ts(0), { forgetSeenSince: at });
+    assert.equal(reset.forgotten, 2);
+    const reread = store.ingest("contoso", [detection("d0", 1), detection("sent0", 1)], undefined);
+    assert.deepEqual([reread.inserted, reread.duplicates], [1, 1]);
+
+    // The pending events drain, in order, with their bodies.
+    for (const d of ["siem-a", "siem-b"]) {
+      const events = store.next(d, 0, 10);
+      assert.deepEqual(
+        events.map((e) => JSON.parse(e.body).FullId),
+        ["d0", "d1", "d2", "d1", "sent0"],
+        `${d}: the three migrated events first, then fabrikam's d1 and the re-read sent0`,
+      );
+      store.ack(
+        d,
+        events.map((e) => e.id),
+      );
+    }
+    assert.deepEqual([...store.outboxDepths().values()], [0, 0]);
+
+    // Retention still prunes by age: everything is delivered, so past the retention every key goes.
+    clock.advance(8 * DAY);
+    assert.equal(store.pruneSeen(), 7);
+    assert.equal(store.ingest("contoso", [detection("d0", 1)], undefined).inserted, 1);
+  } finally {
+    store.close();
+  }
+  assert.equal(pragma(file, "quick_check"), "ok");
 });
 
 /** A state as the releases before issue 16 wrote it: 4 kB pages (SQLite's default), the same schema. */

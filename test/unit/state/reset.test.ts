@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
+import { addStateFunctions } from "../../../src/state/db.js";
 import { STORE_SQL, type Store } from "../../../src/state/store.js";
 import { detection, fakeClock, openStore, tempDir, ts } from "./helpers.js";
 
@@ -119,6 +120,7 @@ test("the reset's statements search an index, never scan a table", (t) => {
   openStore(file).close();
   const db = new Database(file, { readonly: true });
   t.after(() => db.close());
+  addStateFunctions(db);
   for (const name of ["deleteCheckpoint", "forgetSeen"] as const) {
     const sql = STORE_SQL[name];
     const plan = db
