@@ -192,6 +192,11 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
         "The API answered with more detections than the requested limit: it ignores `limit`, so such a response is taken as complete and never split.",
       );
     };
+    // The next part is requested while this one is stored only after a response of at most a quarter of
+    // max_response_bytes: two responses in memory then cost little more than one of the largest allowed.
+    const sizes = new WeakMap<readonly Detection[], number>();
+    const mayPrefetch = (detections: readonly Detection[]) =>
+      (sizes.get(detections) ?? Number.POSITIVE_INFINITY) <= poll.max_response_bytes / 4;
     return bounded({
       tenant: tenant.name,
       kind,
@@ -203,11 +208,16 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
           poll.max_per_request,
           (query) =>
             withRetry(
-              () => api.fetch(query, signal),
+              async () => {
+                const { detections, bytes } = await api.read(query, signal);
+                sizes.set(detections, bytes);
+                return detections;
+              },
               () => ({ since: formatTimestamp(query.since), until: formatTimestamp(query.until) }),
               signal,
             ),
           onOverLimit,
+          mayPrefetch,
         );
       },
     });

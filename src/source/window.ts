@@ -7,6 +7,8 @@
 // Every full response is thrown away, so during a backfill the next part is cut to the size the last
 // complete part's density predicts (about TARGET_FILL of N) before it is asked for: the split stays the
 // proof of completeness, the estimate only saves the requests (and the bytes) a blind halving wastes.
+// The next part's request is sent before the current part is handed over, so that the API prepares its
+// answer while the caller stores this one (the caller may forbid it for a large response: memory).
 import type { Detection, SourceKind } from "../record.js";
 import { parseTimestamp, TICKS_PER_MS, type Ticks } from "../timestamp.js";
 import type { AlertsQuery } from "./siem-api.js";
@@ -39,32 +41,72 @@ export async function* readWindow(
   fetch: (query: AlertsQuery) => Promise<Detection[]>,
   /** Told when a response holds more than `limit` items (the server ignores it). */
   onOverLimit?: (items: number, limit: number) => void,
+  /**
+   * Whether the next part may be requested while the caller stores this one (the response it read is in
+   * hand); always when absent. The caller bounds memory with it: two responses are held at once.
+   */
+  mayPrefetch?: (detections: readonly Detection[]) => boolean,
 ): AsyncGenerator<WindowPart> {
   // A stack of parts still to read, newest at the bottom, so the oldest is always read next.
   const stack: Array<[Ticks, Ticks]> = [[since, until]];
   let splitRequests = 0;
   /** Ticks that held about TARGET_FILL * limit detections in the last complete part; none before one. */
   let predictedSpan: Ticks | undefined;
-  while (stack.length > 0) {
-    const [s, popped] = stack.pop() as [Ticks, Ticks];
-    let u = popped;
+  /** The next request, cut to the predicted span; undefined when every part has been read. */
+  const take = (): [Ticks, Ticks] | undefined => {
+    const top = stack.pop();
+    if (top === undefined) return undefined;
+    const [s, u] = top;
     if (predictedSpan !== undefined && u - s > predictedSpan + MIN_SPLIT_TICKS) {
       const cut = s + (predictedSpan / TICKS_PER_MS) * TICKS_PER_MS;
       stack.push([cut, u]);
-      u = cut + TICKS_PER_MS;
+      return [s, cut + TICKS_PER_MS];
     }
-    const detections = await fetch({ since: s, until: u, limit });
+    return [s, u];
+  };
+  // A request may run while the caller is busy with the previous part: its failure is seen (and thrown)
+  // only when the part is asked for, and never goes unhandled if the caller stops first (outbox full, a
+  // failed ingest): then its answer is dropped, and the checkpoint covers what was stored.
+  const start = (query: AlertsQuery): Promise<Detection[]> => {
+    const p = fetch(query);
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = take();
+  let pending = next === undefined ? undefined : start({ since: next[0], until: next[1], limit });
+  while (next !== undefined && pending !== undefined) {
+    const [s, u] = next;
+    const detections = await pending;
+    pending = undefined;
     if (detections.length > limit) onOverLimit?.(detections.length, limit);
     if (detections.length !== limit) {
-      yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
+      const part: WindowPart = { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
       splitRequests = 0;
       predictedSpan = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
+      next = take();
+      if (next !== undefined && (mayPrefetch?.(detections) ?? true)) {
+        pending = start({ since: next[0], until: next[1], limit });
+      }
+      yield part;
+      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
       const all = await fetch({ since: s, until: u });
-      yield { kind: "siem", since: s, until: u, detections: all, requests: splitRequests + 2 };
+      const part: WindowPart = {
+        kind: "siem",
+        since: s,
+        until: u,
+        detections: all,
+        requests: splitRequests + 2,
+      };
       splitRequests = 0;
+      next = take();
+      if (next !== undefined && (mayPrefetch?.(all) ?? true)) {
+        pending = start({ since: next[0], until: next[1], limit });
+      }
+      yield part;
+      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
       continue;
     }
     splitRequests++;
@@ -74,6 +116,8 @@ export async function* readWindow(
     const mid = s + ((u - s) / 2n / TICKS_PER_MS) * TICKS_PER_MS;
     stack.push([mid, u]);
     stack.push([s, mid + TICKS_PER_MS < u ? mid + TICKS_PER_MS : u]);
+    next = take();
+    if (next !== undefined) pending = start({ since: next[0], until: next[1], limit });
   }
 }
 

@@ -126,3 +126,54 @@ test("a burst after a sparse stretch: density-guided cuts still lose nothing", a
     }
   }
 });
+
+test("the next part is requested while the caller holds this one, unless mayPrefetch says no", async () => {
+  const times = Array.from({ length: 500 }, (_, i) => T0 + BigInt(i) * 1_234_567n);
+  for (const prefetch of [true, false]) {
+    const sim = api(times);
+    /** Per part handed over: whether a later part's request had been made by then. */
+    const ahead: boolean[] = [];
+    for await (const part of readWindow(T0, T0 + 10n * MINUTE, 100, sim.fetch, undefined, () => prefetch)) {
+      // The caller is storing `part`; a request made meanwhile would show here.
+      await new Promise((resolve) => setImmediate(resolve));
+      ahead.push(sim.queries.some((q) => q.since >= part.until - TICKS_PER_MS));
+    }
+    assert.ok(ahead.length > 3);
+    assert.deepEqual(
+      ahead,
+      ahead.map((_, i) => prefetch && i < ahead.length - 1),
+      prefetch ? "every part but the last finds the next one requested" : "nothing requested ahead",
+    );
+  }
+});
+
+test("a caller that stops early: the failure of the request made ahead is no unhandled rejection", async () => {
+  const times = Array.from({ length: 500 }, (_, i) => T0 + BigInt(i) * 1_234_567n);
+  const sim = api(times);
+  // Every request after the first complete part (the one made ahead of the caller) fails.
+  let completeRead = false;
+  let failed = 0;
+  const failing = async (q: AlertsQuery): Promise<Detection[]> => {
+    if (completeRead) {
+      failed++;
+      throw new Error("down");
+    }
+    const detections = await sim.fetch(q);
+    if (detections.length < 100) completeRead = true;
+    return detections;
+  };
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    for await (const part of readWindow(T0, T0 + 10n * MINUTE, 100, failing)) {
+      assert.ok(part.detections.length > 0);
+      break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(failed, 1, "the next part had been requested, and failed");
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
