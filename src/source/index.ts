@@ -11,6 +11,7 @@ import { formatTimestamp, parseTimestamp, type Ticks, ticksFromMs } from "../tim
 import { readByKeyset, readGraph, splitEvidence } from "./alert-reader.js";
 import { createAlertsApi } from "./alerts-api.js";
 import type { CallGate } from "./api-call.js";
+import { takeItemText } from "./bounded-json.js";
 import { apiBaseOf } from "./clouds.js";
 import type { SourceConfig } from "./config.js";
 import { createGraphApi, type GraphApi } from "./graph-api.js";
@@ -225,13 +226,17 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
 
   const items = (alerts: Detection[]) =>
     tenant.events === "evidence" && kind !== "incidents" ? alerts.flatMap(splitEvidence) : alerts;
-  const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => ({
-    kind,
-    since: window.since,
-    until: window.until,
-    detections: items(alerts),
-    requests,
-  });
+  const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => {
+    const detections = items(alerts);
+    return {
+      kind,
+      since: window.since,
+      until: window.until,
+      detections,
+      bodies: detections.map(takeItemText),
+      requests,
+    };
+  };
 
   if (kind === "alerts") {
     const api = createAlertsApi(base, { tenant: tenant.name, ...call });

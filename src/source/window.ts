@@ -11,6 +11,7 @@
 // answer while the caller stores this one (the caller may forbid it for a large response: memory).
 import type { Detection, SourceKind } from "../record.js";
 import { parseTimestamp, TICKS_PER_MS, type Ticks } from "../timestamp.js";
+import { takeItemText } from "./bounded-json.js";
 import type { AlertsQuery } from "./siem-api.js";
 
 /** A fully read part of the window: every detection in [since, until] is in `detections`. */
@@ -20,6 +21,11 @@ export interface WindowPart {
   readonly since: Ticks;
   readonly until: Ticks;
   readonly detections: Detection[];
+  /**
+   * Per detection, the compact JSON text it was parsed from, when there is one: its body as stored (no need
+   * to encode it again).
+   */
+  readonly bodies?: ReadonlyArray<string | undefined>;
   /** Requests this part took, full responses that led to a split included. */
   readonly requests: number;
 }
@@ -80,7 +86,14 @@ export async function* readWindow(
     pending = undefined;
     if (detections.length > limit) onOverLimit?.(detections.length, limit);
     if (detections.length !== limit) {
-      const part: WindowPart = { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
+      const part: WindowPart = {
+        kind: "siem",
+        since: s,
+        until: u,
+        detections,
+        bodies: detections.map(takeItemText),
+        requests: splitRequests + 1,
+      };
       splitRequests = 0;
       predictedSpan = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
       next = take();
@@ -98,6 +111,7 @@ export async function* readWindow(
         since: s,
         until: u,
         detections: all,
+        bodies: all.map(takeItemText),
         requests: splitRequests + 2,
       };
       splitRequests = 0;
