@@ -95,7 +95,7 @@ export async function* readWindow(
         requests: splitRequests + 1,
       };
       splitRequests = 0;
-      predictedSpan = spanFor(detections.length, occupiedSpan(detections, s, u), limit);
+      predictedSpan = nextSpan(predictedSpan, detections, s, u, limit);
       next = take();
       if (next !== undefined && (mayPrefetch?.(detections) ?? true)) {
         pending = start({ since: next[0], until: next[1], limit });
@@ -124,6 +124,8 @@ export async function* readWindow(
       continue;
     }
     splitRequests++;
+    // The newest `limit` detections of the part came back: their span is the density just before u.
+    predictedSpan = spanFor(limit, occupiedSpan(detections, s, u), limit);
     // Split on a whole millisecond; the halves share that millisecond so that neither an inclusive nor an
     // exclusive reading of the bounds by the API can lose a detection sitting exactly on it (dedupe drops
     // the double).
@@ -148,6 +150,23 @@ function occupiedSpan(detections: readonly Detection[], s: Ticks, u: Ticks): Tic
     if (t !== undefined && t >= s && t < oldest) oldest = t;
   }
   return oldest === u ? u - s : u - oldest;
+}
+
+/**
+ * The span the next part is cut to, after a complete part of [s, u] holding `detections`. A sparse part
+ * (the lookback before a backlog starts, a quiet hour) says little about the density ahead: the span grows
+ * fourfold per sparse part instead, so that an empty stretch is crossed in a few requests, and a part
+ * that comes back full sets the span from its own newest detections.
+ */
+function nextSpan(
+  current: Ticks | undefined,
+  detections: readonly Detection[],
+  s: Ticks,
+  u: Ticks,
+  limit: number,
+): Ticks | undefined {
+  if (detections.length < limit / 10) return current === undefined ? undefined : current * 4n;
+  return spanFor(detections.length, occupiedSpan(detections, s, u), limit);
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */
