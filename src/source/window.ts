@@ -124,8 +124,6 @@ export async function* readWindow(
       continue;
     }
     splitRequests++;
-    // The newest `limit` detections of the part came back: their span is the density just before u.
-    predictedSpan = spanFor(limit, occupiedSpan(detections, s, u), limit);
     // Split on a whole millisecond; the halves share that millisecond so that neither an inclusive nor an
     // exclusive reading of the bounds by the API can lose a detection sitting exactly on it (dedupe drops
     // the double).
@@ -155,8 +153,9 @@ function occupiedSpan(detections: readonly Detection[], s: Ticks, u: Ticks): Tic
 /**
  * The span the next part is cut to, after a complete part of [s, u] holding `detections`. A sparse part
  * (the lookback before a backlog starts, a quiet hour) says little about the density ahead: the span grows
- * fourfold per sparse part instead, so that an empty stretch is crossed in a few requests, and a part
- * that comes back full sets the span from its own newest detections.
+ * fourfold per sparse part instead, so that an empty stretch is crossed in a few requests. (Forgetting
+ * it sent the whole rest of the window, which came back full and was halved again: how often depended on
+ * where the backlog sat in the window, up to 126 full responses for a 1M backlog in a model of it.)
  */
 function nextSpan(
   current: Ticks | undefined,

