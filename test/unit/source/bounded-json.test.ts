@@ -195,3 +195,11 @@ test("property: a compact item's text, when kept, is JSON.stringify of what it p
     }),
   );
 });
+
+test("item texts are kept up to 16 MiB per response: the largest response the bounds accept does not keep its text twice", () => {
+  const item = JSON.stringify({ FullId: "x", pad: "p".repeat(1_048_576) });
+  const items = parse(`[${Array.from({ length: 20 }, () => item).join(",")}]`) as unknown[];
+  const kept = items.map((i) => takeItemText(i) !== undefined);
+  assert.equal(kept.filter(Boolean).length, 15, "15 items of 1 MiB each fit in 16 MiB");
+  assert.deepEqual(kept.slice(15), [false, false, false, false, false]);
+});
