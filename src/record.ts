@@ -39,11 +39,15 @@ export interface OutboxEvent {
  * is forwarded again, while the same version seen twice is not; an item split per evidence adds its index.
  * Incidents: `incident:<id>@<lastUpdateDateTime>`, one version per change of the incident.
  */
-export function toDetectionRecord(detection: Detection, kind: SourceKind = "siem"): DetectionRecord {
-  // The body is encoded when read, and not kept: the store reads it once and only for new detections (most
-  // of a steady-state poll is the overlap read again: duplicates), and a part's bodies kept until the part
-  // is stored would double what a large response costs.
-  const encode = () => JSON.stringify(detection);
+export function toDetectionRecord(
+  detection: Detection,
+  kind: SourceKind = "siem",
+  /** The compact JSON text the detection was parsed from, if at hand: the body, without encoding it again. */
+  text?: string,
+): DetectionRecord {
+  // Without a text, the body is encoded when read, and not kept: the store reads it once and only for new
+  // detections (most of a steady-state poll is the overlap read again: duplicates).
+  const encode = () => text ?? JSON.stringify(detection);
   if (kind === "siem") {
     const fullId = detection.FullId;
     const hasFullId = typeof fullId === "string" && fullId.length > 0;

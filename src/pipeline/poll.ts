@@ -155,14 +155,14 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           const { router } = options;
           const items: PartItem[] = [];
           const rejected: RejectedRecord[] = [];
-          for (const d of part.detections) {
+          for (const [i, d] of part.detections.entries()) {
             const rejection = rejectionOf(d);
             if (rejection !== undefined) {
               rejected.push({ ...rejection, kind: part.kind });
               continue;
             }
             try {
-              const record = toDetectionRecord(d, part.kind);
+              const record = toDetectionRecord(d, part.kind, part.bodies?.[i]);
               items.push({ record: router ? routed(record, router(d, part.kind)) : record, detection: d });
             } catch {
               // The parser's bounds make this unreachable for API data; should it happen all the same, it is

@@ -11,6 +11,7 @@ import { formatTimestamp, parseTimestamp, type Ticks, ticksFromMs } from "../tim
 import { readByKeyset, readGraph, splitEvidence } from "./alert-reader.js";
 import { createAlertsApi } from "./alerts-api.js";
 import type { CallGate } from "./api-call.js";
+import { takeItemText } from "./bounded-json.js";
 import { apiBaseOf } from "./clouds.js";
 import type { SourceConfig } from "./config.js";
 import { createGraphApi, type GraphApi } from "./graph-api.js";
@@ -208,6 +209,11 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
         "The API answered with more detections than the requested limit: it ignores `limit`, so such a response is taken as complete and never split.",
       );
     };
+    // The next part is requested while this one is stored only after a response of at most a quarter of
+    // max_response_bytes: two responses in memory then cost little more than one of the largest allowed.
+    const sizes = new WeakMap<readonly Detection[], number>();
+    const mayPrefetch = (detections: readonly Detection[]) =>
+      (sizes.get(detections) ?? Number.POSITIVE_INFINITY) <= poll.max_response_bytes / 4;
     return bounded({
       tenant: tenant.name,
       kind,
@@ -219,11 +225,16 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
           poll.max_per_request,
           (query) =>
             withRetry(
-              () => api.fetch(query, signal),
+              async () => {
+                const { detections, bytes } = await api.read(query, signal);
+                sizes.set(detections, bytes);
+                return detections;
+              },
               () => ({ since: formatTimestamp(query.since), until: formatTimestamp(query.until) }),
               signal,
             ),
           onOverLimit,
+          mayPrefetch,
           density,
         );
       },
@@ -232,13 +243,17 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
 
   const items = (alerts: Detection[]) =>
     tenant.events === "evidence" && kind !== "incidents" ? alerts.flatMap(splitEvidence) : alerts;
-  const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => ({
-    kind,
-    since: window.since,
-    until: window.until,
-    detections: items(alerts),
-    requests,
-  });
+  const part = (window: PollWindow, alerts: Detection[], requests: number): WindowPart => {
+    const detections = items(alerts);
+    return {
+      kind,
+      since: window.since,
+      until: window.until,
+      detections,
+      bodies: detections.map(takeItemText),
+      requests,
+    };
+  };
 
   const alertsTime = (alert: Detection) => parseTimestamp(alert.lastUpdateTime);
   if (kind === "alerts") {

@@ -19,6 +19,8 @@ export interface AlertsQuery {
 
 export interface SiemApi {
   fetch(query: AlertsQuery, signal?: AbortSignal): Promise<Detection[]>;
+  /** fetch(), with the size of the response body it was parsed from. */
+  read(query: AlertsQuery, signal?: AbortSignal): Promise<{ detections: Detection[]; bytes: number }>;
 }
 
 export interface SiemApiDeps {
@@ -49,14 +51,20 @@ export function createSiemApi(tenant: TenantConfig, deps: SiemApiDeps): SiemApi 
     return `${base}?${params.toString()}`;
   }
 
+  async function read(query: AlertsQuery, signal?: AbortSignal) {
+    const res = await authorizedGet(
+      buildUrl(query),
+      { ...deps, api: "SIEM API", tenant: tenant.name },
+      signal,
+    );
+    const bytes = res.raw?.length ?? Buffer.byteLength(res.body);
+    return { detections: parseBody(parseJson(res, "SIEM API", tenant.name), tenant.name), bytes };
+  }
+
   return {
+    read,
     async fetch(query, signal) {
-      const res = await authorizedGet(
-        buildUrl(query),
-        { ...deps, api: "SIEM API", tenant: tenant.name },
-        signal,
-      );
-      return parseBody(parseJson(res, "SIEM API", tenant.name), tenant.name);
+      return (await read(query, signal)).detections;
     },
   };
 }

@@ -7,8 +7,11 @@
 // Every full response is thrown away, so during a backfill the next part is cut to the size the last
 // complete part's density predicts (about TARGET_FILL of N) before it is asked for: the split stays the
 // proof of completeness, the estimate only saves the requests (and the bytes) a blind halving wastes.
+// The next part's request is sent before the current part is handed over, so that the API prepares its
+// answer while the caller stores this one (the caller may forbid it for a large response: memory).
 import type { Detection, SourceKind } from "../record.js";
 import { parseTimestamp, TICKS_PER_MS, type Ticks } from "../timestamp.js";
+import { takeItemText } from "./bounded-json.js";
 import type { AlertsQuery } from "./siem-api.js";
 
 /** A fully read part of the window: every detection in [since, until] is in `detections`. */
@@ -18,6 +21,11 @@ export interface WindowPart {
   readonly since: Ticks;
   readonly until: Ticks;
   readonly detections: Detection[];
+  /**
+   * Per detection, the compact JSON text it was parsed from, when there is one: its body as stored (no need
+   * to encode it again).
+   */
+  readonly bodies?: ReadonlyArray<string | undefined>;
   /** Requests this part took, full responses that led to a split included. */
   readonly requests: number;
 }
@@ -44,34 +52,82 @@ export async function* readWindow(
   fetch: (query: AlertsQuery) => Promise<Detection[]>,
   /** Told when a response holds more than `limit` items (the server ignores it). */
   onOverLimit?: (items: number, limit: number) => void,
+  /**
+   * Whether the next part may be requested while the caller stores this one (the response it read is in
+   * hand); always when absent. The caller bounds memory with it: two responses are held at once.
+   */
+  mayPrefetch?: (detections: readonly Detection[]) => boolean,
   /** Carried from one read to the next (a live tenant's polls): the first part is cut to it too. */
   density: Density = { span: undefined },
 ): AsyncGenerator<WindowPart> {
   // A stack of parts still to read, newest at the bottom, so the oldest is always read next.
   const stack: Array<[Ticks, Ticks]> = [[since, until]];
   let splitRequests = 0;
-  while (stack.length > 0) {
-    const [s, popped] = stack.pop() as [Ticks, Ticks];
-    let u = popped;
+  /** The next request, cut to the predicted span; undefined when every part has been read. */
+  const take = (): [Ticks, Ticks] | undefined => {
+    const top = stack.pop();
+    if (top === undefined) return undefined;
+    const [s, u] = top;
     const predictedSpan = density.span;
     if (predictedSpan !== undefined && u - s > predictedSpan + MIN_SPLIT_TICKS) {
       const cut = s + (predictedSpan / TICKS_PER_MS) * TICKS_PER_MS;
       stack.push([cut, u]);
-      u = cut + TICKS_PER_MS;
+      return [s, cut + TICKS_PER_MS];
     }
-    const detections = await fetch({ since: s, until: u, limit });
+    return [s, u];
+  };
+  // A request may run while the caller is busy with the previous part: its failure is seen (and thrown)
+  // only when the part is asked for, and never goes unhandled if the caller stops first (outbox full, a
+  // failed ingest): then its answer is dropped, and the checkpoint covers what was stored.
+  const start = (query: AlertsQuery): Promise<Detection[]> => {
+    const p = fetch(query);
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = take();
+  let pending = next === undefined ? undefined : start({ since: next[0], until: next[1], limit });
+  while (next !== undefined && pending !== undefined) {
+    const [s, u] = next;
+    const detections = await pending;
+    pending = undefined;
     if (detections.length > limit) onOverLimit?.(detections.length, limit);
     if (detections.length !== limit) {
-      yield { kind: "siem", since: s, until: u, detections, requests: splitRequests + 1 };
+      const part: WindowPart = {
+        kind: "siem",
+        since: s,
+        until: u,
+        detections,
+        bodies: detections.map(takeItemText),
+        requests: splitRequests + 1,
+      };
       splitRequests = 0;
       // A server that ignores `limit` (and maybe the bounds) says nothing about the density of a range.
-      density.span = detections.length > limit ? undefined : spanOf(detections, s, u, limit);
+      density.span = detections.length > limit ? undefined : nextSpan(density.span, detections, s, u, limit);
+      next = take();
+      if (next !== undefined && (mayPrefetch?.(detections) ?? true)) {
+        pending = start({ since: next[0], until: next[1], limit });
+      }
+      yield part;
+      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
       continue;
     }
     if (u - s <= MIN_SPLIT_TICKS) {
       const all = await fetch({ since: s, until: u });
-      yield { kind: "siem", since: s, until: u, detections: all, requests: splitRequests + 2 };
+      const part: WindowPart = {
+        kind: "siem",
+        since: s,
+        until: u,
+        detections: all,
+        bodies: all.map(takeItemText),
+        requests: splitRequests + 2,
+      };
       splitRequests = 0;
+      next = take();
+      if (next !== undefined && (mayPrefetch?.(all) ?? true)) {
+        pending = start({ since: next[0], until: next[1], limit });
+      }
+      yield part;
+      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
       continue;
     }
     splitRequests++;
@@ -81,6 +137,8 @@ export async function* readWindow(
     const mid = s + ((u - s) / 2n / TICKS_PER_MS) * TICKS_PER_MS;
     stack.push([mid, u]);
     stack.push([s, mid + TICKS_PER_MS < u ? mid + TICKS_PER_MS : u]);
+    next = take();
+    if (next !== undefined) pending = start({ since: next[0], until: next[1], limit });
   }
 }
 
@@ -100,6 +158,25 @@ function spanOf(detections: readonly Detection[], s: Ticks, u: Ticks, limit: num
     if (t < oldest) oldest = t;
   }
   return spanFor(count, oldest === u ? u - s : u - oldest, limit);
+}
+
+/**
+ * The span the next part is cut to, after a complete part of [s, u] holding `detections`. A sparse part
+ * (the lookback before a backlog starts, a quiet hour) says little about the density ahead: the span grows
+ * fourfold per sparse part instead, so that an empty stretch is crossed in a few requests. (Forgetting
+ * it sent the whole rest of the window, which came back full and was halved again: how often depended on
+ * where the backlog sat in the window, up to 126 full responses for a 1M backlog in a model of it.)
+ */
+function nextSpan(
+  current: Ticks | undefined,
+  detections: readonly Detection[],
+  s: Ticks,
+  u: Ticks,
+  limit: number,
+): Ticks | undefined {
+  const span = spanOf(detections, s, u, limit);
+  if (span !== undefined) return span;
+  return current === undefined ? undefined : current * 4n;
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */

@@ -228,7 +228,10 @@ export const STORE_SQL = {
   lastEventId: "SELECT coalesce(max(id), 0) FROM event",
   // octet_length reads the size from the record header, not the (overflow) pages of the body.
   storedAfter: "SELECT id, key, octet_length(body) AS bytes FROM event WHERE id > ? ORDER BY id",
-  deleteOutbox: "DELETE FROM outbox WHERE destination = ? AND event_id = ?",
+  // An acknowledged batch is mostly a run of consecutive ids: one statement per run, not two per event.
+  deleteOutboxRun: "DELETE FROM outbox WHERE destination = ? AND event_id BETWEEN ? AND ?",
+  deleteEventsIfUnused:
+    "DELETE FROM event WHERE id BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = event.id)",
   deleteDestinationOutbox: "DELETE FROM outbox WHERE destination = ? RETURNING event_id",
   deleteEventIfUnused:
     "DELETE FROM event WHERE id = @id AND NOT EXISTS (SELECT 1 FROM outbox WHERE event_id = @id)",
@@ -324,9 +327,10 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     next: db.prepare<[string, number, number], StoredEvent>(STORE_SQL.next),
     lastEventId: db.prepare<[], number>(STORE_SQL.lastEventId).pluck(),
     storedAfter: db.prepare<[number], StoredKey>(STORE_SQL.storedAfter),
-    deleteOutbox: db.prepare<[string, number]>(STORE_SQL.deleteOutbox),
     deleteDestinationOutbox: db.prepare<[string], number>(STORE_SQL.deleteDestinationOutbox).pluck(),
     deleteEventIfUnused: db.prepare<{ id: number }>(STORE_SQL.deleteEventIfUnused),
+    deleteOutboxRun: db.prepare<[string, number, number]>(STORE_SQL.deleteOutboxRun),
+    deleteEventsIfUnused: db.prepare<[number, number]>(STORE_SQL.deleteEventsIfUnused),
     depths: db.prepare<[], { destination: string; events: number }>(STORE_SQL.depths),
     deleteDepth: db.prepare<[string]>(STORE_SQL.deleteDepth),
     pruneSeen: db.prepare<[number]>(STORE_SQL.pruneSeen),
@@ -461,10 +465,21 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
 
   const ackTx = db.transaction((destination: string, ids: readonly number[]) => {
     let removed = 0;
-    for (const id of ids) {
-      if (s.deleteOutbox.run(destination, id).changes === 0) continue; // already acked
-      removed++;
-      s.deleteEventIfUnused.run({ id });
+    // Runs of consecutive ids: every id of a run was sent, so the run's range holds no other row of this
+    // destination (rows already acked are simply not there). An event of the range is deleted once no
+    // destination needs it; every event has outbox rows until then (ingest writes both in one transaction).
+    for (let i = 0; i < ids.length; ) {
+      const first = ids[i] as number;
+      let last = first;
+      while (i + 1 < ids.length && ids[i + 1] === last + 1) {
+        i++;
+        last++;
+      }
+      i++;
+      const gone = s.deleteOutboxRun.run(destination, first, last).changes;
+      if (gone === 0) continue; // already acked
+      removed += gone;
+      s.deleteEventsIfUnused.run(first, last);
     }
     if (removed > 0) s.addDepth.run(destination, -removed);
   });

@@ -11,6 +11,7 @@ import {
   JsonBoundsError,
   type JsonLimits,
   parseBoundedJson,
+  takeItemText,
 } from "../../../src/source/bounded-json.js";
 
 const parse = (text: string, limits?: Partial<JsonLimits>) =>
@@ -168,4 +169,37 @@ test("property: any JSON value at the root, and any text, either parses as JSON.
     ),
     { numRuns: Number(process.env.FC_RUNS ?? 300) },
   );
+});
+
+test("an item parsed from compact JSON keeps its text (the body to store), once; one with white space between tokens does not", () => {
+  const compact = '{"FullId":"a:1","n":[1,{"x":"a b, c: d"}],"t":true}';
+  const spaced = '{"FullId": "b:2", "n": 1}';
+  const items = parse(`[ ${compact} ,\n${spaced}, {"FullId":"c:3","deep":${nested(70)}} ]`) as unknown[];
+  assert.equal(takeItemText(items[0]), compact);
+  assert.equal(takeItemText(items[0]), undefined, "taken once");
+  assert.deepEqual(JSON.parse(compact), items[0], "the text parses back to the item");
+  assert.equal(takeItemText(items[1]), undefined, "not compact: encoded again when stored");
+  assert.equal(takeItemText(items[2]), undefined, "a rejected item has no text to store");
+  const odata = parse(`{"@odata.context":"x","value":[${compact}]}`) as { value: unknown[] };
+  assert.equal(takeItemText(odata.value[0]), compact);
+  assert.equal(takeItemText(odata), undefined);
+});
+
+test("property: a compact item's text, when kept, is JSON.stringify of what it parses to", () => {
+  fc.assert(
+    fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { maxLength: 5 }), (objects) => {
+      const items = parse(JSON.stringify(objects)) as unknown[];
+      for (const [i, item] of items.entries()) {
+        assert.equal(takeItemText(item), JSON.stringify(objects[i]));
+      }
+    }),
+  );
+});
+
+test("item texts are kept up to 16 MiB per response: the largest response the bounds accept does not keep its text twice", () => {
+  const item = JSON.stringify({ FullId: "x", pad: "p".repeat(1_048_576) });
+  const items = parse(`[${Array.from({ length: 20 }, () => item).join(",")}]`) as unknown[];
+  const kept = items.map((i) => takeItemText(i) !== undefined);
+  assert.equal(kept.filter(Boolean).length, 15, "15 items of 1 MiB each fit in 16 MiB");
+  assert.deepEqual(kept.slice(15), [false, false, false, false, false]);
 });

@@ -578,7 +578,8 @@ test("every hot query is an index search, never a table scan or a sort", () => {
     // The INSERT ... ON CONFLICT statements have no plan to show: their conflict check is a primary-key probe.
     "getCheckpoint",
     "next",
-    "deleteOutbox",
+    "deleteOutboxRun",
+    "deleteEventsIfUnused",
     "deleteDestinationOutbox",
     "deleteEventIfUnused",
     "deleteDepth",
