@@ -39,11 +39,13 @@ export interface DrainOptions {
   /** Events sent but not yet confirmed, at most. */
   maxInFlight?: number;
   /**
-   * The in-flight window after a start or a failed send; it grows by what each confirmed batch carried
+   * The in-flight window after a start; it grows by what each confirmed batch carried
    * (doubling per confirmation delay) up to maxInFlight. A crash or a broken connection soon after a
-   * (re)start then resends this many events, not maxInFlight.
+   * start then resends this many events, not maxInFlight.
    */
   initialInFlight?: number;
+  /** The in-flight window after a failed send (default 500, at most initialInFlight). */
+  inFlightAfterFailure?: number;
   /** How often an idle drain looks at the outbox even without a wake-up. */
   idleCheckMs?: number;
   retryPolicy?: RetryPolicy;
@@ -103,6 +105,8 @@ interface Flight {
  */
 const DEFAULT_BATCH_SIZE = 1_000;
 const DEFAULT_INITIAL_IN_FLIGHT = 5_000;
+/** After a failed send the window starts small again: a flapping receiver gets ~500 duplicates per break. */
+const DEFAULT_IN_FLIGHT_AFTER_FAILURE = 500;
 const DEFAULT_MAX_IN_FLIGHT = 20_000;
 
 const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxMs: 60_000 };
@@ -285,7 +289,11 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
 
   /** Whether the pump ends on an empty outbox, and after how many failures; finish() changes it mid-run. */
   const mode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
-  const limits: WindowLimits = { initial: initialInFlight, max: maxInFlight };
+  const limits: WindowLimits = {
+    initial: initialInFlight,
+    afterFailure: Math.min(initialInFlight, options.inFlightAfterFailure ?? DEFAULT_IN_FLIGHT_AFTER_FAILURE),
+    max: maxInFlight,
+  };
 
   /** A recovery is done (the failed connection's flights all settled): count it, log it and record it. */
   function reportFailure(error: ForwarderError, failures: number, delayMs: number | undefined): void {

@@ -4,9 +4,9 @@
 // to the next state, and the unit tests walk every transition in microseconds.
 //
 // Sends are pipelined because the sink confirms a write only after it stayed on a healthy connection for
-// a while. The window starts at `initial` (after a start or a failure) and grows by what each confirmed
-// flight carried, up to `max`: a crash or a broken connection soon after a (re)start resends `initial`
-// events, not `max`. A failed send rewinds the cursor: everything not yet acknowledged is read again from
+// a while. The window starts at `initial` after a start and at `afterFailure` after a failed send, and
+// grows by what each confirmed flight carried, up to `max`: a crash soon after a start resends `initial`
+// events, a receiver that keeps breaking the connection gets `afterFailure` resent per break, not `max`. A failed send rewinds the cursor: everything not yet acknowledged is read again from
 // the outbox and resent after a backoff; the invariant that makes that safe is the drain's (a row is
 // acknowledged only after its send was confirmed).
 //
@@ -35,7 +35,7 @@
 //   reading, settling, paused, idle   stop         stopped
 //   recovering  stop                               recovering               the stop is taken once it is done
 //   stopped     a flight settles                   stopped                  in flight -events
-// Recovery done: window = initial; a state error (an acknowledgement that could not be written) stops the
+// Recovery done: window = afterFailure; a state error (an acknowledgement that could not be written) stops the
 // drain (fatal); otherwise cursor = 0, failures +1, and until-empty mode gives up (stopped) once failures
 // reach maxFailures, else pauses. A partial flight (RELP: PartialSendError) is a failure whose confirmed
 // part was acknowledged when it settled; only the rest is read again.
@@ -45,8 +45,10 @@ import { PartialSendError } from "../sink/index.js";
 export type DrainPhase = "reading" | "settling" | "recovering" | "paused" | "idle" | "done" | "stopped";
 
 export interface WindowLimits {
-  /** The window after a start or a failure, in events. */
+  /** The window after a start, in events. */
   readonly initial: number;
+  /** The window after a failed send (a flapping receiver gets at most this many again per break). */
+  readonly afterFailure: number;
   /** The window at most. */
   readonly max: number;
 }
@@ -121,7 +123,7 @@ function fill(s: DrainState): DrainState {
 
 /** Every flight of the failed connection has settled: shrink the window, rewind, and back off or stop. */
 function recovered(s: DrainState, error: ForwarderError, limits: WindowLimits, mode: DrainMode): DrainState {
-  const reset = { ...s, window: limits.initial, error };
+  const reset = { ...s, window: limits.afterFailure, error };
   if (isStateFailure(error)) return { ...reset, phase: "stopped", stopReason: "fatal" };
   const failures = s.failures + 1;
   const rewound = { ...reset, cursor: 0, failures };

@@ -14,7 +14,7 @@ import {
 } from "../../../src/pipeline/flight-window.js";
 import { PartialSendError } from "../../../src/sink/index.js";
 
-const LIMITS: WindowLimits = { initial: 100, max: 400 };
+const LIMITS: WindowLimits = { initial: 100, afterFailure: 50, max: 400 };
 const RUNNING: DrainMode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
 const UNTIL_EMPTY: DrainMode = { untilEmpty: true, maxFailures: 3 };
 
@@ -110,13 +110,13 @@ const ROWS: Row[] = [
     name: "settling + oldest failed, none left: recovered, paused",
     from: state({ phase: "settling", window: 300, flights: 1, inFlight: 30, cursor: 300, failures: 1 }),
     event: failed(30),
-    to: { phase: "paused", window: 100, flights: 0, inFlight: 0, cursor: 0, failures: 2, error: sinkError },
+    to: { phase: "paused", window: 50, flights: 0, inFlight: 0, cursor: 0, failures: 2, error: sinkError },
   },
   {
     name: "settling + oldest partial (RELP), none left: a failure, the rest read again",
     from: state({ phase: "settling", window: 300, flights: 1, inFlight: 3, cursor: 3 }),
     event: failed(3, partial),
-    to: { phase: "paused", window: 100, cursor: 0, failures: 1, error: partial },
+    to: { phase: "paused", window: 50, cursor: 0, failures: 1, error: partial },
   },
   {
     name: "settling + oldest unacknowledged (the ack failed), none left: fatal",
@@ -154,7 +154,7 @@ const ROWS: Row[] = [
       error: sinkError,
     }),
     event: failed(30, new ForwarderError("E_SINK_CONNECT", "refused")),
-    to: { phase: "paused", window: 100, cursor: 0, failures: 1, error: sinkError },
+    to: { phase: "paused", window: 50, cursor: 0, failures: 1, error: sinkError },
   },
   {
     name: "recovering + the last flight settles after a state error: fatal",
@@ -261,7 +261,7 @@ describe("flight window: the rest", () => {
     assert.equal(outcomeOf(new ForwarderError("E_STATE_WRITE", "disk full")).kind, "unacknowledged");
   });
 
-  test("a long run: the window grows from initial to max, falls back on a failure, and grows again", () => {
+  test("a long run: the window grows from initial to max, falls back to afterFailure on a failure, and grows again", () => {
     let s = initialDrainState(LIMITS);
     const windows: number[] = [];
     const run = (event: DrainEvent) => {
@@ -278,7 +278,7 @@ describe("flight window: the rest", () => {
       if (s.phase === "paused") run({ type: "resumed" });
       windows.push(s.window);
     }
-    assert.deepEqual(windows, [150, 200, 250, 300, 350, 400, 100, 150, 200, 250, 300, 350]);
+    assert.deepEqual(windows, [150, 200, 250, 300, 350, 400, 50, 100, 150, 200, 250, 300]);
     assert.equal(s.failures, 0);
   });
 });
