@@ -351,6 +351,19 @@ export const pollSchema = z
           "`overlap` to read the whole overlap on every poll whatever the volume (every late detection " +
           "caught at the next poll, at overlap/schedule times the reads).",
       }),
+    settle: duration()
+      .default(500)
+      .register(keyDocs, {
+        description: "At high volume, how long a poll leaves the newest instants for the next one",
+        details:
+          "Between second-look polls the fresh window ends this far before now and the next one starts " +
+          "exactly there, so nothing is read twice but by the second look: a detection is fetched twice, and " +
+          "one served up to `settle` after its LastProcessedTimeUtc is still caught on time, at the cost of " +
+          "`settle` more latency for every detection (the SIEM API; the Alerts API and Graph return what is " +
+          "newer anyway, so their polls re-read the last `settle` instead). The first second-look poll after a " +
+          "whole read starts `short_overlap` back. 0 re-reads `short_overlap` on every poll instead (2 + " +
+          "short_overlap/schedule fetches per detection).",
+      }),
     max_per_request: int({ min: 1, max: 100_000 })
       .default(5000)
       .register(keyDocs, {
