@@ -9,6 +9,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import {
   createOverlapVolume,
+  type OverlapSettings,
   type PollPlan,
   planPoll,
   settledAfter,
@@ -168,7 +169,7 @@ function simulate(
     polls: number;
     restartAt?: ReadonlySet<number>;
     failAt?: ReadonlySet<number>;
-    settings?: typeof S;
+    settings?: OverlapSettings;
   },
 ): Simulated {
   const settings = o.settings ?? S;
