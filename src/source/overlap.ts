@@ -7,10 +7,13 @@
 // - Whole (low volume): while [checkpoint - overlap, now] holds at most one request's worth of detections
 //   (`max_per_request`, estimated from this tenant's own recent polls), every poll reads all of it, in one
 //   request: a late detection is caught by the next poll, as before.
-// - Second look (high volume): every instant is read twice, once fresh, from the checkpoint minus a short
-//   overlap (which catches the slightly late at once), and once more when it is `overlap` old and can no
-//   longer change (the second look, which catches everything up to `overlap` late, `overlap` after its
-//   time). Reads per detection: 2 + short_overlap/schedule, whatever the overlap.
+// - Second look (high volume): every instant is read twice, once fresh and once more when it is `overlap`
+//   old and can no longer change (the second look, which catches everything up to `overlap` late, `overlap`
+//   after its time). Between second-look polls the fresh window goes on from where the last one ended and
+//   stops `settle` before now, so a detection served up to `settle` after its time is still read fresh:
+//   2 reads per detection, whatever the overlap. After a whole read (which ends at now) the fresh window
+//   starts a short overlap before the checkpoint and ends at now, as every one does with `settle` 0
+//   (2 + short_overlap/schedule reads).
 //
 // `settled` is the poller's: every detection dated before it that will ever be visible has been read. Both
 // modes move it (a whole read settles everything older than now - overlap), so a switch either way leaves
@@ -18,7 +21,8 @@
 // start (settled unknown) reads the whole overlap, as every poll did before: the checkpoint never runs more
 // than `overlap` ahead of the settled point (the second look is read before the fresh window, and the fresh
 // window never passes the poll's start), so [checkpoint - overlap, now] covers whatever the previous
-// process had not looked at twice.
+// process had not looked at twice. `settle` only holds the checkpoint further back (it never passes the
+// window's end), so a restart loses nothing to it either.
 import { type Ticks, ticksFromMs } from "../timestamp.js";
 
 export interface PollWindow {
