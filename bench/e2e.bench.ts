@@ -226,7 +226,7 @@ interface LiveResult {
   fetched: number;
   /**
    * The steady state: from one overlap + two schedules after the start (second looks under way) to the
-   * last detection made; what was fetched and made in between.
+   * last whole schedule before the last detection made; what was fetched and made in between.
    */
   steady: SimStats;
   steadyMs: number;
@@ -247,6 +247,8 @@ async function live(): Promise<LiveResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-bench-live-"));
   try {
     const ready = await sim.next<SimReady>((l) => "url" in l, "the simulator");
+    // Detections are made from about now (the simulator starts its ticks before it says ready).
+    const liveStart = Date.now();
     const done = sim.next<{ liveDone: number; at: number; late: Record<string, number> }>(
       (l) => "liveDone" in l,
       "the last live detection",
@@ -265,11 +267,21 @@ async function live(): Promise<LiveResult> {
         throw new Error(`run exited ${e.code}:\n${e.output.slice(-3000)}`);
       });
       try {
-        const steadyFrom = Date.now() + OVERLAP_MS + 2 * LIVE_SCHEDULE_SECONDS * 1000;
+        // Both snapshots half a schedule after a poll fires (`*/5` fires on whole multiples of 5 s), a whole
+        // number of schedules apart, while detections are still made: the span holds as many polls as
+        // schedules, so the ratio does not move by one poll more or less (a sixth of it in a 60 s run).
+        const scheduleMs = LIVE_SCHEDULE_SECONDS * 1000;
+        const steadyFrom =
+          Math.ceil((Date.now() + OVERLAP_MS + 2 * scheduleMs - scheduleMs / 2) / scheduleMs) * scheduleMs +
+          scheduleMs / 2;
+        const steadyTo =
+          steadyFrom +
+          Math.floor((liveStart + LIVE_SECONDS * 1000 - 1_000 - steadyFrom) / scheduleMs) * scheduleMs;
         await Promise.race([delay(steadyFrom - Date.now()), failed]);
         const first = await simStats(sim);
-        const made = await Promise.race([done, failed]);
+        await Promise.race([delay(steadyTo - Date.now()), failed]);
         const last = await simStats(sim);
+        const made = await Promise.race([done, failed]);
         await delay(LIVE_SCHEDULE_SECONDS * 1000 + 1000);
         const during = await simStats(sim);
         console.log(
@@ -293,7 +305,7 @@ async function live(): Promise<LiveResult> {
           requests: stats.requests,
           fetched: stats.served,
           steady: minus(last, first),
-          steadyMs: made.at - steadyFrom,
+          steadyMs: steadyTo - steadyFrom,
           unreadable: arrival.unreadable ?? 0,
           late: LATE_GROUPS.map((g) => {
             const got = arrival.late?.[g.name];
@@ -457,7 +469,7 @@ const liveSections = [
     "the previous one ended to `settle` before now (the first one after a whole read from the checkpoint minus " +
     "the short overlap), and once more every stretch that has just become `overlap` old (the " +
     "second look, src/source/overlap.ts). Fetched: detections the simulator served: in the steady state (from " +
-    `one overlap + two schedules after the start to the last one made, ${seconds(liveResult.steadyMs)}: per ` +
+    `one overlap + two schedules after the start to the last one made, whole schedules between two polls, ${seconds(liveResult.steadyMs)}: per ` +
     "made in that time; ideally 2), " +
     "and in all (after waiting " +
     `${seconds(liveResult.tailMs)} past the last one for its second look, per detection made; the first ` +
