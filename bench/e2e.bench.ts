@@ -28,10 +28,11 @@ const LIVE_ONLY = process.env.BENCH_E2E_LIVE_ONLY === "1";
 /**
  * The live run's poll.overlap: 20 s instead of the default 5 min, so that within a one-minute run every
  * stretch gets its second look and the steady state shows (a 5 min overlap would need a run of 6 min or
- * more). short_overlap at its default (src/source/config.ts).
+ * more). short_overlap and settle at their defaults (src/source/config.ts).
  */
 const OVERLAP_MS = 20_000;
 const SHORT_OVERLAP_MS = 2_000;
+const SETTLE_MS = 500;
 /**
  * BENCH_LIVE_WHOLE=1: every poll reads the whole overlap, as on main before issue 16 (max_per_request
  * 100,000 makes the 20 s overlap of 20,000 fit one request, so the second look never starts).
@@ -39,7 +40,8 @@ const SHORT_OVERLAP_MS = 2_000;
 const LIVE_WHOLE = process.env.BENCH_LIVE_WHOLE === "1";
 /**
  * Late-visible detections among the live ones (1% in all): a share becomes visible this long after its
- * LastProcessedTimeUtc. "slight": within the short overlap (caught by the next poll); "late": later than it,
+ * LastProcessedTimeUtc. "slight": within the short overlap (caught on time when at most `settle` late, else
+ * by the second look); "late": later than it,
  * up to just under the overlap (caught by the second look, `overlap` after LastProcessedTimeUtc).
  */
 const LATE_GROUPS = [
@@ -224,7 +226,7 @@ interface LiveResult {
   fetched: number;
   /**
    * The steady state: from one overlap + two schedules after the start (second looks under way) to the
-   * last detection made; what was fetched and made in between.
+   * last whole schedule before the last detection made; what was fetched and made in between.
    */
   steady: SimStats;
   steadyMs: number;
@@ -245,6 +247,8 @@ async function live(): Promise<LiveResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-bench-live-"));
   try {
     const ready = await sim.next<SimReady>((l) => "url" in l, "the simulator");
+    // Detections are made from about now (the simulator starts its ticks before it says ready).
+    const liveStart = Date.now();
     const done = sim.next<{ liveDone: number; at: number; late: Record<string, number> }>(
       (l) => "liveDone" in l,
       "the last live detection",
@@ -263,11 +267,21 @@ async function live(): Promise<LiveResult> {
         throw new Error(`run exited ${e.code}:\n${e.output.slice(-3000)}`);
       });
       try {
-        const steadyFrom = Date.now() + OVERLAP_MS + 2 * LIVE_SCHEDULE_SECONDS * 1000;
+        // Both snapshots half a schedule after a poll fires (`*/5` fires on whole multiples of 5 s), a whole
+        // number of schedules apart, while detections are still made: the span holds as many polls as
+        // schedules, so the ratio does not move by one poll more or less (a sixth of it in a 60 s run).
+        const scheduleMs = LIVE_SCHEDULE_SECONDS * 1000;
+        const steadyFrom =
+          Math.ceil((Date.now() + OVERLAP_MS + 2 * scheduleMs - scheduleMs / 2) / scheduleMs) * scheduleMs +
+          scheduleMs / 2;
+        const steadyTo =
+          steadyFrom +
+          Math.floor((liveStart + LIVE_SECONDS * 1000 - 1_000 - steadyFrom) / scheduleMs) * scheduleMs;
         await Promise.race([delay(steadyFrom - Date.now()), failed]);
         const first = await simStats(sim);
-        const made = await Promise.race([done, failed]);
+        await Promise.race([delay(steadyTo - Date.now()), failed]);
         const last = await simStats(sim);
+        const made = await Promise.race([done, failed]);
         await delay(LIVE_SCHEDULE_SECONDS * 1000 + 1000);
         const during = await simStats(sim);
         console.log(
@@ -291,7 +305,7 @@ async function live(): Promise<LiveResult> {
           requests: stats.requests,
           fetched: stats.served,
           steady: minus(last, first),
-          steadyMs: made.at - steadyFrom,
+          steadyMs: steadyTo - steadyFrom,
           unreadable: arrival.unreadable ?? 0,
           late: LATE_GROUPS.map((g) => {
             const got = arrival.late?.[g.name];
@@ -441,7 +455,7 @@ const steadyPerNew = liveResult.steady.served / liveResult.steady.generated;
 const liveSections = [
   `Live: \`run\` polling every ${LIVE_SCHEDULE_SECONDS} s (schedule \`*/${LIVE_SCHEDULE_SECONDS} * * * * *\`), ` +
     `poll.overlap ${seconds(OVERLAP_MS)} (not the default 5 min: so that second looks happen within the run), ` +
-    `other settings at their defaults (short_overlap ${seconds(SHORT_OVERLAP_MS)}, max_per_request ` +
+    `other settings at their defaults (short_overlap ${seconds(SHORT_OVERLAP_MS)}, settle ${seconds(SETTLE_MS)}, max_per_request ` +
     `${LIVE_WHOLE ? "100,000 (BENCH_LIVE_WHOLE=1: every poll reads the whole overlap, as on main)" : "5000"}, ` +
     "one tenant, one TCP CEF destination, a fresh state) while the simulator makes " +
     `${num(LIVE_RATE)} detections/s visible for ${LIVE_SECONDS} s (in 100 ms ticks). An on-time detection's ` +
@@ -451,11 +465,12 @@ const liveSections = [
     `${LATE_GROUPS.map((g) => `${Math.round(g.share * 1000) / 10}% ("${g.name}") become visible ${seconds(g.minMs)} to ${seconds(g.maxMs)} (uniform) after their LastProcessedTimeUtc`).join(", and ")} ` +
     "(stamped that long before the moment they appear); their latency is arrival minus the moment they became " +
     `visible. At ${num(LIVE_RATE)}/s the ${seconds(OVERLAP_MS)} overlap holds ${num((LIVE_RATE * OVERLAP_MS) / 1000)}, ` +
-    "more than one request, so after the first polls (whole, which measure it) each poll reads from the " +
-    "checkpoint minus the short overlap, and once more every stretch that has just become `overlap` old (the " +
+    "more than one request, so after the first polls (whole, which measure it) each poll reads on from where " +
+    "the previous one ended to `settle` before now (the first one after a whole read from the checkpoint minus " +
+    "the short overlap), and once more every stretch that has just become `overlap` old (the " +
     "second look, src/source/overlap.ts). Fetched: detections the simulator served: in the steady state (from " +
-    `one overlap + two schedules after the start to the last one made, ${seconds(liveResult.steadyMs)}: per ` +
-    `made in that time; ideally 2 + short_overlap/schedule = ${(2 + SHORT_OVERLAP_MS / scheduleMs).toFixed(1)}), ` +
+    `one overlap + two schedules after the start to the last one made, whole schedules between two polls, ${seconds(liveResult.steadyMs)}: per ` +
+    "made in that time; ideally 2), " +
     "and in all (after waiting " +
     `${seconds(liveResult.tailMs)} past the last one for its second look, per detection made; the first ` +
     "polls' whole reads included).",

@@ -333,23 +333,38 @@ export const pollSchema = z
           "A detection can show up after later ones, its LastProcessedTimeUtc already behind the checkpoint. " +
           "While the overlap holds at most `max_per_request` detections (one request's worth, measured from " +
           "this tenant's recent polls; every small tenant), every poll reads all of it, so a late detection is " +
-          "caught by the next poll. Above that, each poll reads from the checkpoint minus `short_overlap`, and " +
-          "every stretch of time once more when it is `overlap` old (the second look): a detection up to " +
-          "`short_overlap` late is caught by the next poll, one up to `overlap` late by that second look, " +
-          "about `overlap` after its LastProcessedTimeUtc. The first poll after a start reads the whole " +
-          "overlap. Re-read detections are dropped by FullId. See docs/sources.md.",
+          "caught by the next poll. Above that, each poll reads on from where the previous one ended, `settle` " +
+          "before its now (after a whole read: from the checkpoint minus `short_overlap`), and every stretch of " +
+          "time once more when it is `overlap` old (the second look): a detection up to `settle` late is " +
+          "caught on time, one up to `overlap` late by that second look, about `overlap` after its " +
+          "LastProcessedTimeUtc. The first poll after a start reads the whole overlap. Re-read detections are " +
+          "dropped by FullId. See docs/sources.md.",
       }),
     short_overlap: duration()
       .default(2_000)
       .register(keyDocs, {
-        description: "At high volume, every poll starts this far before the checkpoint",
+        description: "At high volume, a poll after a whole read starts this far before the checkpoint",
         details:
           "Catches at the next poll a detection that becomes visible a moment after its LastProcessedTimeUtc " +
-          "(the API stamping it before serving it, a poll's end racing that, clock skew); a later one waits " +
-          "for the second look. Each poll reads this much again, so a detection is fetched 2 + " +
+          "(the API stamping it before serving it, a poll's end racing that, clock skew) when the mode switches " +
+          "from whole reads to second looks; between second-look polls `settle` does that. With `settle` 0 " +
+          "every second-look poll reads this much again, so a detection is fetched 2 + " +
           "short_overlap/schedule times in that mode: 2.4 at a 5 s schedule, 2.03 at one minute. Set it to " +
-          "`overlap` to read the whole overlap on every poll whatever the volume (every late detection " +
-          "caught at the next poll, at overlap/schedule times the reads).",
+          "`overlap` (and `settle` to 0) to read the whole overlap on every poll whatever the volume (every " +
+          "late detection caught at the next poll, at overlap/schedule times the reads).",
+      }),
+    settle: duration()
+      .default(500)
+      .register(keyDocs, {
+        description: "At high volume, how long a poll leaves the newest instants for the next one",
+        details:
+          "Between second-look polls the fresh window ends this far before now and the next one starts " +
+          "exactly there, so nothing is read twice but by the second look: a detection is fetched twice, and " +
+          "one served up to `settle` after its LastProcessedTimeUtc is still caught on time, at the cost of " +
+          "`settle` more latency for every detection (the SIEM API; the Alerts API and Graph return what is " +
+          "newer anyway, so their polls re-read the last `settle` instead). The first second-look poll after a " +
+          "whole read starts `short_overlap` back. 0 re-reads `short_overlap` on every poll instead (2 + " +
+          "short_overlap/schedule fetches per detection).",
       }),
     max_per_request: int({ min: 1, max: 100_000 })
       .default(5000)

@@ -7,10 +7,13 @@
 // - Whole (low volume): while [checkpoint - overlap, now] holds at most one request's worth of detections
 //   (`max_per_request`, estimated from this tenant's own recent polls), every poll reads all of it, in one
 //   request: a late detection is caught by the next poll, as before.
-// - Second look (high volume): every instant is read twice, once fresh, from the checkpoint minus a short
-//   overlap (which catches the slightly late at once), and once more when it is `overlap` old and can no
-//   longer change (the second look, which catches everything up to `overlap` late, `overlap` after its
-//   time). Reads per detection: 2 + short_overlap/schedule, whatever the overlap.
+// - Second look (high volume): every instant is read twice, once fresh and once more when it is `overlap`
+//   old and can no longer change (the second look, which catches everything up to `overlap` late, `overlap`
+//   after its time). Between second-look polls the fresh window goes on from where the last one ended and
+//   stops `settle` before now, so a detection served up to `settle` after its time is still read fresh:
+//   2 reads per detection, whatever the overlap. After a whole read (which ends at now) the fresh window
+//   starts a short overlap before the checkpoint and ends at now, as every one does with `settle` 0
+//   (2 + short_overlap/schedule reads).
 //
 // `settled` is the poller's: every detection dated before it that will ever be visible has been read. Both
 // modes move it (a whole read settles everything older than now - overlap), so a switch either way leaves
@@ -18,7 +21,8 @@
 // start (settled unknown) reads the whole overlap, as every poll did before: the checkpoint never runs more
 // than `overlap` ahead of the settled point (the second look is read before the fresh window, and the fresh
 // window never passes the poll's start), so [checkpoint - overlap, now] covers whatever the previous
-// process had not looked at twice.
+// process had not looked at twice. `settle` only holds the checkpoint further back (it never passes the
+// window's end), so a restart loses nothing to it either.
 import { type Ticks, ticksFromMs } from "../timestamp.js";
 
 export interface PollWindow {
@@ -49,6 +53,12 @@ export interface OverlapSettings {
   readonly short_overlap: number;
   /** An overlap estimated to hold at most this many detections (one request's worth) is read whole. */
   readonly max_per_request: number;
+  /**
+   * ms: between second-look polls, the fresh window ends this far before now and the next one starts where
+   * it ended (no short overlap): a detection served up to `settle` after its time is read once, on time.
+   * 0 (or absent): every second-look poll re-reads short_overlap instead.
+   */
+  readonly settle?: number;
 }
 
 /** What the planner asks of a tenant's recent polls. */
@@ -58,6 +68,12 @@ export interface VolumeEstimate {
    * `maxPerRequest`; undefined when unknown.
    */
   fits(since: Ticks, maxPerRequest: number): boolean | undefined;
+  /**
+   * Whether the latest completed poll was whole; undefined when unknown. After a second-look poll the next
+   * fresh window can start where that one ended (`settle`); after a whole one (a mode switch) it starts
+   * short_overlap back.
+   */
+  latestWhole?(): boolean | undefined;
 }
 
 export function planPoll(
@@ -87,17 +103,25 @@ export function planPoll(
   if (settled === undefined || volume?.fits(base - overlap, s.max_per_request) !== false)
     return { windows: [{ since: base - overlap, until: now }], settles, whole: true };
   const read = readUntil === undefined || readUntil > now ? base : readUntil;
+  // Settled between second-look polls: the previous one read up to its now - settle, and everything dated
+  // before that and served within `settle` of its time was visible then, so this one goes on from there
+  // and stops `settle` before now in turn. After a whole read (which ends at now: a mode switch) the short
+  // overlap, as without settle. A later detection waits for the second look either way.
+  const settle = ticksFromMs(s.settle ?? 0);
+  const settling = settle > 0n && settle < overlap && volume?.latestWhole?.() === false;
   // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
-  const fresh = (read > base ? read : base) - ticksFromMs(s.short_overlap);
+  const fresh = (read > base ? read : base) - (settling ? 0n : ticksFromMs(s.short_overlap));
+  const end = settling ? now - settle : now;
   // Nothing matured since the last poll (the clock stood still or went back): the fresh window alone.
-  if (settles <= settled) return { windows: [{ since: fresh, until: now }], settles, whole: false };
+  if (settles <= settled)
+    return { windows: [{ since: fresh, until: end > fresh ? end : fresh }], settles, whole: false };
   // The checkpoint lags (a backlog, an idle tenant): one window covers both.
   if (fresh <= settles)
-    return { windows: [{ since: fresh < settled ? fresh : settled, until: now }], settles, whole: false };
+    return { windows: [{ since: fresh < settled ? fresh : settled, until: end }], settles, whole: false };
   return {
     windows: [
       { since: settled, until: settles, second: true },
-      { since: fresh, until: now },
+      { since: fresh, until: end > fresh ? end : fresh },
     ],
     settles,
     whole: false,
@@ -152,6 +176,9 @@ export function createOverlapVolume(): OverlapVolume {
       }
       latestWhole = poll.whole;
       if (poll.whole) lastWhole = { at, requests: poll.requests, received: poll.received };
+    },
+    latestWhole() {
+      return recorded ? latestWhole : undefined;
     },
     fits(since, maxPerRequest) {
       let old = 0;

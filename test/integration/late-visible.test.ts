@@ -280,3 +280,23 @@ test("issue 16: after a restart the first poll reads the whole overlap (the sett
   // And the next ones are second looks again.
   assert.equal(await tick(env, poller, 8), false);
 });
+
+test("issue 16 settle: between second-look polls the SIEM API serves each on-time detection twice, fresh and at its second look", async (t) => {
+  // max_per_request 10: a schedule's 8 fit one request (no split re-reads), the overlap's 48 do not.
+  const env = await setup(t, "siem", 10);
+  const poller = pollerOf(env);
+  // Past the first second looks (30 s overlap, 5 s schedule) and the mode switch's short overlap.
+  for (let i = 0; i < 10; i++) await tick(env, poller, 8);
+  const served = () =>
+    env.sim.requests.reduce((n, r) => n + (r.path.startsWith("/api/alerts") ? r.count : 0), 0);
+  const before = served();
+  const modes: boolean[] = [];
+  for (let i = 0; i < 6; i++) modes.push(await tick(env, poller, 8));
+  assert.ok(
+    modes.every((whole) => !whole),
+    `${modes}`,
+  );
+  // 48 made in these six schedules, read fresh; the second looks read six earlier schedules' 48 again.
+  assert.equal(served() - before, 96, "nothing re-read but by the second look");
+  for (const [id, n] of env.storedIds()) assert.equal(n, 1, `${id} stored once`);
+});

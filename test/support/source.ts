@@ -34,6 +34,7 @@ export const POLL: PollConfig = {
   lookback: 2 * 3_600_000,
   overlap: 5 * 60_000,
   short_overlap: 2_000,
+  settle: 500,
   max_per_request: 5000,
   request_timeout: 5_000,
   permanent_error_retry: 3_600_000,

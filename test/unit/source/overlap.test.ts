@@ -9,6 +9,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import {
   createOverlapVolume,
+  type OverlapSettings,
   type PollPlan,
   planPoll,
   settledAfter,
@@ -168,7 +169,7 @@ function simulate(
     polls: number;
     restartAt?: ReadonlySet<number>;
     failAt?: ReadonlySet<number>;
-    settings?: typeof S;
+    settings?: OverlapSettings;
   },
 ): Simulated {
   const settings = o.settings ?? S;
@@ -332,4 +333,157 @@ test("issue 16: above the limit, a detection up to short_overlap late is read by
   assert.equal(readAt.get(slight), 205_000, "the next poll");
   const lateAt = readAt.get(late) as number;
   assert.ok(lateAt >= 200_060 + S.overlap && lateAt <= 200_060 + S.overlap + 5_000, `read at ${lateAt}`);
+});
+
+// poll.settle: between second-look polls the fresh window ends `settle` before now and the next one starts
+// exactly there (no short overlap); after a whole read it starts short_overlap back and reads to now.
+const SETTLE = { ...S, settle: 500 };
+/** A tenant in the second-look mode whose latest poll was a second look too, or was whole. */
+const AFTER_SECOND: VolumeEstimate = { fits: () => false, latestWhole: () => false };
+const AFTER_WHOLE: VolumeEstimate = { fits: () => false, latestWhole: () => true };
+
+test("issue 16 settle: after a second-look poll the fresh window goes on from its end and stops settle before now", () => {
+  // The previous poll (5 s ago) read up to its now - settle.
+  const plan = planPoll(at(-5_600), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_500), AFTER_SECOND);
+  assert.deepEqual(plan, {
+    windows: [window(-5_000 - S.overlap, -S.overlap, true), window(-5_500, -500)],
+    settles: at(-S.overlap),
+    whole: false,
+  });
+  // A checkpoint moved past the last completed poll's end (a failed poll read further): from there.
+  assert.deepEqual(
+    planPoll(at(-2_000), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_500), AFTER_SECOND).windows[1],
+    window(-2_000, -500),
+  );
+  // A lagging checkpoint: one window, still ending settle before now.
+  assert.deepEqual(
+    planPoll(at(-3_600_000), at(-5_000 - S.overlap), at(0), SETTLE, undefined, AFTER_SECOND).windows,
+    [window(-3_600_000, -500)],
+  );
+  // The clock stood still: nothing to read but the instant where the last one ended.
+  assert.deepEqual(planPoll(at(-600), at(1_000 - S.overlap), at(0), SETTLE, at(-500), AFTER_SECOND).windows, [
+    window(-500, -500),
+  ]);
+});
+
+test("issue 16 settle: after a whole read (a mode switch), or unknown, the short overlap and up to now, as without settle", () => {
+  const expected = [window(-5_000 - S.overlap, -S.overlap, true), window(-5_000 - S.short_overlap, 0)];
+  assert.deepEqual(
+    planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_000), AFTER_WHOLE).windows,
+    expected,
+  );
+  assert.deepEqual(
+    planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_000), HIGH).windows,
+    expected,
+  );
+  // settle 0: short_overlap on every poll.
+  assert.deepEqual(
+    planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), { ...S, settle: 0 }, at(-5_000), AFTER_SECOND)
+      .windows,
+    expected,
+  );
+  // Whole mode is untouched by settle.
+  assert.deepEqual(
+    planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_000), { fits: () => true }),
+    {
+      windows: [window(-5_010 - S.overlap, 0)],
+      settles: at(-S.overlap),
+      whole: true,
+    },
+  );
+});
+
+test("issue 16 settle: the volume tells whether the latest completed poll was whole", () => {
+  const volume = createOverlapVolume();
+  assert.equal(volume.latestWhole?.(), undefined);
+  volume.record(at(0), { whole: true, requests: 3, received: 9_000, inserted: 9_000 });
+  assert.equal(volume.latestWhole?.(), true);
+  volume.record(at(5_000), { whole: false, requests: 2, received: 5_000, inserted: 5_000 });
+  assert.equal(volume.latestWhole?.(), false);
+});
+
+test("issue 16 settle: no detection up to `overlap` late is missed, whatever the settle, volume, mode switches, restarts and failed polls", () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          t: fc.integer({ min: 0, max: 20 * 60_000 }),
+          late: fc.integer({ min: 0, max: S.overlap }),
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+      fc.array(
+        fc.record({ t: fc.integer({ min: 0, max: 20 * 60_000 }), n: fc.integer({ min: 1, max: 40 }) }),
+        { maxLength: 4 },
+      ),
+      fc.integer({ min: 1_000, max: 90_000 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.integer({ min: 0, max: 3_000 }),
+      fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 10 }),
+      fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 10 }),
+      (raw, bursts, every, maxPerRequest, settle, restarts, failures) => {
+        const items = raw.map((r) => ({ t: r.t, v: r.t + r.late }));
+        for (const b of bursts)
+          for (let k = 0; k < b.n; k++) items.push({ t: b.t + k * 50, v: b.t + k * 50 });
+        const polls = Math.ceil((20 * 60_000 + 2 * S.overlap) / every) + 2;
+        const { readAt } = simulate(items, {
+          every,
+          polls,
+          restartAt: new Set(restarts),
+          failAt: new Set(failures.filter((f) => f < polls - 10)),
+          settings: { ...S, max_per_request: maxPerRequest, settle },
+        });
+        assert.equal(readAt.size, items.length, "every detection read");
+        for (const [k, item] of items.entries()) {
+          const when = readAt.get(k) as number;
+          assert.ok(when <= Math.max(item.v, item.t + S.overlap) + 11 * every, `${k} read at ${when}`);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test("issue 16 settle: one detection per 100 ms, polled every 5 s above the limit: 2 reads each, on time within settle", () => {
+  const items: Item[] = [];
+  // Off the poll grid (t = 50 mod 100), so no detection sits exactly where two windows meet.
+  for (let t = 50; t < 30 * 60_000; t += 100) items.push({ t, v: t });
+  const polls = (40 * 60_000) / 5_000 + 1;
+  const high = simulate(items, { every: 5_000, polls, settings: { ...SETTLE, max_per_request: 1_000 } });
+  assert.equal(high.readAt.size, items.length);
+  const middle = high.readsOf.filter((_, k) => {
+    const t = (items[k] as Item).t;
+    return t >= 10 * 60_000 && t < 20 * 60_000;
+  });
+  assert.ok(
+    middle.every((n) => n === 2),
+    `reads per detection: ${[...new Set(middle)]}`,
+  );
+  // Each read by the first poll at least settle after its time.
+  for (const [k, item] of items.entries()) {
+    if (item.t < 10 * 60_000 || item.t >= 20 * 60_000) continue;
+    assert.equal(high.readAt.get(k), Math.ceil((item.t + 500) / 5_000) * 5_000, `${item.t}`);
+  }
+});
+
+test("issue 16 settle: above the limit, a detection up to settle late is read by the first poll settle after its time, a later one by the second look", () => {
+  const items: Item[] = [];
+  for (let t = 50; t < 10 * 60_000; t += 100) items.push({ t, v: t });
+  // The poll at 200 s reads up to 199.5 s, the one at 205 s from there.
+  const before = items.push({ t: 199_400, v: 199_900 }) - 1;
+  const after = items.push({ t: 199_600, v: 200_100 }) - 1;
+  const beyond = items.push({ t: 199_000, v: 201_000 }) - 1;
+  const { readAt } = simulate(items, {
+    every: 5_000,
+    polls: 200,
+    settings: { ...SETTLE, max_per_request: 1_000 },
+  });
+  assert.equal(readAt.get(before), 200_000, "settle late, before the window's end: visible at 200 s");
+  assert.equal(readAt.get(after), 205_000, "settle late, after the window's end: the next window");
+  // Not visible at 200 s, stamped before 199.5 s (where the 205 s window starts): the second look.
+  const beyondAt = readAt.get(beyond) as number;
+  assert.ok(
+    beyondAt >= 199_000 + S.overlap && beyondAt <= 199_000 + S.overlap + 5_000,
+    `read at ${beyondAt}`,
+  );
 });
