@@ -45,8 +45,9 @@ export interface Source {
   /**
    * The windows a poll reads (overlap.ts): [now - lookback, now] without a checkpoint; the whole overlap
    * [checkpoint - overlap, now] while `settled` is unknown (the first poll after a start) or `volume`
-   * estimates the overlap to fit one request; else the fresh window [checkpoint - short_overlap, now] after
-   * the second look [settled, now - overlap].
+   * estimates the overlap to fit one request; else the second look [settled, now - overlap] and a fresh
+   * window: [end of the last window, now - settle] after a second-look poll, [checkpoint - short_overlap,
+   * now] after a whole one.
    */
   planPoll(
     checkpoint: string | undefined,
