@@ -25,6 +25,8 @@ const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 1_000);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 60);
 const LIVE_SCHEDULE_SECONDS = 5;
 const LIVE_ONLY = process.env.BENCH_E2E_LIVE_ONLY === "1";
+/** BENCH_E2E_LIVE=0: the backfills alone (no live run), for iterating on the backfill. */
+const SKIP_LIVE = process.env.BENCH_E2E_LIVE === "0";
 /**
  * The live run's poll.overlap: 20 s instead of the default 5 min, so that within a one-minute run every
  * stretch gets its second look and the steady state shows (a 5 min overlap would need a run of 6 min or
@@ -93,6 +95,8 @@ interface BackfillResult {
   p50: number;
   p99: number;
   peakRss: number;
+  /** utime + stime of the forwarder process (ms; NaN without /usr/bin/time). */
+  cpuMs: number;
   requests: number;
   fetched: number;
   fullResponses: number;
@@ -172,7 +176,8 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
       const stats = minus(await simStats(sim), afterFloor);
       const ms = arrival.lastAt - start;
       console.log(
-        `  ${num(size)}: forwarder ${seconds(ms)} (${num(size / (ms / 1000))}/s), peak RSS ${megabytes(exit.peakRss)}`,
+        `  ${num(size)}: forwarder ${seconds(ms)} (${num(size / (ms / 1000))}/s), peak RSS ${megabytes(exit.peakRss)}, ` +
+          `CPU ${seconds(exit.cpuMs)} (${((1000 * exit.cpuMs) / size).toFixed(1)} us per detection)`,
       );
       return {
         size,
@@ -187,6 +192,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
         p50: (arrival.quantiles?.p50 ?? Number.NaN) - start,
         p99: (arrival.quantiles?.p99 ?? Number.NaN) - start,
         peakRss: exit.peakRss,
+        cpuMs: exit.cpuMs,
         requests: stats.requests,
         fetched: stats.served,
         fullResponses: stats.full,
@@ -349,7 +355,7 @@ for (const [i, size] of (LIVE_ONLY ? [] : SIZES).entries()) {
   results.push(await backfill(size, profile));
   if (profile !== undefined) profileSummary = summariseCpuProfile(profile, 15);
 }
-const liveResult = await live();
+const liveResult = SKIP_LIVE ? undefined : await live();
 
 const rate = (r: BackfillResult) => r.size / (r.ms / 1000);
 const floorRate = (r: BackfillResult) => r.size / (r.floorMs / 1000);
@@ -410,6 +416,7 @@ const backfillSections = [
       "received bytes: forwarder",
       "received bytes: floor",
       "once exited after",
+      "forwarder CPU (per detection)",
     ],
     results.map((r) => [
       num(r.size),
@@ -419,6 +426,7 @@ const backfillSections = [
       megabytes(r.receivedBytes),
       megabytes(r.floorReceivedBytes),
       seconds(r.exitMs),
+      `${seconds(r.cpuMs)} (${((1000 * r.cpuMs) / r.size).toFixed(1)} us)`,
     ]),
   ),
   "",
@@ -449,90 +457,96 @@ if (profileSummary !== undefined) {
   );
 }
 
-const scheduleMs = LIVE_SCHEDULE_SECONDS * 1000;
-const perNew = liveResult.fetched / liveResult.count;
-const steadyPerNew = liveResult.steady.served / liveResult.steady.generated;
-const liveSections = [
-  `Live: \`run\` polling every ${LIVE_SCHEDULE_SECONDS} s (schedule \`*/${LIVE_SCHEDULE_SECONDS} * * * * *\`), ` +
-    `poll.overlap ${seconds(OVERLAP_MS)} (not the default 5 min: so that second looks happen within the run), ` +
-    `other settings at their defaults (short_overlap ${seconds(SHORT_OVERLAP_MS)}, settle ${seconds(SETTLE_MS)}, max_per_request ` +
-    `${LIVE_WHOLE ? "100,000 (BENCH_LIVE_WHOLE=1: every poll reads the whole overlap, as on main)" : "5000"}, ` +
-    "one tenant, one TCP CEF destination, a fresh state) while the simulator makes " +
-    `${num(LIVE_RATE)} detections/s visible for ${LIVE_SECONDS} s (in 100 ms ticks). An on-time detection's ` +
-    "LastProcessedTimeUtc is the moment it became visible; its latency is arrival minus LastProcessedTimeUtc " +
-    "(the CEF `rt=` value, read by the receiver), waiting for the next poll included (half the schedule on " +
-    "average). Lateness model: of each tick's detections, " +
-    `${LATE_GROUPS.map((g) => `${Math.round(g.share * 1000) / 10}% ("${g.name}") become visible ${seconds(g.minMs)} to ${seconds(g.maxMs)} (uniform) after their LastProcessedTimeUtc`).join(", and ")} ` +
-    "(stamped that long before the moment they appear); their latency is arrival minus the moment they became " +
-    `visible. At ${num(LIVE_RATE)}/s the ${seconds(OVERLAP_MS)} overlap holds ${num((LIVE_RATE * OVERLAP_MS) / 1000)}, ` +
-    "more than one request, so after the first polls (whole, which measure it) each poll reads on from where " +
-    "the previous one ended to `settle` before now (the first one after a whole read from the checkpoint minus " +
-    "the short overlap), and once more every stretch that has just become `overlap` old (the " +
-    "second look, src/source/overlap.ts). Fetched: detections the simulator served: in the steady state (from " +
-    `one overlap + two schedules after the start to the last one made, whole schedules between two polls, ${seconds(liveResult.steadyMs)}: per ` +
-    "made in that time; ideally 2), " +
-    "and in all (after waiting " +
-    `${seconds(liveResult.tailMs)} past the last one for its second look, per detection made; the first ` +
-    "polls' whole reads included).",
-  "",
-  table(
-    [
-      "live",
-      "on time: p50 latency",
-      "p99",
-      "max",
-      "peak RSS",
-      "fetched in the steady state (requests)",
-      "per new",
-      "fetched in all (requests)",
-      "per new",
-    ],
-    [
+function liveReport(liveResult: LiveResult): string[] {
+  const scheduleMs = LIVE_SCHEDULE_SECONDS * 1000;
+  const perNew = liveResult.fetched / liveResult.count;
+  const steadyPerNew = liveResult.steady.served / liveResult.steady.generated;
+  const liveSections = [
+    `Live: \`run\` polling every ${LIVE_SCHEDULE_SECONDS} s (schedule \`*/${LIVE_SCHEDULE_SECONDS} * * * * *\`), ` +
+      `poll.overlap ${seconds(OVERLAP_MS)} (not the default 5 min: so that second looks happen within the run), ` +
+      `other settings at their defaults (short_overlap ${seconds(SHORT_OVERLAP_MS)}, settle ${seconds(SETTLE_MS)}, max_per_request ` +
+      `${LIVE_WHOLE ? "100,000 (BENCH_LIVE_WHOLE=1: every poll reads the whole overlap, as on main)" : "5000"}, ` +
+      "one tenant, one TCP CEF destination, a fresh state) while the simulator makes " +
+      `${num(LIVE_RATE)} detections/s visible for ${LIVE_SECONDS} s (in 100 ms ticks). An on-time detection's ` +
+      "LastProcessedTimeUtc is the moment it became visible; its latency is arrival minus LastProcessedTimeUtc " +
+      "(the CEF `rt=` value, read by the receiver), waiting for the next poll included (half the schedule on " +
+      "average). Lateness model: of each tick's detections, " +
+      `${LATE_GROUPS.map((g) => `${Math.round(g.share * 1000) / 10}% ("${g.name}") become visible ${seconds(g.minMs)} to ${seconds(g.maxMs)} (uniform) after their LastProcessedTimeUtc`).join(", and ")} ` +
+      "(stamped that long before the moment they appear); their latency is arrival minus the moment they became " +
+      `visible. At ${num(LIVE_RATE)}/s the ${seconds(OVERLAP_MS)} overlap holds ${num((LIVE_RATE * OVERLAP_MS) / 1000)}, ` +
+      "more than one request, so after the first polls (whole, which measure it) each poll reads on from where " +
+      "the previous one ended to `settle` before now (the first one after a whole read from the checkpoint minus " +
+      "the short overlap), and once more every stretch that has just become `overlap` old (the " +
+      "second look, src/source/overlap.ts). Fetched: detections the simulator served: in the steady state (from " +
+      `one overlap + two schedules after the start to the last one made, whole schedules between two polls, ${seconds(liveResult.steadyMs)}: per ` +
+      "made in that time; ideally 2), " +
+      "and in all (after waiting " +
+      `${seconds(liveResult.tailMs)} past the last one for its second look, per detection made; the first ` +
+      "polls' whole reads included).",
+    "",
+    table(
       [
-        `${num(liveResult.count)} at ${num(LIVE_RATE)}/s`,
-        seconds(liveResult.p50),
-        seconds(liveResult.p99),
-        seconds(liveResult.max),
-        megabytes(liveResult.peakRss),
-        `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)} (${count(liveResult.steady.requests)}, ${count(liveResult.steady.full)} full)`,
-        ratio(steadyPerNew),
-        `${count(liveResult.fetched)} (${count(liveResult.requests)})`,
-        ratio(perNew),
+        "live",
+        "on time: p50 latency",
+        "p99",
+        "max",
+        "peak RSS",
+        "fetched in the steady state (requests)",
+        "per new",
+        "fetched in all (requests)",
+        "per new",
       ],
-    ],
-  ),
-  "",
-  table(
-    ["late-visible", "visible after", "made", "delivered", "p50 from visible", "p99 from visible", "max"],
-    liveResult.late.map((l) => [
-      l.name,
-      `${seconds(l.minMs)} - ${seconds(l.maxMs)}`,
-      count(l.made),
-      count(l.caught),
-      seconds(l.p50),
-      seconds(l.p99),
-      seconds(l.max),
+      [
+        [
+          `${num(liveResult.count)} at ${num(LIVE_RATE)}/s`,
+          seconds(liveResult.p50),
+          seconds(liveResult.p99),
+          seconds(liveResult.max),
+          megabytes(liveResult.peakRss),
+          `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)} (${count(liveResult.steady.requests)}, ${count(liveResult.steady.full)} full)`,
+          ratio(steadyPerNew),
+          `${count(liveResult.fetched)} (${count(liveResult.requests)})`,
+          ratio(perNew),
+        ],
+      ],
+    ),
+    "",
+    table(
+      ["late-visible", "visible after", "made", "delivered", "p50 from visible", "p99 from visible", "max"],
+      liveResult.late.map((l) => [
+        l.name,
+        `${seconds(l.minMs)} - ${seconds(l.maxMs)}`,
+        count(l.made),
+        count(l.caught),
+        seconds(l.p50),
+        seconds(l.p99),
+        seconds(l.max),
+      ]),
+    ),
+    "",
+    targetsTable([
+      {
+        target: "live: detections fetched per new one at most 2x (steady state)",
+        measured: `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)}: ${ratio(steadyPerNew)}`,
+        met: steadyPerNew <= 2,
+      },
+      {
+        target: `live: p99 latency of on-time detections at most the schedule + 2 s (${seconds(scheduleMs + 2000)})`,
+        measured: seconds(liveResult.p99),
+        met: liveResult.p99 <= scheduleMs + 2000,
+      },
+      ...liveResult.late.map((l) => ({
+        target: `live: late-visible "${l.name}" (${seconds(l.minMs)} - ${seconds(l.maxMs)}) all delivered, within a minute of becoming visible`,
+        measured: `${count(l.caught)} of ${count(l.made)}, max ${seconds(l.max)}`,
+        met: l.caught === l.made && l.max <= LATE_TARGET_MS,
+      })),
     ]),
-  ),
-  "",
-  targetsTable([
-    {
-      target: "live: detections fetched per new one at most 2x (steady state)",
-      measured: `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)}: ${ratio(steadyPerNew)}`,
-      met: steadyPerNew <= 2,
-    },
-    {
-      target: `live: p99 latency of on-time detections at most the schedule + 2 s (${seconds(scheduleMs + 2000)})`,
-      measured: seconds(liveResult.p99),
-      met: liveResult.p99 <= scheduleMs + 2000,
-    },
-    ...liveResult.late.map((l) => ({
-      target: `live: late-visible "${l.name}" (${seconds(l.minMs)} - ${seconds(l.maxMs)}) all delivered, within a minute of becoming visible`,
-      measured: `${count(l.caught)} of ${count(l.made)}, max ${seconds(l.max)}`,
-      met: l.caught === l.made && l.max <= LATE_TARGET_MS,
-    })),
-  ]),
-];
+  ];
+  return liveSections;
+}
+
+const liveSections =
+  liveResult === undefined ? ["(The live run was skipped: BENCH_E2E_LIVE=0.)"] : liveReport(liveResult);
 const sections = LIVE_ONLY
   ? ["## end to end", "", ...liveSections]
   : [...backfillSections, "", ...liveSections];

@@ -56,7 +56,7 @@ export interface ForwarderRun {
   /** The node process itself (not /usr/bin/time). */
   readonly pid: number;
   /** Resolves at exit with the exit code and the peak RSS in bytes. */
-  readonly exited: Promise<{ code: number | null; peakRss: number; output: string }>;
+  readonly exited: Promise<{ code: number | null; peakRss: number; cpuMs: number; output: string }>;
   /** Signals the node process (a signal to /usr/bin/time would not reach it). No-op once it exited. */
   signal(signal: NodeJS.Signals): void;
 }
@@ -78,7 +78,12 @@ export function startForwarder(args: string[], options: { nodeArgs?: string[] } 
   const exited = once(child, "exit").then(([code]) => {
     const fromTime = /Maximum resident set size \(kbytes\): (\d+)/.exec(output)?.[1];
     const peakRss = fromTime !== undefined ? Number(fromTime) * 1024 : (watch?.stop() ?? 0);
-    return { code: code as number | null, peakRss, output };
+    // utime + stime as /usr/bin/time reports them (NaN without it).
+    const user = /User time \(seconds\): ([\d.]+)/.exec(output)?.[1];
+    const system = /System time \(seconds\): ([\d.]+)/.exec(output)?.[1];
+    const cpuMs =
+      user !== undefined && system !== undefined ? (Number(user) + Number(system)) * 1000 : Number.NaN;
+    return { code: code as number | null, peakRss, cpuMs, output };
   });
   let done = false;
   void exited.then(() => {

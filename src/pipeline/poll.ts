@@ -18,7 +18,7 @@ import {
   toDetectionRecord,
 } from "../record.js";
 import { createOverlapVolume, type PollWindow, type Source, settledAfter } from "../source/index.js";
-import type { RejectedRecord, RoutedRecord, Store } from "../state/index.js";
+import type { IngestedEvent, RejectedRecord, RoutedRecord, Store } from "../state/index.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks, ticksToSeconds } from "../timestamp.js";
 import type { Router } from "./route.js";
 
@@ -176,16 +176,9 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           const futureNow = countFuture(records, pollEnd, future);
           const newest = newestOf(records, formatTimestamp(part.until));
           // No await from here to onStored: another tenant's ingest cannot come in between.
-          const lastBefore = deps.onStored === undefined ? 0 : store.lastEventId();
           const result = store.ingest(tenant, records, newest, rejected);
-          if (deps.onStored !== undefined && result.inserted > 0) {
-            let stored: StoredDetection[] | undefined;
-            try {
-              stored = storedOf(store.storedAfter(lastBefore), items, tenant, part.kind);
-            } finally {
-              // Told even when reading them back failed: the drains must not believe their tails complete.
-              deps.onStored(stored);
-            }
+          if (deps.onStored !== undefined && result.stored.length > 0) {
+            deps.onStored(storedOf(result.stored, items, tenant, part.kind));
           }
           const malformed = records.reduce((n, r) => n + (r.malformed ? 1 : 0), 0);
           received += records.length + rejected.length;
@@ -335,31 +328,25 @@ function byLastProcessed({ record: a }: PartItem, { record: b }: PartItem): numb
   return a.lastProcessed < b.lastProcessed ? -1 : 1;
 }
 
-/**
- * The events an ingest stored (`rows`, read back without their bodies) paired with the part's detections by
- * dedupe key (unique per tenant; within a part the first of a key is the one stored). Undefined when a row
- * matches none: rows were stored that this part did not make.
- */
+/** The events an ingest stored (ids and indexes into `items`, which it was given in order) with their detections. */
 function storedOf(
-  rows: ReadonlyArray<{ id: number; key: string; bytes: number }>,
+  events: readonly IngestedEvent[],
   items: readonly PartItem[],
   tenant: string,
   kind: SourceKind,
-): StoredDetection[] | undefined {
-  const byKey = new Map<string, PartItem>();
-  for (const item of items) if (!byKey.has(item.record.key)) byKey.set(item.record.key, item);
-  const stored: StoredDetection[] = [];
-  for (const row of rows) {
-    const item = byKey.get(row.key);
-    if (item === undefined) return undefined;
-    stored.push({
-      id: row.id,
+): StoredDetection[] {
+  const stored: StoredDetection[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as IngestedEvent;
+    const item = items[event.index] as PartItem;
+    stored[i] = {
+      id: event.id,
       tenant,
       kind,
       detection: item.detection,
-      bytes: row.bytes,
+      bytes: event.bytes,
       destinations: item.record.destinations,
-    });
+    };
   }
   return stored;
 }

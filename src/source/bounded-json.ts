@@ -9,6 +9,7 @@
 //     bounded), so that counts and paging still see it, and the poller quarantines it.
 // The scan follows JSON's structure loosely (it counts brackets and skips strings); JSON.parse checks each
 // item exactly, so a body that is not JSON still fails as such.
+import { isAscii } from "node:buffer";
 import { createHash } from "node:crypto";
 import { MAX_QUARANTINE_RAW_BYTES, type QuarantineReason, rejectedItem } from "../record.js";
 
@@ -113,6 +114,22 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
   };
   /** Characters of item text kept for the caller so far (compactTexts). */
   let keptText = 0;
+  /**
+   * An ASCII body of at most MAX_KEPT_TEXT bytes (a real response) is decoded once, and each item's text is
+   * a slice of it (byte and character offsets agree): a few dozen bytes per item instead of a copy of ~2 kB
+   * that the young generation copies again at each scavenge it survives (the texts live until the ingest).
+   * A slice keeps the whole text alive while any item's text is, so larger bodies, where that would exceed
+   * the MAX_KEPT_TEXT bound, and bodies that are not ASCII get a copy per item.
+   */
+  let whole: string | undefined;
+  let wholeDecided = false;
+  const itemText = (start: number, end: number): string => {
+    if (!wholeDecided) {
+      wholeDecided = true;
+      if (n <= MAX_KEPT_TEXT && isAscii(body)) whole = body.toString("latin1");
+    }
+    return whole === undefined ? body.toString("utf8", start, end) : whole.slice(start, end);
+  };
   /** Whether the value scanned last has white space between its tokens (its text is not compact JSON). */
   let spaced = false;
   const skipSpace = () => {
@@ -228,7 +245,7 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
       });
     }
     spend(extent.units);
-    const text = body.toString("utf8", start, extent.end);
+    const text = itemText(start, extent.end);
     const value = parse(text, start) as object;
     if (!spaced && keptText + text.length <= MAX_KEPT_TEXT) {
       compactTexts.set(value, text);

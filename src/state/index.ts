@@ -12,6 +12,7 @@ export type { LockHolder, LockStatus, StateLock } from "./lock.js";
 export { acquireStateLock, describeHolder, inspectStateLock, lockFileFor } from "./lock.js";
 export type {
   DestinationStatus,
+  IngestedEvent,
   IngestResult,
   Outcome,
   QuarantinedRecord,

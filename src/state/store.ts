@@ -46,6 +46,20 @@ export interface IngestResult {
   readonly checkpoint: string | undefined;
   /** Detections newly quarantined, by reason (rejected items and bodies that cannot be serialised). */
   readonly quarantined: ReadonlyMap<QuarantineReason, number>;
+  /**
+   * The events this ingest stored, in id order: each one's id, the index of its record in `records` and its
+   * body's size in bytes. The pipeline hands them to its drains in memory without reading them back.
+   */
+  readonly stored: readonly IngestedEvent[];
+}
+
+/** An event one ingest stored (IngestResult.stored). */
+export interface IngestedEvent {
+  readonly id: number;
+  /** Its record's index in the records given to ingest. */
+  readonly index: number;
+  /** Bytes of its stored body (UTF-8). */
+  readonly bytes: number;
 }
 
 /** A rejected item of a response, with the schema it came in. */
@@ -392,7 +406,9 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       let duplicates = 0;
       const queued = new Map(destinations.map((d) => [d, 0]));
       const quarantine: Parameters<typeof addToQuarantine>[0][number][] = [];
-      for (const record of records) {
+      const stored: IngestedEvent[] = [];
+      for (let index = 0; index < records.length; index++) {
+        const record = records[index] as RoutedRecord;
         if (s.insertSeen.run(seenKey(tenant, record.key), tenant, now).changes === 0) {
           duplicates++;
           continue;
@@ -431,6 +447,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
           s.insertOutbox.run(destination, id);
           queued.set(destination, (queued.get(destination) ?? 0) + 1);
         }
+        stored.push({ id, index, bytes: Buffer.byteLength(body) });
       }
       for (const item of rejected) {
         if (s.insertSeen.run(seenKey(tenant, `quarantine:${item.hash}`), tenant, now).changes === 0) {
@@ -450,6 +467,7 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
         queued,
         checkpoint: s.getCheckpoint.get(tenant),
         quarantined,
+        stored,
       };
     },
   );

@@ -185,6 +185,21 @@ test("an item parsed from compact JSON keeps its text (the body to store), once;
   assert.equal(takeItemText(odata), undefined);
 });
 
+test("item texts are exact whether the body is ASCII (slices of one decoded text) or not (byte offsets differ from characters)", () => {
+  const ascii = ['{"FullId":"a:1","u":"x"}', '{"FullId":"b:2","v":[1,2]}'];
+  const wide = [
+    '{"FullId":"a:1","u":"Jos\u00e9 \u00e9t\u00e9 \ud83d\udd12"}',
+    '{"FullId":"b:2","u":"\u4e2d\u6587"}',
+  ].map((t) => JSON.stringify(JSON.parse(t)));
+  for (const texts of [ascii, wide, [...wide, ...ascii]]) {
+    const items = parse(`[${texts.join(",")}]`) as unknown[];
+    assert.deepEqual(
+      items.map((item) => takeItemText(item)),
+      texts,
+    );
+  }
+});
+
 test("property: a compact item's text, when kept, is JSON.stringify of what it parses to", () => {
   fc.assert(
     fc.property(fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { maxLength: 5 }), (objects) => {

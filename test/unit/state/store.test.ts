@@ -46,7 +46,7 @@ test("ingest stores new detections once per destination, in the given order", (t
   const store = storeFor(t, file);
   const records = [detection("a", 1), detection("b", 2), detection("c", 3)];
 
-  const result = store.ingest("contoso", records, ts(3));
+  const { stored, ...result } = store.ingest("contoso", records, ts(3));
 
   assert.deepEqual(result, {
     inserted: 3,
@@ -70,6 +70,11 @@ test("ingest stores new detections once per destination, in the given order", (t
       [...events.map((e) => e.id)].sort((x, y) => x - y),
     );
   }
+  // What it stored, as the pipeline hands it to the drains: ids, record indexes and body sizes.
+  assert.deepEqual(
+    stored.map((e) => [e.id, e.index, e.bytes]),
+    store.next("siem-a", 0, 10).map((e, i) => [e.id, i, Buffer.byteLength(e.body)]),
+  );
   assert.equal(count(file, "outbox"), 6);
   assert.equal(count(file, "event"), 3, "one body shared by both destinations");
 });
@@ -77,7 +82,17 @@ test("ingest stores new detections once per destination, in the given order", (t
 test("duplicates are dropped across calls and within a batch, per tenant", (t) => {
   const store = storeFor(t);
 
-  assert.deepEqual(store.ingest("contoso", [detection("a"), detection("b"), detection("a")], undefined), {
+  const { stored, ...first } = store.ingest(
+    "contoso",
+    [detection("a"), detection("b"), detection("a")],
+    undefined,
+  );
+  assert.deepEqual(
+    stored.map((e) => e.index),
+    [0, 1],
+    "the second a is not stored",
+  );
+  assert.deepEqual(first, {
     inserted: 2,
     duplicates: 1,
     queued: new Map([
@@ -185,7 +200,9 @@ test("a batch that fails half-way writes nothing and leaves the checkpoint (disk
 
   // With room again the same batch goes in whole: none of its keys were left marked as seen.
   db.pragma("max_page_count = 1073741823");
-  assert.deepEqual(store.ingest("contoso", batch, ts(59)), {
+  const { stored, ...result } = store.ingest("contoso", batch, ts(59));
+  assert.equal(stored.length, 200);
+  assert.deepEqual(result, {
     inserted: 200,
     duplicates: 0,
     queued: new Map([

@@ -1,4 +1,4 @@
-// Store.lastEventId and Store.storedAfter (issue 16): what one ingest stored, read back without the bodies,
+// Store.lastEventId, Store.storedAfter and IngestResult.stored (issue 16): what one ingest stored, read back without the bodies,
 // so the pipeline can hand those events to its drains in memory (src/pipeline/hot-tail.ts).
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -39,6 +39,12 @@ test("storedAfter(lastEventId before an ingest) lists exactly the events that in
     assert.equal(r.bytes, Buffer.byteLength(row?.body ?? ""), "bytes: the stored body's size");
   }
   assert.equal(store.lastEventId(), before + 2);
+  // The ingest's own answer names the same events (the pipeline uses it: no read-back), by record index.
+  assert.deepEqual(
+    result.stored.map((e) => [e.id, e.index, e.bytes]),
+    stored.map((r, i) => [r.id, [1, 3][i], r.bytes]),
+  );
+  assert.deepEqual(store.ingest("t1", [detection("c", 3)], ts(4)).stored, [], "a duplicate stores nothing");
 
   // Acknowledged everywhere, the events leave; ids are not reused, and lastEventId never goes back past them.
   for (const destination of ["siem-a", "siem-b"]) store.ack(destination, [before + 1, before + 2]);
