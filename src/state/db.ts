@@ -150,10 +150,11 @@ export const MIGRATIONS: readonly Migration[] = [
  */
 export const PAGE_SIZE = 16_384;
 /**
- * SQLite's page cache per connection, KiB. better-sqlite3 builds SQLite with 16 MB; in a backfill that cache
- * held 60-70 MB more of the malloc heap than 4 MB does (mallinfo2 in use 125 -> 60 MB at the peak of a 100k
- * `once`; peak RSS about 300 -> 240 MB) at the same throughput: the writes append (time-ordered keys, new
- * outbox rows) and the drain reads rows just written, so the working set is small and the OS caches the file.
+ * SQLite's page cache per connection, KiB. better-sqlite3 builds SQLite with 16 MB, which in a backfill held
+ * far more of the malloc heap than its size (in use at the peak of a 100k `once`: 125 MB, 60 MB with 2 MB of
+ * cache). 4 MB: 1M backfill peak RSS 317-333 -> 267-289 MB at the same throughput (docs/performance.md);
+ * the writes append (time-ordered keys, new outbox rows) and the drain reads rows just written, so the
+ * working set is small and the OS caches the file. 2 MB read 5x and wrote 1.5x the bytes per ingested event.
  */
 const CACHE_KIB = 4_000;
 /** The WAL is checkpointed when it holds this many bytes (wal_autocheckpoint counts pages). */
