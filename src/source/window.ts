@@ -84,61 +84,49 @@ export async function* readWindow(
     p.catch(() => undefined);
     return p;
   };
+  const ask = ([s, u]: [Ticks, Ticks]) => start({ since: s, until: u, limit });
   let next = take();
-  let pending = next === undefined ? undefined : start({ since: next[0], until: next[1], limit });
+  let pending = next === undefined ? undefined : ask(next);
   while (next !== undefined && pending !== undefined) {
     const [s, u] = next;
     const detections = await pending;
     pending = undefined;
     if (detections.length > limit) onOverLimit?.(detections.length, limit);
+    let complete: Detection[];
+    let requests: number;
     if (detections.length !== limit) {
-      const part: WindowPart = {
-        kind: "siem",
-        since: s,
-        until: u,
-        detections,
-        bodies: detections.map(takeItemText),
-        requests: splitRequests + 1,
-      };
-      splitRequests = 0;
+      complete = detections;
+      requests = splitRequests + 1;
       // A server that ignores `limit` (and maybe the bounds) says nothing about the density of a range.
       density.span = detections.length > limit ? undefined : nextSpan(density.span, detections, s, u, limit);
+    } else if (u - s <= MIN_SPLIT_TICKS) {
+      complete = await fetch({ since: s, until: u });
+      requests = splitRequests + 2;
+    } else {
+      splitRequests++;
+      // Split on a whole millisecond; the halves share that millisecond so that neither an inclusive nor an
+      // exclusive reading of the bounds by the API can lose a detection sitting exactly on it (dedupe drops
+      // the double).
+      const mid = s + ((u - s) / 2n / TICKS_PER_MS) * TICKS_PER_MS;
+      stack.push([mid, u]);
+      stack.push([s, mid + TICKS_PER_MS < u ? mid + TICKS_PER_MS : u]);
       next = take();
-      if (next !== undefined && (mayPrefetch?.(detections) ?? true)) {
-        pending = start({ since: next[0], until: next[1], limit });
-      }
-      yield part;
-      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
+      if (next !== undefined) pending = ask(next);
       continue;
     }
-    if (u - s <= MIN_SPLIT_TICKS) {
-      const all = await fetch({ since: s, until: u });
-      const part: WindowPart = {
-        kind: "siem",
-        since: s,
-        until: u,
-        detections: all,
-        bodies: all.map(takeItemText),
-        requests: splitRequests + 2,
-      };
-      splitRequests = 0;
-      next = take();
-      if (next !== undefined && (mayPrefetch?.(all) ?? true)) {
-        pending = start({ since: next[0], until: next[1], limit });
-      }
-      yield part;
-      if (next !== undefined) pending ??= start({ since: next[0], until: next[1], limit });
-      continue;
-    }
-    splitRequests++;
-    // Split on a whole millisecond; the halves share that millisecond so that neither an inclusive nor an
-    // exclusive reading of the bounds by the API can lose a detection sitting exactly on it (dedupe drops
-    // the double).
-    const mid = s + ((u - s) / 2n / TICKS_PER_MS) * TICKS_PER_MS;
-    stack.push([mid, u]);
-    stack.push([s, mid + TICKS_PER_MS < u ? mid + TICKS_PER_MS : u]);
+    splitRequests = 0;
+    const part: WindowPart = {
+      kind: "siem",
+      since: s,
+      until: u,
+      detections: complete,
+      bodies: complete.map(takeItemText),
+      requests,
+    };
     next = take();
-    if (next !== undefined) pending = start({ since: next[0], until: next[1], limit });
+    if (next !== undefined && (mayPrefetch?.(complete) ?? true)) pending = ask(next);
+    yield part;
+    if (next !== undefined) pending ??= ask(next);
   }
 }
 
