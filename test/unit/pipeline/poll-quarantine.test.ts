@@ -9,26 +9,9 @@ import { silentLogger } from "../../../src/log.js";
 import { createMetrics } from "../../../src/metrics/definitions.js";
 import { createPoller } from "../../../src/pipeline/poll.js";
 import type { Detection } from "../../../src/record.js";
-import type { Source } from "../../../src/source/index.js";
-import { ticksFromMs } from "../../../src/timestamp.js";
 import { counterValue } from "../../support/source.js";
 import { openStore, tempDir } from "../state/helpers.js";
-
-function sourceOf(detections: Detection[]): Source {
-  const now = ticksFromMs(Date.now());
-  return {
-    tenant: "t",
-    kind: "siem",
-    planPoll: () => ({
-      windows: [{ since: now - ticksFromMs(3_600_000), until: now }],
-      settles: now,
-      whole: true,
-    }),
-    async *read(window) {
-      yield { kind: "siem", since: window.since, until: window.until, detections, requests: 1 };
-    },
-  };
-}
+import { partsSource } from "./parts-source.js";
 
 test("issue 11 finding 2: a detection that cannot be keyed or serialised is quarantined as unstorable; the poll goes on", async (t) => {
   const { dir, remove } = tempDir();
@@ -44,7 +27,7 @@ test("issue 11 finding 2: a detection that cannot be keyed or serialised is quar
   const unkeyable = { LastProcessedTimeUtc: time, Title: "no id", n: 10n } as unknown as Detection;
   const unserialisable = { FullId: "big", LastProcessedTimeUtc: time, n: 10n } as unknown as Detection;
   const poller = createPoller(
-    sourceOf([good, unkeyable, unserialisable]),
+    partsSource([[good, unkeyable, unserialisable]]),
     { maxOutbox: 1_000 },
     { log: silentLogger(), metrics, store },
   );

@@ -8,27 +8,8 @@ import { silentLogger } from "../../../src/log.js";
 import { createMetrics } from "../../../src/metrics/definitions.js";
 import { createPoller, type StoredDetection } from "../../../src/pipeline/poll.js";
 import type { Detection } from "../../../src/record.js";
-import type { Source } from "../../../src/source/index.js";
-import { ticksFromMs } from "../../../src/timestamp.js";
 import { openStore, tempDir } from "../state/helpers.js";
-
-function sourceOf(parts: Detection[][]): Source {
-  const now = ticksFromMs(Date.now());
-  return {
-    tenant: "t",
-    kind: "siem",
-    planPoll: () => ({
-      windows: [{ since: now - ticksFromMs(3_600_000), until: now }],
-      settles: now,
-      whole: true,
-    }),
-    async *read(window) {
-      for (const detections of parts) {
-        yield { kind: "siem", since: window.since, until: window.until, detections, requests: 1 };
-      }
-    },
-  };
-}
+import { partsSource } from "./parts-source.js";
 
 test("onStored: each stored event with its detection, outbox id and destinations; duplicates left out", async (t) => {
   const { dir, remove } = tempDir();
@@ -47,7 +28,7 @@ test("onStored: each stored event with its detection, outbox id and destinations
   const calls: Array<readonly StoredDetection[] | undefined> = [];
   const poller = createPoller(
     // Part 2 repeats x (a duplicate) and holds y twice; newest first within a part, as the API answers.
-    sourceOf([
+    partsSource([
       [d("x", 2, { to: "b" }), unserialisable, d("w", 1)],
       [d("y", 5), d("x", 2, { to: "b" }), d("y", 5), d("z", 4)],
     ]),
