@@ -164,30 +164,29 @@ const MAX_POLLS = 4_096;
 export function createOverlapVolume(): OverlapVolume {
   // Oldest first; only polls that stored new detections (an idle tenant's polls add nothing).
   const polls: Array<{ at: Ticks; inserted: number }> = [];
-  let recorded = false;
   let lastWhole: { at: Ticks; requests: number; received: number } | undefined;
-  let latestWhole = false;
+  /** Whether the latest completed poll read the whole overlap; undefined before the first one. */
+  let latestWasWhole: boolean | undefined;
   return {
     record(at, poll) {
-      recorded = true;
       if (poll.inserted > 0) {
         polls.push({ at, inserted: poll.inserted });
         if (polls.length > MAX_POLLS) polls.shift();
       }
-      latestWhole = poll.whole;
+      latestWasWhole = poll.whole;
       if (poll.whole) lastWhole = { at, requests: poll.requests, received: poll.received };
     },
     latestWhole() {
-      return recorded ? latestWhole : undefined;
+      return latestWasWhole;
     },
     fits(since, maxPerRequest) {
       let old = 0;
       while (old < polls.length && (polls[old] as { at: Ticks }).at < since) old++;
       if (old > 0) polls.splice(0, old);
       if (lastWhole !== undefined && lastWhole.at < since) lastWhole = undefined;
-      if (!recorded) return undefined;
+      if (latestWasWhole === undefined) return undefined;
       const wholeFits = lastWhole && (lastWhole.requests <= 1 || lastWhole.received <= maxPerRequest);
-      if (latestWhole && lastWhole !== undefined) return wholeFits;
+      if (latestWasWhole && lastWhole !== undefined) return wholeFits;
       if (lastWhole !== undefined && !wholeFits) return false;
       let inserted = 0;
       for (const p of polls) inserted += p.inserted;
