@@ -13,6 +13,10 @@ const PATTERN = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9
 /** Parses an ISO-8601 UTC timestamp with 0-9 fraction digits; returns undefined if it is not one. */
 export function parseTimestamp(value: unknown): Ticks | undefined {
   if (typeof value !== "string") return undefined;
+  // Every detection's time is read two or three times during a backfill (window density, record, order):
+  // the canonical form the API sends is read without a regex, a Date or a string per field.
+  const whole = canonicalMs(value);
+  if (whole !== undefined) return BigInt(whole) * TICKS_PER_MS + BigInt(fractionOf(value));
   const m = PATTERN.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac = "", zone = "Z"] = m;
@@ -54,6 +58,8 @@ export function formatTimestamp(ticks: Ticks): string {
 
 /** Parses and re-formats; undefined when the input is not a timestamp. */
 export function canonicalTimestamp(value: unknown): string | undefined {
+  // Already canonical (what the SIEM API sends): it is its own canonical form.
+  if (typeof value === "string" && canonicalMs(value) !== undefined) return value;
   const t = parseTimestamp(value);
   return t === undefined ? undefined : formatTimestamp(t);
 }
@@ -83,4 +89,58 @@ export function ticksToSeconds(ticks: Ticks): number {
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
+}
+
+const ZERO = 0x30;
+/** Where the canonical form (`YYYY-MM-DDTHH:MM:SS.fffffffZ`) has a separator, and which. */
+const SEPARATORS: ReadonlyArray<readonly [number, number]> = [
+  [4, 0x2d],
+  [7, 0x2d],
+  [10, 0x54],
+  [13, 0x3a],
+  [16, 0x3a],
+  [19, 0x2e],
+  [27, 0x5a],
+];
+const CANONICAL_LENGTH = 28;
+
+/** The number written by the decimal digits of `s` in [from, to), or -1 when one is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * Unix ms (whole, the fraction aside) of a timestamp in canonical form with a valid date and time; undefined
+ * for anything else, which the general path reads (or rejects) as before. Years below 100 go that way too
+ * (Date.UTC reads them as 1900-1999).
+ */
+function canonicalMs(s: string): number | undefined {
+  if (s.length !== CANONICAL_LENGTH) return undefined;
+  for (const [at, c] of SEPARATORS) if (s.charCodeAt(at) !== c) return undefined;
+  const year = digitsAt(s, 0, 4);
+  const month = digitsAt(s, 5, 7);
+  const day = digitsAt(s, 8, 10);
+  const hour = digitsAt(s, 11, 13);
+  const minute = digitsAt(s, 14, 16);
+  const second = digitsAt(s, 17, 19);
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return undefined;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59 || digitsAt(s, 20, 27) < 0) return undefined;
+  if (day > daysIn(year, month)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second);
+}
+
+/** The seven fraction digits of a canonical timestamp, as a number of ticks. */
+function fractionOf(canonical: string): number {
+  return digitsAt(canonical, 20, 27);
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import {
   canonicalTimestamp,
   formatApiTime,
@@ -49,4 +50,61 @@ test("ancient years are read as written (Date.UTC would read 0001-0099 as 1901-1
   assert.equal(canonicalTimestamp("1969-12-31T23:59:59.9999999Z"), "1969-12-31T23:59:59.9999999Z");
   assert.equal(parseTimestamp("0004-02-29T00:00:00Z") !== undefined, true, "a leap day of year 4");
   assert.equal(parseTimestamp("0100-02-29T00:00:00Z"), undefined, "year 100 is not a leap year");
+});
+
+// The canonical form is read by a fast path; the same text with a lower-case `t` and `z` goes the general
+// (regex and Date) path, so the two must agree on every date, valid or not.
+const viaGeneralPath = (s: string) => s.replace("T", "t").replace("Z", "z");
+
+test("the canonical fast path agrees with the general path, valid dates or not", () => {
+  const pad = (n: number, w: number) => String(n).padStart(w, "0");
+  const stamp = fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 13 }),
+      fc.integer({ min: 0, max: 32 }),
+      fc.integer({ min: 0, max: 24 }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 0, max: 9_999_999 }),
+    )
+    .map(
+      ([y, mo, d, h, mi, s, f]) =>
+        `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(f, 7)}Z`,
+    );
+  fc.assert(
+    fc.property(stamp, (s) => {
+      assert.equal(parseTimestamp(s), parseTimestamp(viaGeneralPath(s)), s);
+      assert.equal(canonicalTimestamp(s), canonicalTimestamp(viaGeneralPath(s)), s);
+    }),
+    { numRuns: 5000 },
+  );
+  for (const s of [
+    "2020-02-29T00:00:00.0000000Z",
+    "2021-02-29T00:00:00.0000000Z",
+    "1900-02-29T00:00:00.0000000Z",
+    "2000-02-29T23:59:59.9999999Z",
+    "0099-12-31T23:59:59.9999999Z",
+    "0100-01-01T00:00:00.0000000Z",
+    "2020-04-31T00:00:00.0000000Z",
+    "2020-09-30T14:11:44.07797a5Z",
+  ]) {
+    assert.equal(parseTimestamp(s), parseTimestamp(viaGeneralPath(s)), s);
+    assert.equal(canonicalTimestamp(s), canonicalTimestamp(viaGeneralPath(s)), s);
+  }
+  assert.equal(canonicalTimestamp("2000-02-29T23:59:59.9999999Z"), "2000-02-29T23:59:59.9999999Z");
+});
+
+test("a canonical timestamp round-trips through ticks", () => {
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: -621355968000000000n + 3_155_760_000_000_000n, max: 2_534_023_007_999_999_999n }),
+      (t) => {
+        const s = formatTimestamp(t);
+        assert.equal(parseTimestamp(s), t);
+        assert.equal(canonicalTimestamp(s), s);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
