@@ -155,14 +155,17 @@ export function createPoller(source: Source, options: PollerOptions, deps: Polle
           const { router } = options;
           const items: PartItem[] = [];
           const rejected: RejectedRecord[] = [];
-          for (const [i, d] of part.detections.entries()) {
+          const { detections, bodies } = part;
+          // An index loop: entries() makes an iterator result and an [i, d] pair per detection.
+          for (let i = 0; i < detections.length; i++) {
+            const d = detections[i] as Detection;
             const rejection = rejectionOf(d);
             if (rejection !== undefined) {
               rejected.push({ ...rejection, kind: part.kind });
               continue;
             }
             try {
-              const record = toDetectionRecord(d, part.kind, part.bodies?.[i]);
+              const record = toDetectionRecord(d, part.kind, bodies?.[i]);
               items.push({ record: router ? routed(record, router(d, part.kind)) : record, detection: d });
             } catch {
               // The parser's bounds make this unreachable for API data; should it happen all the same, it is

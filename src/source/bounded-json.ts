@@ -157,7 +157,7 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
 
   /**
    * Scans one value from `pos` (no leading space); leaves `pos` after it. The hot loop of a backfill's parse:
-   * it keeps the position in a local and writes it back before it returns or throws.
+   * it keeps the position in a local, and writes it back when it is done or fails.
    */
   const scanValue = (): Extent => {
     let p = pos;
@@ -165,23 +165,22 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
     let depth = 0;
     let deepest = 0;
     let cost = 0;
-    const done = (): Extent => {
-      pos = p;
-      spaced = isSpaced;
-      return { end: p, depth: deepest, units: cost };
-    };
-    const fail = (what: string): JsonBoundsError => {
-      pos = p;
-      return syntax(what);
-    };
+    let error: string | undefined;
+    let whole = false;
     while (p < n) {
       const c = src === undefined ? (body[p] as number) : src.charCodeAt(p);
       if (c === QUOTE) {
         p = skipString(p);
         cost++;
-        if (depth === 0) return done();
+        if (depth === 0) {
+          whole = true;
+          break;
+        }
       } else if (c === COMMA || c === COLON) {
-        if (depth === 0) throw fail("unexpected character");
+        if (depth === 0) {
+          error = "unexpected character";
+          break;
+        }
         p++;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         depth++;
@@ -189,12 +188,21 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
         cost += 4;
         p++;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (depth === 0) throw fail("unexpected closing bracket");
+        if (depth === 0) {
+          error = "unexpected closing bracket";
+          break;
+        }
         depth--;
         p++;
-        if (depth === 0) return done();
+        if (depth === 0) {
+          whole = true;
+          break;
+        }
       } else if (isSpace(c)) {
-        if (depth === 0) throw fail("unexpected character");
+        if (depth === 0) {
+          error = "unexpected character";
+          break;
+        }
         isSpaced = true;
         p++;
       } else {
@@ -206,12 +214,21 @@ export function parseBoundedJson(body: Buffer, limits: JsonLimits = DEFAULT_JSON
           if (d === QUOTE || d === OPEN_BRACE || d === OPEN_BRACKET) break;
           p++;
         }
-        if (p === start) throw fail("unexpected character");
+        if (p === start) {
+          error = "unexpected character";
+          break;
+        }
         cost++;
-        if (depth === 0) return done();
+        if (depth === 0) {
+          whole = true;
+          break;
+        }
       }
     }
-    throw fail("the body ends inside a value (cut?)");
+    pos = p;
+    if (!whole) throw syntax(error ?? "the body ends inside a value (cut?)");
+    spaced = isSpaced;
+    return { end: p, depth: deepest, units: cost };
   };
 
   /** Scans the array of items starting at `pos` (its `[`); returns the parsed items and where it ends. */
