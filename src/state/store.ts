@@ -394,6 +394,29 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     }
   }
 
+  /**
+   * Inserts the seen row of each record (inside the ingest transaction) and returns, per record, 1 when its
+   * key is new. The keys go in in key order, not the records' order: a part's new keys land all over the
+   * seen rows of the last minutes (a key is ordered by its alert's time, which lags the detection by up to
+   * ~15 min), a window of ~800 16 kB pages at 1M detections an hour, more than the page cache holds; in key
+   * order each of those pages is read, changed and written once per part instead of being evicted and read
+   * back between two of its keys. Ties keep the records' order, so of two records with one key the first is
+   * the new one, as before.
+   */
+  function admitNew(tenant: string, records: readonly RoutedRecord[], now: number): Uint8Array {
+    const n = records.length;
+    const keys = new Array<Buffer>(n);
+    const order = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      keys[i] = seenKey(tenant, (records[i] as RoutedRecord).key);
+      order[i] = i;
+    }
+    order.sort((a, b) => Buffer.compare(keys[a] as Buffer, keys[b] as Buffer) || a - b);
+    const fresh = new Uint8Array(n);
+    for (const i of order) fresh[i] = s.insertSeen.run(keys[i] as Buffer, tenant, now).changes === 0 ? 0 : 1;
+    return fresh;
+  }
+
   const ingestTx = db.transaction(
     (
       tenant: string,
@@ -407,9 +430,10 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       const queued = new Map(destinations.map((d) => [d, 0]));
       const quarantine: Parameters<typeof addToQuarantine>[0][number][] = [];
       const stored: IngestedEvent[] = [];
+      const fresh = admitNew(tenant, records, now);
       for (let index = 0; index < records.length; index++) {
         const record = records[index] as RoutedRecord;
-        if (s.insertSeen.run(seenKey(tenant, record.key), tenant, now).changes === 0) {
+        if (fresh[index] !== 1) {
           duplicates++;
           continue;
         }
