@@ -35,7 +35,7 @@ import {
   type SourceKind,
 } from "../record.js";
 import { type Db, toStateError } from "./db.js";
-import { seenKey } from "./seen-key.js";
+import { SEEN_KEY_PREFIX_CHARS, seenKey } from "./seen-key.js";
 
 export interface IngestResult {
   readonly inserted: number;
@@ -394,6 +394,35 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
     }
   }
 
+  /**
+   * Inserts the seen row of each record (inside the ingest transaction) and returns, per record, 1 when its
+   * key is new. The keys go in grouped by their leading characters (the seen key's prefix, its alert's time
+   * to ~10 s), groups in prefix order, not in the records' order: a part's new keys land all over the seen
+   * rows of the last minutes (a detection is processed up to ~15 min after its alert), a window of ~800
+   * 16 kB pages at 1M detections an hour, more than the page cache holds. In the records' order each of
+   * those pages was evicted and read back between two of its keys; grouped, the few pages of a group are
+   * read, changed and written once per part. Grouping, not sorting: a sort of the keys cost 1-1.5 us a key,
+   * more than it saved on a small state. Equal keys share a group in the records' order, so of two records
+   * with one key the first is the new one, as before.
+   */
+  function admitNew(tenant: string, records: readonly RoutedRecord[], now: number): Uint8Array {
+    const fresh = new Uint8Array(records.length);
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < records.length; i++) {
+      const prefix = (records[i] as RoutedRecord).key.slice(0, SEEN_KEY_PREFIX_CHARS);
+      const group = groups.get(prefix);
+      if (group === undefined) groups.set(prefix, [i]);
+      else group.push(i);
+    }
+    for (const prefix of [...groups.keys()].sort()) {
+      for (const i of groups.get(prefix) as number[]) {
+        const key = seenKey(tenant, (records[i] as RoutedRecord).key);
+        fresh[i] = s.insertSeen.run(key, tenant, now).changes === 0 ? 0 : 1;
+      }
+    }
+    return fresh;
+  }
+
   const ingestTx = db.transaction(
     (
       tenant: string,
@@ -407,9 +436,10 @@ export function createSqliteStore(db: Db, options: SqliteStoreOptions, deps: Sto
       const queued = new Map(destinations.map((d) => [d, 0]));
       const quarantine: Parameters<typeof addToQuarantine>[0][number][] = [];
       const stored: IngestedEvent[] = [];
+      const fresh = admitNew(tenant, records, now);
       for (let index = 0; index < records.length; index++) {
         const record = records[index] as RoutedRecord;
-        if (s.insertSeen.run(seenKey(tenant, record.key), tenant, now).changes === 0) {
+        if (fresh[index] !== 1) {
           duplicates++;
           continue;
         }

@@ -118,6 +118,42 @@ test("duplicates are dropped across calls and within a batch, per tenant", (t) =
   );
 });
 
+test("issue 16: seen keys go in in key order, yet events keep the records' order and the first of two equal keys wins", (t) => {
+  const store = storeFor(t);
+  const records = [
+    detection("z", 1, { Title: "first z" }),
+    detection("a", 2),
+    detection("z", 3, { Title: "second z" }),
+    detection("m", 4),
+  ];
+
+  const result = store.ingest("contoso", records, ts(4));
+
+  assert.deepEqual(
+    result.stored.map((e) => e.index),
+    [0, 1, 3],
+  );
+  const ids = result.stored.map((e) => e.id);
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+    "ids follow the records' order",
+  );
+  assert.equal(result.duplicates, 1);
+  assert.deepEqual(
+    store.next("siem-a", 0, 10).map((e) => [e.id, JSON.parse(e.body).Title]),
+    [
+      [ids[0], "first z"],
+      [ids[1], "detection a"],
+      [ids[2], "detection m"],
+    ],
+  );
+  assert.equal(
+    store.ingest("contoso", [detection("a"), detection("m"), detection("z")], undefined).inserted,
+    0,
+  );
+});
+
 test("a malformed detection dedupes on its content key", (t) => {
   const store = storeFor(t);
   const malformed = toDetectionRecord({ Title: "no id", Severity: "High" });
