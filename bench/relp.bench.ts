@@ -50,9 +50,9 @@ interface RunResult {
 const distinct = sampleMessages(DISTINCT);
 const messages = Array.from(
   { length: Math.max(TOTAL, RSYSLOG_TOTAL) },
-  (_, i) => distinct[i % DISTINCT] as Buffer,
+  (_, i) => distinct[i % DISTINCT] as string,
 );
-const messageBytes = distinct.reduce((sum, m) => sum + m.length, 0) / DISTINCT;
+const messageBytes = distinct.reduce((sum, m) => sum + Buffer.byteLength(m), 0) / DISTINCT;
 
 function sinkFor(variant: Variant, port: number): Sink {
   return createSink(

@@ -84,7 +84,7 @@ for (let i = 0; i < slices; i++) {
   if (
     !socket.write(
       frameMessages(
-        page.map((d) => formatter.format(d).bytes),
+        page.map((d) => formatter.format(d).text),
         "lf",
       ),
     )

@@ -33,9 +33,9 @@ export function cefFormatter() {
 }
 
 /** Encoded CEF messages of `n` generated detections. */
-export function sampleMessages(n: number): Buffer[] {
+export function sampleMessages(n: number): string[] {
   const formatter = cefFormatter();
-  return sampleDetections(n).map((d) => formatter.format(d).bytes);
+  return sampleDetections(n).map((d) => formatter.format(d).text);
 }
 
 export interface RecordSourceOptions {

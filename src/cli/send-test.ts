@@ -58,7 +58,7 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
       events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }),
     });
     try {
-      const result = await sink.send([message.bytes]);
+      const result = await sink.send([message.text]);
       if (result.dropped.length > 0) {
         failed++;
         process.stdout.write(`NOT SENT to ${where}: message of ${message.bytes.length} bytes is too large\n`);
@@ -72,7 +72,7 @@ export async function sendTestCommand(values: CliValues): Promise<number> {
               ? " (UDP cannot confirm delivery: check that it arrived)"
               : "";
         process.stdout.write(
-          `sent to ${where}${acknowledged}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.bytes.toString("utf8")}\n`,
+          `sent to ${where}${acknowledged}, ${message.bytes.length} bytes${message.truncated > 0 ? ` (${message.truncated} values cut to fit)` : ""}:\n${message.text}\n`,
         );
       }
     } catch (err) {

@@ -159,7 +159,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
   }
 
   function send(rows: readonly DrainRow[]): Flight {
-    const messages: Buffer[] = [];
+    const messages: string[] = [];
     const ids: number[] = [];
     const unusable: Array<{ event: DrainRow; error: ForwarderError }> = [];
     const tooLarge: number[] = [];
@@ -174,7 +174,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           tooLarge.push(row.id);
           continue;
         }
-        messages.push(formatted.bytes);
+        messages.push(formatted.text);
         ids.push(row.id);
       } catch (err) {
         unusable.push({ event: row, error: toForwarderError(err, "E_FORMAT") });

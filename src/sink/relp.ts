@@ -68,7 +68,7 @@ const CLOSE_GRACE_MS = 5_000;
 const NOTHING_DROPPED: SendResult = Object.freeze({ dropped: Object.freeze([]) });
 
 interface Entry {
-  readonly messages: readonly Buffer[];
+  readonly messages: readonly string[];
   /** Messages handed to a session so far. */
   next: number;
   /** Messages without an answer. */
@@ -144,7 +144,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
   let closed: Promise<void> | undefined;
   let onIdle: (() => void) | undefined;
 
-  function send(messages: readonly Buffer[]): Promise<SendResult> {
+  function send(messages: readonly string[]): Promise<SendResult> {
     if (closing) return Promise.reject(sendAborted(options, "the sink is closed"));
     if (messages.length === 0) {
       // Nothing to send, but keep the promise that sends settle in call order.
@@ -196,7 +196,7 @@ export function createRelpSink(options: SinkOptions, deps: RelpSinkDeps): Sink {
       const entry = waiting[0];
       if (entry === undefined) break;
       const index = entry.next++;
-      frames.push(session.syslog(entry.messages[index] as Buffer, { entry, index }));
+      frames.push(session.syslog(Buffer.from(entry.messages[index] as string, "utf8"), { entry, index }));
       if (entry.next === entry.messages.length) waiting.shift();
     }
     if (frames.length > 0) write(conn, frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames));

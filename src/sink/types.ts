@@ -16,14 +16,15 @@ export interface SendResult {
 
 export interface Sink {
   /**
-   * Frames and sends the messages (unframed syslog messages). Resolves once every message is
+   * Frames and sends the messages (unframed syslog messages as text, UTF-8 on the wire; TCP and TLS
+   * encode a whole send into one buffer). Resolves once every message is
    * *confirmed*; rejects with a retryable ForwarderError (E_SINK_CONNECT, E_SINK_WRITE, E_SINK_TLS,
    * E_SINK_TIMEOUT, E_SINK_PROTOCOL, E_SINK_REJECTED) if they may not have arrived, or E_SHUTDOWN after
    * close(). A rejection that is a PartialSendError lists the messages that were confirmed all the same
    * (RELP): the caller acknowledges those and resends only the rest. Several sends may be in flight at
    * once; they settle in call order; when the connection fails, every unconfirmed send rejects.
    */
-  send(messages: readonly Buffer[]): Promise<SendResult>;
+  send(messages: readonly string[]): Promise<SendResult>;
   /**
    * Health check: makes sure a connection is open (tcp, tls) or the host resolves (udp), connecting once
    * if needed, and updates `up`. Rejects like a failed send. Lets `mde_destination_up` tell the truth

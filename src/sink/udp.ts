@@ -134,10 +134,12 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     }
   }
 
-  async function transmit(messages: readonly Buffer[]): Promise<SendResult> {
+  async function transmit(messages: readonly string[]): Promise<SendResult> {
     const dropped: Dropped[] = [];
     const batch: { index: number; message: Buffer }[] = [];
-    messages.forEach((message, index) => {
+    messages.forEach((text, index) => {
+      // One datagram per message: each needs its own buffer anyway.
+      const message = Buffer.from(text, "utf8");
       if (message.length > MAX_DATAGRAM_BYTES) dropped.push({ index, reason: "too_large" });
       else batch.push({ index, message });
     });
@@ -216,7 +218,7 @@ export function createUdpSink(options: SinkOptions, deps: UdpSinkDeps): Sink {
     });
   }
 
-  function send(messages: readonly Buffer[]): Promise<SendResult> {
+  function send(messages: readonly string[]): Promise<SendResult> {
     if (closed !== undefined) {
       return Promise.reject(
         new ForwarderError("E_SHUTDOWN", `send to ${where} aborted: the sink is closed`, { details }),

@@ -206,7 +206,7 @@ test("imrelp over TLS refuses a client without a certificate; we refuse a receiv
     connect_timeout: 5_000,
     write_timeout: 5_000,
   };
-  const message = Buffer.from("<134>1 2026-01-01T00:00:00Z host mde - - - refused");
+  const message = "<134>1 2026-01-01T00:00:00Z host mde - - - refused";
   const noCert = createSink(
     { ...base, tls: { ca_file: pki.caFile, server_name: "localhost", reject_unauthorized: true } },
     { log: silentLogger(), events: createEvents({ metrics: createMetrics({ defaultMetrics: false }) }) },

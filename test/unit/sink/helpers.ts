@@ -67,8 +67,8 @@ export function sinkDeps({ onUpChange, onError, ...extra }: TestSinkDeps = {}): 
 }
 
 /** `<134>1 - test - - - - msg id=<n> ...`: recognisable, and the id survives any framing. */
-export function message(id: number, extra = ""): Buffer {
-  return Buffer.from(`<134>1 2024-01-01T00:00:00Z host mde - - - msg id=${id}${extra}`);
+export function message(id: number, extra = ""): string {
+  return `<134>1 2024-01-01T00:00:00Z host mde - - - msg id=${id}${extra}`;
 }
 
 export function idOf(text: string): number {
@@ -76,8 +76,8 @@ export function idOf(text: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-export function batches(total: number, size: number): Buffer[][] {
-  const out: Buffer[][] = [];
+export function batches(total: number, size: number): string[][] {
+  const out: string[][] = [];
   for (let start = 0; start < total; start += size) {
     out.push(Array.from({ length: Math.min(size, total - start) }, (_, i) => message(start + i)));
   }
