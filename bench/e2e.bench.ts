@@ -74,6 +74,29 @@ interface SimStats {
   generated: number;
 }
 
+/** How often the detections of one kind were served (bench/support/sim-process.ts, "reads"). */
+interface Served {
+  detections: number;
+  served: number;
+  once: number;
+  twice: number;
+  more: number;
+  never: number;
+  max: number;
+}
+
+interface Reads {
+  from: number;
+  to: number;
+  all: Served;
+  onTime: Served;
+  late: Record<string, Served>;
+  /** A few served 3+ times or never, to look into. */
+  odd: Array<{ id: string; visibleAt: number; times: number; lastProcessed: string; windows: string[] }>;
+  /** FullIds made more than once (0: each detection counted by its own). */
+  duplicates: number;
+}
+
 interface FloorResult {
   start: number;
   lastWrite: number;
@@ -108,6 +131,13 @@ async function simStats(sim: JsonChild): Promise<SimStats> {
   const answer = sim.next<SimStats>((l) => "served" in l, "stats");
   sim.send("stats");
   return answer;
+}
+
+/** How many times each detection made visible in [from, to) was served, so far. */
+async function simReads(sim: JsonChild, from: number, to: number): Promise<Reads> {
+  const answer = sim.next<{ reads: Reads }>((l) => "reads" in l, "reads");
+  sim.send(`reads ${from} ${to}`);
+  return (await answer).reads;
 }
 
 function minus(a: SimStats, b: SimStats): SimStats {
@@ -236,6 +266,11 @@ interface LiveResult {
    */
   steady: SimStats;
   steadyMs: number;
+  /**
+   * The judged figure: every detection made visible in the steady span, and how many times it was served
+   * in the whole run (counted after its second look).
+   */
+  reads: Reads;
   unreadable: number;
   late: LateResult[];
   /** ms from the last detection made to the last second look read. */
@@ -298,6 +333,16 @@ async function live(): Promise<LiveResult> {
         const tailMs = OVERLAP_MS + 2 * LIVE_SCHEDULE_SECONDS * 1000;
         await delay(Math.max(0, made.at + tailMs - Date.now()));
         const stats = await simStats(sim);
+        const reads = await simReads(sim, steadyFrom, steadyTo);
+        let shown = "";
+        for (const o of reads.odd) {
+          console.log(
+            `  live: ${o.id} (LastProcessedTimeUtc ${o.lastProcessed}, visible at ${new Date(o.visibleAt).toISOString()}) served ${o.times} times, by`,
+          );
+          // Those of one tick share their time: its windows once.
+          if (o.lastProcessed !== shown) for (const w of o.windows) console.log(`    ${w}`);
+          shown = o.lastProcessed;
+        }
         fwd.signal("SIGTERM");
         const exit = await fwd.exited;
         return {
@@ -312,6 +357,7 @@ async function live(): Promise<LiveResult> {
           fetched: stats.served,
           steady: minus(last, first),
           steadyMs: steadyTo - steadyFrom,
+          reads,
           unreadable: arrival.unreadable ?? 0,
           late: LATE_GROUPS.map((g) => {
             const got = arrival.late?.[g.name];
@@ -338,6 +384,11 @@ async function live(): Promise<LiveResult> {
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The judged reads per detection with three decimals: 1.995x is not shown as 2.00x. */
+function exact(value: number): string {
+  return `${value.toFixed(3)}x`;
 }
 
 function delay(ms: number): Promise<void> {
@@ -461,6 +512,8 @@ function liveReport(liveResult: LiveResult): string[] {
   const scheduleMs = LIVE_SCHEDULE_SECONDS * 1000;
   const perNew = liveResult.fetched / liveResult.count;
   const steadyPerNew = liveResult.steady.served / liveResult.steady.generated;
+  const reads = liveResult.reads;
+  const perNewRead = reads.all.served / reads.all.detections;
   const liveSections = [
     `Live: \`run\` polling every ${LIVE_SCHEDULE_SECONDS} s (schedule \`*/${LIVE_SCHEDULE_SECONDS} * * * * *\`), ` +
       `poll.overlap ${seconds(OVERLAP_MS)} (not the default 5 min: so that second looks happen within the run), ` +
@@ -477,12 +530,19 @@ function liveReport(liveResult: LiveResult): string[] {
       "more than one request, so after the first polls (whole, which measure it) each poll reads on from where " +
       "the previous one ended to `settle` before now (the first one after a whole read from the checkpoint minus " +
       "the short overlap), and once more every stretch that has just become `overlap` old (the " +
-      "second look, src/source/overlap.ts). Fetched: detections the simulator served: in the steady state (from " +
-      `one overlap + two schedules after the start to the last one made, whole schedules between two polls, ${seconds(liveResult.steadyMs)}: per ` +
-      "made in that time; ideally 2), " +
-      "and in all (after waiting " +
-      `${seconds(liveResult.tailMs)} past the last one for its second look, per detection made; the first ` +
-      "polls' whole reads included).",
+      "second look, src/source/overlap.ts). Fetched per new one, the judged figure: every detection made " +
+      `visible in the steady span (from one overlap + two schedules after the start to the last whole schedule before the last one made, ${seconds(liveResult.steadyMs)}; ` +
+      "on-time and late-visible ones alike) and how many times the simulator served it (its FullId in an " +
+      "/api/alerts response handed to the socket) in the whole run, counted after waiting " +
+      `${seconds(liveResult.tailMs)} past the last one made for the last second looks: the mean of those counts, ` +
+      "ideally 2 for an on-time one (read fresh, then once more at its second look) and 1 or 2 for a late-visible " +
+      "one (the fresh window may have passed its time before it appeared: then only the second look reads it), " +
+      "with how many were served once, twice, 3+ times and never. For reference (not judged): the span figure, " +
+      "detections served between two snapshots taken half a schedule after a poll, whole schedules apart, per " +
+      "detection made between them; it moves with boundary noise (the second looks in the span re-read " +
+      "stretches made `overlap` earlier, whose count differs from those made in the span as the simulator's " +
+      "100 ms ticks drift), and in all: served per made over the whole run (the first polls' whole reads " +
+      "included).",
     "",
     table(
       [
@@ -491,8 +551,9 @@ function liveReport(liveResult: LiveResult): string[] {
         "p99",
         "max",
         "peak RSS",
-        "fetched in the steady state (requests)",
-        "per new",
+        "fetched per new (visible in the span)",
+        "served in the span / made in the span (requests)",
+        "ratio",
         "fetched in all (requests)",
         "per new",
       ],
@@ -503,13 +564,49 @@ function liveReport(liveResult: LiveResult): string[] {
           seconds(liveResult.p99),
           seconds(liveResult.max),
           megabytes(liveResult.peakRss),
-          `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)} (${count(liveResult.steady.requests)}, ${count(liveResult.steady.full)} full)`,
+          exact(perNewRead),
+          `${count(liveResult.steady.served)} / ${count(liveResult.steady.generated)} (${count(liveResult.steady.requests)}, ${count(liveResult.steady.full)} full)`,
           ratio(steadyPerNew),
           `${count(liveResult.fetched)} (${count(liveResult.requests)})`,
           ratio(perNew),
         ],
       ],
     ),
+    "",
+    table(
+      [
+        "visible in the steady span",
+        "detections",
+        "times served",
+        "per detection",
+        "once",
+        "twice",
+        "3+ times",
+        "never",
+        "most",
+      ],
+      [
+        ["all", reads.all] as const,
+        ["on time", reads.onTime] as const,
+        ...Object.entries(reads.late).map(([name, r]) => [`late-visible "${name}"`, r] as const),
+      ].map(([name, r]) => [
+        name,
+        count(r.detections),
+        count(r.served),
+        exact(r.served / r.detections),
+        count(r.once),
+        count(r.twice),
+        count(r.more),
+        count(r.never),
+        count(r.max),
+      ]),
+    ),
+    ...(reads.duplicates > 0
+      ? [
+          "",
+          `(${count(reads.duplicates)} FullIds were made more than once: their serves are counted for each.)`,
+        ]
+      : []),
     "",
     table(
       ["late-visible", "visible after", "made", "delivered", "p50 from visible", "p99 from visible", "max"],
@@ -526,9 +623,13 @@ function liveReport(liveResult: LiveResult): string[] {
     "",
     targetsTable([
       {
-        target: "live: detections fetched per new one at most 2x (steady state)",
-        measured: `${count(liveResult.steady.served)} for ${count(liveResult.steady.generated)}: ${ratio(steadyPerNew)}`,
-        met: steadyPerNew <= 2,
+        target:
+          "live: detections fetched per new one at most 2x (times each one visible in the steady span was served; none never)",
+        measured:
+          `${count(reads.all.served)} for ${count(reads.all.detections)}: ${exact(perNewRead)} (on time ` +
+          `${exact(reads.onTime.served / reads.onTime.detections)}; ${count(reads.all.more)} served 3+ times, ` +
+          `${count(reads.all.never)} never; span ${ratio(steadyPerNew)})`,
+        met: perNewRead <= 2 && reads.all.never === 0,
       },
       {
         target: `live: p99 latency of on-time detections at most the schedule + 2 s (${seconds(scheduleMs + 2000)})`,

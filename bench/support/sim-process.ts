@@ -9,8 +9,12 @@
 // live `late`: groups of late-visible detections among them: a share of each tick's detections becomes
 // visible `minMs`-`maxMs` after its LastProcessedTimeUtc (stamped that long before now); their FullId is
 // `late-<group>-<visible ms>-<n>`, so that the receiver tells them apart and measures from becoming visible.
+// live also counts how many times each detection was served (the simulator's `countServes`): "reads FROM TO"
+// (ms) prints {"reads"} for the detections made visible in [FROM, TO): how many, how often each was served
+// (once, twice, 3+ times, never; on time and late apart), and a few of those served 3+ times or never.
 import { createInterface } from "node:readline";
 import { createSimulator } from "../../src/simulator/index.js";
+import { parseTimestamp } from "../../src/timestamp.js";
 
 interface SimArgs {
   mode: "backfill" | "live" | "idle";
@@ -32,7 +36,7 @@ const CHUNK = 50_000;
 const TICK_MS = 100;
 
 const args = JSON.parse(process.argv[2] ?? "{}") as SimArgs;
-const sim = await createSimulator({ port: 0, seed: 11 });
+const sim = await createSimulator({ port: 0, seed: 11, countServes: args.mode === "live" });
 const started = performance.now();
 let generated = 0;
 // The backlog's bounds (ms, inclusive), for the floor's slices.
@@ -65,6 +69,13 @@ const ready = {
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 let live: NodeJS.Timeout | undefined;
+/** Live: each tick's detections, by the time they became visible (ms). */
+interface Tick {
+  at: number;
+  onTime: string[];
+  late: Array<{ group: string; id: string }>;
+}
+const ticks: Tick[] = [];
 let lateSeq = 0;
 const lateCounts: Record<string, number> = {};
 // A small seeded generator: the same late detections in every run.
@@ -87,6 +98,8 @@ if (args.mode === "live") {
     carry -= Math.floor(carry);
     if (n > 0) {
       const now = Date.now();
+      const tick: Tick = { at: now, onTime: [], late: [] };
+      ticks.push(tick);
       let onTime = n;
       for (const group of args.late ?? []) {
         const k = Math.min(onTime, draw(group.share * n));
@@ -98,10 +111,11 @@ if (args.mode === "live") {
             FullId: `late-${group.name}-${now}-${lateSeq++}`,
           };
         });
-        if (k > 0) sim.add(partials);
+        if (k > 0)
+          for (const d of sim.add(partials)) tick.late.push({ group: group.name, id: String(d.FullId) });
         lateCounts[group.name] = (lateCounts[group.name] ?? 0) + k;
       }
-      sim.generate(onTime, { from: now, to: now });
+      for (const d of sim.generate(onTime, { from: now, to: now })) tick.onTime.push(String(d.FullId));
       generated += n;
     }
     if (generated >= args.count) {
@@ -110,6 +124,91 @@ if (args.mode === "live") {
       process.stdout.write(`${JSON.stringify({ liveDone: generated, at: Date.now(), late: lateCounts })}\n`);
     }
   }, TICK_MS);
+}
+
+/** How often the detections of one kind were served: each counted once, by its FullId. */
+interface Served {
+  detections: number;
+  /** Serves of them all: `served / detections` is the mean reads per detection. */
+  served: number;
+  once: number;
+  twice: number;
+  more: number;
+  never: number;
+  max: number;
+}
+
+function tally(): Served {
+  return { detections: 0, served: 0, once: 0, twice: 0, more: 0, never: 0, max: 0 };
+}
+
+function count(into: Served, times: number): void {
+  into.detections++;
+  into.served += times;
+  if (times === 0) into.never++;
+  else if (times === 1) into.once++;
+  else if (times === 2) into.twice++;
+  else into.more++;
+  into.max = Math.max(into.max, times);
+}
+
+/** Reads per detection made visible in [from, to) (ms), as served so far. */
+function reads(from: number, to: number) {
+  const counts = sim.serveCounts ?? new Map<string, number>();
+  const all = tally();
+  const onTime = tally();
+  const late: Record<string, Served> = {};
+  // Up to 10 of those served 3+ times and of those never served, to look into.
+  const odd: Array<{
+    id: string;
+    visibleAt: number;
+    times: number;
+    lastProcessed: string;
+    windows: string[];
+  }> = [];
+  const note = (id: string, at: number, times: number): void => {
+    if ((times === 0 || times > 2) && odd.length < 10) {
+      const lastProcessed = String(sim.detections.find((d) => d.FullId === id)?.LastProcessedTimeUtc);
+      odd.push({ id, visibleAt: at, times, lastProcessed, windows: windowsOf(lastProcessed) });
+    }
+  };
+  for (const tick of ticks) {
+    if (tick.at < from || tick.at >= to) continue;
+    for (const id of tick.onTime) {
+      const times = counts.get(id) ?? 0;
+      count(all, times);
+      count(onTime, times);
+      note(id, tick.at, times);
+    }
+    for (const { group, id } of tick.late) {
+      const times = counts.get(id) ?? 0;
+      count(all, times);
+      late[group] ??= tally();
+      count(late[group], times);
+      note(id, tick.at, times);
+    }
+  }
+  // A FullId made twice would be counted for both: the figure would be wrong, so it is reported.
+  const ids = ticks.flatMap((t) => [...t.onTime, ...t.late.map((l) => l.id)]);
+  const duplicates = ids.length - new Set(ids).size;
+  return { from, to, all, onTime, late, odd, duplicates };
+}
+
+/** The /api/alerts requests whose [sinceTimeUtc, untilTimeUtc] held this time: why it was read so often. */
+function windowsOf(time: string): string[] {
+  const t = parseTimestamp(time);
+  if (t === undefined) return [];
+  return sim.requests
+    .filter((r) => r.path.toLowerCase().startsWith("/api/alerts") && r.status === 200)
+    .filter((r) => {
+      const since = parseTimestamp(r.query.sinceTimeUtc);
+      const until = parseTimestamp(r.query.untilTimeUtc);
+      return since !== undefined && since <= t && (until === undefined || t <= until);
+    })
+    .map(
+      (r) =>
+        `${String(r.query.sinceTimeUtc)} .. ${String(r.query.untilTimeUtc ?? "now")} at ${new Date(r.at).toISOString()}: ${r.count}`,
+    );
 }
 
 const lines = createInterface({ input: process.stdin });
@@ -123,6 +222,9 @@ lines.on("line", (line) => {
       generated,
     };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
+  } else if (line.startsWith("reads ")) {
+    const [from, to] = line.slice("reads ".length).split(" ").map(Number);
+    process.stdout.write(`${JSON.stringify({ reads: reads(from ?? 0, to ?? 0) })}\n`);
   } else if (line === "close") {
     lines.close();
   }

@@ -108,6 +108,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
   const store = createDetectionStore();
   const faults = createFaultQueue();
   const served = new Set<string>();
+  const serveCounts = options.countServes === true ? new Map<string, number>() : undefined;
   const requests: ServedRequest[] = [];
   const alertService = createAlertService({
     tenants,
@@ -275,6 +276,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
     store,
     faults,
     served,
+    serveCounts,
     requests,
     control,
     alertsApi,
@@ -367,6 +369,7 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       return tokens.issued;
     },
     served,
+    serveCounts,
     detections: store.all,
     addAlerts: (what, opts) => alertService.add(what, opts),
     updateAlert: (id, change) => alertService.update(id, change),

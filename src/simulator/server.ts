@@ -32,6 +32,8 @@ export interface ServerDeps {
   faults: FaultQueue;
   /** FullIds delivered in full by /api/alerts. */
   served: Set<string>;
+  /** How many times /api/alerts served each FullId, when counting is on (`countServes`). */
+  serveCounts?: Map<string, number> | undefined;
   requests: ServedRequest[];
   control: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
   alertsApi: (req: IncomingMessage, url: URL) => Outcome;
@@ -176,6 +178,9 @@ export function createSimServer(deps: ServerDeps): SimServer {
     }
     // Served = handed to the socket in full; a client that dies mid-transfer still counts.
     for (const d of outcome.detections ?? []) if (typeof d.FullId === "string") deps.served.add(d.FullId);
+    // A second pass, only when counting: the demo's per-detection cost stays as it was.
+    if (deps.serveCounts !== undefined && outcome.detections !== undefined)
+      countServes(deps.serveCounts, outcome.detections);
     record(outcome.status, outcome.count ?? outcome.detections?.length ?? 0);
   }
 
@@ -270,6 +275,11 @@ export function createSimServer(deps: ServerDeps): SimServer {
       });
     },
   };
+}
+
+function countServes(counts: Map<string, number>, detections: readonly Record<string, unknown>[]): void {
+  for (const d of detections)
+    if (typeof d.FullId === "string") counts.set(d.FullId, (counts.get(d.FullId) ?? 0) + 1);
 }
 
 /** Bodies for a cut response when the real answer is not a 200: whatever it is, it is cut short. */

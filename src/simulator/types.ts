@@ -83,6 +83,11 @@ export interface SimulatorOptions {
    * `offset` (`$skip`, as many services do): an item updated while a client pages then shifts the rest.
    */
   graphPaging?: "keyset" | "offset";
+  /**
+   * Count how many times /api/alerts served each FullId (`serveCounts`), for the live benchmark's reads per
+   * detection. Default off: the demo and the tests keep only the `served` set.
+   */
+  countServes?: boolean;
 }
 
 export type Fault =
@@ -266,6 +271,8 @@ export interface Simulator {
   readonly tokensIssued: number;
   /** FullIds of every detection returned by /api/alerts so far (for conservation checks). */
   readonly served: ReadonlySet<string>;
+  /** With `countServes`: how many times /api/alerts served each FullId so far; else undefined. */
+  readonly serveCounts: ReadonlyMap<string, number> | undefined;
   /** Everything stored, all tenants, in the order added. */
   readonly detections: readonly Detection[];
   /** Adds n generated alerts (lastUpdateTime spread over [from, to]) or the given ones. */

@@ -101,6 +101,30 @@ test("the response is newest first and limit keeps the MOST RECENT N", async (t)
   for (const d of added) assert.ok(sim.served.has(String(d.FullId)));
 });
 
+test("countServes counts each FullId served by /api/alerts, every time; off by default", async (t) => {
+  const clock = manualClock();
+  const sim = await startSimulator(t, { clock: clock.fn, countServes: true });
+  const added = sim.generate(10, { from: T0 - 3_600_000, to: T0 });
+  const token = await getToken(sim);
+  await getAlerts(sim, token);
+  await getAlerts(sim, token, "limit=3");
+  const newest = new Set(times(await getAlerts(sim, token, "limit=3")));
+  const counts = sim.serveCounts;
+  assert.ok(counts !== undefined);
+  assert.equal(counts.size, 10);
+  for (const d of added) {
+    const expected = newest.has(String(d.LastProcessedTimeUtc)) ? 3 : 1;
+    assert.equal(counts.get(String(d.FullId)), expected, String(d.FullId));
+  }
+  assert.equal(sim.served.size, 10);
+
+  const plain = await startSimulator(t, { clock: clock.fn });
+  plain.generate(2, { from: T0 - 60_000, to: T0 });
+  await getAlerts(plain, await getToken(plain));
+  assert.equal(plain.served.size, 2);
+  assert.equal(plain.serveCounts, undefined);
+});
+
 test("limit applies after the other filters", async (t) => {
   const clock = manualClock();
   const sim = await startSimulator(t, { clock: clock.fn });
