@@ -331,6 +331,20 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       step({ type: "settled", events: flight.events, outcome: outcomeOf(await flight.done) });
     };
 
+    /** Waits for the oldest flight or a wake-up (new rows, finish, stop), whichever comes first. */
+    const settleOldestOrWake = async (): Promise<void> => {
+      const flight = flights[0];
+      if (flight === undefined)
+        throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
+      const woken = new Promise<true>((resolve) => {
+        wakeUp = () => resolve(true);
+      });
+      const first = await Promise.race([flight.done.then(() => false as const), woken]);
+      wakeUp = undefined;
+      if (first) step({ type: "woken" });
+      else await settleOldest();
+    };
+
     for (;;) {
       if (stopper.signal.aborted) step({ type: "stop" });
       switch (state.phase) {
@@ -353,6 +367,11 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           break;
         }
         case "settling":
+          // With room in the window (the outbox was empty when last read), rows stored meanwhile need not wait
+          // for the oldest flight's confirmation, a second away on TCP: a wake-up sends them at once.
+          if (state.inFlight < state.window) await settleOldestOrWake();
+          else await settleOldest();
+          break;
         case "recovering":
           await settleOldest();
           break;

@@ -28,6 +28,8 @@
 //   settling    oldest failed or partial           recovering               (other flights in the air)
 //   settling    oldest failed or partial           paused                   (none) recovery done, see below
 //   settling    oldest unacknowledged              stopped                  (none) the state failed: fatal
+//   settling    woken (new rows), room in window   reading                  (not waiting a confirmation delay)
+//   settling    woken, the window full             settling
 //   recovering  a flight settles, others remain    recovering
 //   recovering  the last flight settles            paused / stopped         recovery done, see below
 //   paused      backoff over, or a wake-up         reading
@@ -92,6 +94,8 @@ export type DrainEvent =
   | { readonly type: "empty" }
   | { readonly type: "settled"; readonly events: number; readonly outcome: FlightOutcome }
   | { readonly type: "resumed" }
+  /** New rows (or finish, or stop) while settling with room in the window: read them now. */
+  | { readonly type: "woken" }
   | { readonly type: "stop" }
   | { readonly type: "fatal"; readonly error: ForwarderError };
 
@@ -178,6 +182,8 @@ export function nextDrainState(
           if (settled.flights > 0) return { ...settled, phase: "recovering", error: outcome.error };
           return recovered(settled, outcome.error, limits, mode);
         }
+        case "woken":
+          return fill(s);
         case "stop":
           return { ...s, phase: "stopped", stopReason: "stop" };
         default:

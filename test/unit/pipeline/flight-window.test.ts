@@ -132,6 +132,18 @@ const ROWS: Row[] = [
     to: { phase: "stopped", stopReason: "gave-up", failures: 3 },
   },
   {
+    name: "settling + woken (new rows) with room in the window: read them without waiting for a confirmation",
+    from: state({ phase: "settling", flights: 2, inFlight: 50, cursor: 50 }),
+    event: { type: "woken" },
+    to: { phase: "reading", flights: 2, inFlight: 50, cursor: 50, window: 100 },
+  },
+  {
+    name: "settling + woken with the window full: still settling",
+    from: state({ phase: "settling", flights: 2, inFlight: 100, cursor: 100 }),
+    event: { type: "woken" },
+    to: { phase: "settling", flights: 2, inFlight: 100 },
+  },
+  {
     name: "settling + stop",
     from: state({ phase: "settling", flights: 2, inFlight: 100 }),
     event: { type: "stop" },
