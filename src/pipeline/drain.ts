@@ -95,19 +95,22 @@ interface Flight {
 }
 
 /**
- * The window's defaults. A TCP or TLS send is confirmed a second after its write (sink confirmAfterMs), so
- * the drain delivers at most `window` events per second: starting at one batch of 500 it took five
- * confirmation delays to reach 20,000, and a 100k backfill spent most of its time waiting for the window
- * (issue 16). The window starts at 5,000 (what a crash or a broken connection right after a start resends
- * at most) and grows to 20,000: a message is released once written, but one that a slow receiver has
- * not taken yet waits in memory, so the window also bounds that (about 40 MB of 2 kB messages). 40,000
- * measured no faster (a backfill is bound by CPU before that) and raised the peak RSS.
+ * The window's defaults. A TCP or TLS send is confirmed a second after its write (sink confirmAfterMs), and
+ * later still while the thread is busy storing a backfill's parts (about 1.4 s measured), so the drain
+ * delivers at most `window` events per such delay. With 20,000 at most and 5,000 to start with, a 100k
+ * backfill spent its first four seconds growing the window and its last three sending what the poll had
+ * stored meanwhile (issue 16, the outbox depth sampled every 250 ms); 40,000 and 10,000 keep the drain at
+ * the poll's heels (100k: 63-65% of the floor -> 69-72%, three runs each). A crash or a broken connection
+ * right after a start resends at most the initial window; later, at most the window. A message is
+ * released once written, but one that a slow receiver has not taken yet waits in memory, so the window
+ * also bounds that: about 80 MB of 2 kB messages.
  */
 const DEFAULT_BATCH_SIZE = 1_000;
-const DEFAULT_INITIAL_IN_FLIGHT = 5_000;
+const DEFAULT_INITIAL_IN_FLIGHT = 10_000;
 /** After a failed send the window starts small again: a flapping receiver gets ~500 duplicates per break. */
 const DEFAULT_IN_FLIGHT_AFTER_FAILURE = 500;
-const DEFAULT_MAX_IN_FLIGHT = 20_000;
+/** Events sent and not yet confirmed, at most (the benchmarks use it as "the drain's window"). */
+export const DEFAULT_MAX_IN_FLIGHT = 40_000;
 
 const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxMs: 60_000 };
 
