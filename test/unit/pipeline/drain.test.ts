@@ -431,6 +431,22 @@ describe("drain loop", () => {
     );
   });
 
+  test("settling: large messages fill the window by their characters before its events", async () => {
+    const h = harness(100, { maxInFlightChars: 5 });
+    const run = h.drain.run();
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 10)],
+      "11 characters in flight, over the bound of 5: one flight, not the 20 events' two",
+    );
+    h.sink.sends[0]?.resolve();
+    await settle();
+    assert.deepEqual(h.sink.sends.at(-1)?.ids, range(11, 20), "confirmed: the next flight goes out");
+    assert.equal(h.sink.open().length, 1);
+    await stopConfirming(h, run);
+  });
+
   test("idle: a failed probe is counted and recorded", async () => {
     const h = harness(0);
     h.sink.checkResult = () => Promise.reject(new ForwarderError("E_SINK_CONNECT", "connect refused"));
