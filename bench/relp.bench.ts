@@ -1,5 +1,5 @@
 // RELP against TCP on loopback: the sink alone (createSink relp and tcp, sends of 500 messages pipelined the
-// way the drain does, at most its window of 20,000 unconfirmed), to a receiver in its own process
+// way the drain does, at most its window of 40,000 unconfirmed), to a receiver in its own process
 // (bench/support/receiver-process.ts: LF-framed TCP, or RELP answering every syslog command at once), then
 // through a real rsyslog (imrelp and imtcp into omfile, the default in-memory main queue) where installed.
 // Messages per second until every message is confirmed (RELP: acknowledged; TCP: written and 1 s on a healthy
@@ -15,6 +15,7 @@ import { performance } from "node:perf_hooks";
 import { createEvents } from "../src/events/index.js";
 import { silentLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/definitions.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../src/pipeline/drain.js";
 import { createSink, DEFAULT_CONFIRM_AFTER_MS, type Sink } from "../src/sink/index.js";
 import { epochNow, loadAverage, startReceiverProcess } from "./support/processes.js";
 import { num, publish, ratio, seconds, table } from "./support/report.js";
@@ -25,8 +26,8 @@ const ROUNDS = Number(process.env.BENCH_RELP_ROUNDS ?? 2);
 const RSYSLOG_TOTAL = Number(process.env.BENCH_RELP_RSYSLOG_MESSAGES ?? 50_000);
 const WARM_UP = 20_000;
 const BATCH = 500;
-/** The drain loop's default maxInFlight (src/pipeline/drain.ts). */
-const DRAIN_WINDOW = 20_000;
+/** The drain loop's default maxInFlight: what a backfill keeps unconfirmed. */
+const DRAIN_WINDOW = DEFAULT_MAX_IN_FLIGHT;
 const DISTINCT = 2_000;
 
 type Protocol = "tcp" | "relp";

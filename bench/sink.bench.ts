@@ -7,6 +7,7 @@ import syslog from "syslog-client";
 import { createEvents } from "../src/events/index.js";
 import { silentLogger } from "../src/log.js";
 import { createMetrics } from "../src/metrics/definitions.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../src/pipeline/drain.js";
 import { createSink, DEFAULT_CONFIRM_AFTER_MS } from "../src/sink/index.js";
 import { epochNow, loadAverage, startReceiverProcess } from "./support/processes.js";
 import { num, publish, ratio, seconds, table, targetsTable } from "./support/report.js";
@@ -16,8 +17,8 @@ const TOTAL = Number(process.env.BENCH_SINK_MESSAGES ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_SINK_ROUNDS ?? 2);
 const WARM_UP = 20_000;
 const BATCH = 500;
-/** The drain loop's default maxInFlight (src/pipeline/drain.ts). */
-const DRAIN_WINDOW = 20_000;
+/** The drain loop's default maxInFlight: what a backfill keeps unconfirmed. */
+const DRAIN_WINDOW = DEFAULT_MAX_IN_FLIGHT;
 const DISTINCT = 2_000;
 
 interface Workload {

@@ -18,6 +18,7 @@ import { PartialSendError, type Sink } from "../sink/index.js";
 import type { Store } from "../state/index.js";
 import {
   type DrainEvent,
+  full,
   initialDrainState,
   nextDrainState,
   outcomeOf,
@@ -46,6 +47,8 @@ export interface DrainOptions {
   initialInFlight?: number;
   /** The in-flight window after a failed send (default 500, at most initialInFlight). */
   inFlightAfterFailure?: number;
+  /** Characters of messages sent but not yet confirmed, at most (whatever the window in events says). */
+  maxInFlightChars?: number;
   /** How often an idle drain looks at the outbox even without a wake-up. */
   idleCheckMs?: number;
   retryPolicy?: RetryPolicy;
@@ -90,24 +93,35 @@ type DrainRow = Omit<OutboxEvent, "body"> & { readonly body?: string; readonly d
 
 interface Flight {
   readonly events: number;
+  /** Characters of its messages (what a slow receiver leaves in memory). */
+  readonly chars: number;
   /** Resolves (never rejects) once the batch is acknowledged, or with the error that failed it. */
   readonly done: Promise<ForwarderError | undefined>;
 }
 
 /**
- * The window's defaults. A TCP or TLS send is confirmed a second after its write (sink confirmAfterMs), so
- * the drain delivers at most `window` events per second: starting at one batch of 500 it took five
- * confirmation delays to reach 20,000, and a 100k backfill spent most of its time waiting for the window
- * (issue 16). The window starts at 5,000 (what a crash or a broken connection right after a start resends
- * at most) and grows to 20,000: a message is released once written, but one that a slow receiver has
- * not taken yet waits in memory, so the window also bounds that (about 40 MB of 2 kB messages). 40,000
- * measured no faster (a backfill is bound by CPU before that) and raised the peak RSS.
+ * The window's defaults. A TCP or TLS send is confirmed a second after its write (sink confirmAfterMs), and
+ * later still while the thread is busy storing a backfill's parts (about 1.4 s measured), so the drain
+ * delivers at most `window` events per such delay. With 20,000 at most and 5,000 to start with, a 100k
+ * backfill spent its first four seconds growing the window and its last three sending what the poll had
+ * stored meanwhile (issue 16, the outbox depth sampled every 250 ms); 40,000 and 10,000 keep the drain at
+ * the poll's heels (100k: 63-65% of the floor -> 69-72%, three runs each). A crash or a broken connection
+ * right after a start resends at most the initial window; later, at most the window. A message is
+ * released once written, but one that a slow receiver has not taken yet waits in memory, so the window
+ * also bounds that: about 80 MB of 2 kB messages.
  */
 const DEFAULT_BATCH_SIZE = 1_000;
-const DEFAULT_INITIAL_IN_FLIGHT = 5_000;
+const DEFAULT_INITIAL_IN_FLIGHT = 10_000;
 /** After a failed send the window starts small again: a flapping receiver gets ~500 duplicates per break. */
 const DEFAULT_IN_FLIGHT_AFTER_FAILURE = 500;
-const DEFAULT_MAX_IN_FLIGHT = 20_000;
+/** Events sent and not yet confirmed, at most (the benchmarks use it as "the drain's window"). */
+export const DEFAULT_MAX_IN_FLIGHT = 40_000;
+/**
+ * And at most 128 Mi characters of messages in flight: 40,000 typical messages (~2 kB) stay under it, but
+ * without it 40,000 of the largest detections the parser accepts (megabytes each) could wait in memory
+ * behind a slow receiver.
+ */
+const DEFAULT_MAX_IN_FLIGHT_CHARS = 128 * 1_048_576;
 
 const DRAIN_POLICY: RetryPolicy = { ...DEFAULT_POLICY, maxAttempts: Number.POSITIVE_INFINITY, maxMs: 60_000 };
 
@@ -183,7 +197,9 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     quarantine(unusable);
     dropUnsendable(tooLarge);
     if (truncated > 0) metrics.fieldsTruncated.inc(labels, truncated);
-    if (ids.length === 0) return { events: rows.length, done: Promise.resolve(undefined) };
+    if (ids.length === 0) return { events: rows.length, chars: 0, done: Promise.resolve(undefined) };
+    let chars = 0;
+    for (const m of messages) chars += m.length;
     const done = target.sink.send(messages).then(
       (result) => {
         try {
@@ -217,7 +233,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
         return toForwarderError(err, "E_SINK_WRITE");
       },
     );
-    return { events: rows.length, done };
+    return { events: rows.length, chars, done };
   }
 
   /** Moves events this destination cannot encode to the quarantine (and out of its outbox), counting them. */
@@ -293,6 +309,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
     initial: initialInFlight,
     afterFailure: Math.min(initialInFlight, options.inFlightAfterFailure ?? DEFAULT_IN_FLIGHT_AFTER_FAILURE),
     max: maxInFlight,
+    maxChars: options.maxInFlightChars ?? DEFAULT_MAX_IN_FLIGHT_CHARS,
   };
 
   /** A recovery is done (the failed connection's flights all settled): count it, log it and record it. */
@@ -328,7 +345,26 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       const flight = flights.shift();
       if (flight === undefined)
         throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
-      step({ type: "settled", events: flight.events, outcome: outcomeOf(await flight.done) });
+      step({
+        type: "settled",
+        events: flight.events,
+        chars: flight.chars,
+        outcome: outcomeOf(await flight.done),
+      });
+    };
+
+    /** Waits for the oldest flight or a wake-up (new rows, finish, stop), whichever comes first. */
+    const settleOldestOrWake = async (): Promise<void> => {
+      const flight = flights[0];
+      if (flight === undefined)
+        throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
+      const woken = new Promise<true>((resolve) => {
+        wakeUp = () => resolve(true);
+      });
+      const first = await Promise.race([flight.done.then(() => false as const), woken]);
+      wakeUp = undefined;
+      if (first) step({ type: "woken" });
+      else await settleOldest();
     };
 
     for (;;) {
@@ -349,10 +385,15 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
           const lastId = rows[rows.length - 1]?.id ?? state.cursor;
           const flight = send(rows);
           flights.push(flight);
-          step({ type: "read", events: flight.events, lastId });
+          step({ type: "read", events: flight.events, chars: flight.chars, lastId });
           break;
         }
         case "settling":
+          // With room in the window (the outbox was empty when last read), rows stored meanwhile need not wait
+          // for the oldest flight's confirmation, a second away on TCP: a wake-up sends them at once.
+          if (!full(state, limits)) await settleOldestOrWake();
+          else await settleOldest();
+          break;
         case "recovering":
           await settleOldest();
           break;

@@ -20,7 +20,7 @@
 //   stopped     stop(), a state failure, or too many failures: the flights in the air settle, the run ends
 //
 //   phase       event                              next                     effect
-//   reading     rows read                          reading, settling (full) flights +1, in flight +events, cursor = last id
+//   reading     rows read                          reading, settling (full) flights +1, in flight +events (+chars), cursor = last id
 //   reading     nothing after the cursor           settling                 (flights in the air)
 //   reading     nothing after the cursor           done / idle              (none in the air; until-empty / running)
 //   reading     outbox unreadable (fatal)          stopped                  the destination stops draining
@@ -28,6 +28,8 @@
 //   settling    oldest failed or partial           recovering               (other flights in the air)
 //   settling    oldest failed or partial           paused                   (none) recovery done, see below
 //   settling    oldest unacknowledged              stopped                  (none) the state failed: fatal
+//   settling    woken (new rows), room in window   reading                  (not waiting a confirmation delay)
+//   settling    woken, the window full             settling
 //   recovering  a flight settles, others remain    recovering
 //   recovering  the last flight settles            paused / stopped         recovery done, see below
 //   paused      backoff over, or a wake-up         reading
@@ -51,6 +53,11 @@ export interface WindowLimits {
   readonly afterFailure: number;
   /** The window at most. */
   readonly max: number;
+  /**
+   * Characters of the messages in flight at most (absent: no bound). Messages a slow receiver has not taken
+   * yet wait in memory, so the window in events alone lets a few large detections hold gigabytes.
+   */
+  readonly maxChars?: number;
 }
 
 /** Whether a run ends when the outbox is empty, and after how many failures in a row; finish() changes it mid-run. */
@@ -76,6 +83,8 @@ export interface DrainState {
   readonly window: number;
   /** Events sent and not yet settled. */
   readonly inFlight: number;
+  /** Characters of the messages sent and not yet settled. */
+  readonly inFlightChars: number;
   /** Flights (sends) not yet settled. */
   readonly flights: number;
   /** Outbox id of the last row read; the next read starts after it. */
@@ -88,10 +97,17 @@ export interface DrainState {
 }
 
 export type DrainEvent =
-  | { readonly type: "read"; readonly events: number; readonly lastId: number }
+  | { readonly type: "read"; readonly events: number; readonly chars?: number; readonly lastId: number }
   | { readonly type: "empty" }
-  | { readonly type: "settled"; readonly events: number; readonly outcome: FlightOutcome }
+  | {
+      readonly type: "settled";
+      readonly events: number;
+      readonly chars?: number;
+      readonly outcome: FlightOutcome;
+    }
   | { readonly type: "resumed" }
+  /** New rows (or finish, or stop) while settling with room in the window: read them now. */
+  | { readonly type: "woken" }
   | { readonly type: "stop" }
   | { readonly type: "fatal"; readonly error: ForwarderError };
 
@@ -100,6 +116,7 @@ export function initialDrainState(limits: WindowLimits): DrainState {
     phase: "reading",
     window: limits.initial,
     inFlight: 0,
+    inFlightChars: 0,
     flights: 0,
     cursor: 0,
     failures: 0,
@@ -116,9 +133,24 @@ export function outcomeOf(error: ForwarderError | undefined): FlightOutcome {
   return { kind: "failed", error };
 }
 
+/** Whether the window is full: in events, or in characters of messages. */
+export function full(s: DrainState, limits: WindowLimits): boolean {
+  return s.inFlight >= s.window || (limits.maxChars !== undefined && s.inFlightChars >= limits.maxChars);
+}
+
 /** Room in the window: read; else wait for the oldest flight. */
-function fill(s: DrainState): DrainState {
-  return { ...s, phase: s.flights > 0 && s.inFlight >= s.window ? "settling" : "reading" };
+function fill(s: DrainState, limits: WindowLimits): DrainState {
+  return { ...s, phase: s.flights > 0 && full(s, limits) ? "settling" : "reading" };
+}
+
+/** The state with a flight of `events` events (`chars` characters) settled. */
+function minusFlight(s: DrainState, events: number, chars: number | undefined): DrainState {
+  return {
+    ...s,
+    flights: s.flights - 1,
+    inFlight: s.inFlight - events,
+    inFlightChars: s.inFlightChars - (chars ?? 0),
+  };
 }
 
 /** Every flight of the failed connection has settled: shrink the window, rewind, and back off or stop. */
@@ -147,12 +179,16 @@ export function nextDrainState(
     case "reading":
       switch (event.type) {
         case "read":
-          return fill({
-            ...s,
-            flights: s.flights + 1,
-            inFlight: s.inFlight + event.events,
-            cursor: event.lastId,
-          });
+          return fill(
+            {
+              ...s,
+              flights: s.flights + 1,
+              inFlight: s.inFlight + event.events,
+              inFlightChars: s.inFlightChars + (event.chars ?? 0),
+              cursor: event.lastId,
+            },
+            limits,
+          );
         case "empty":
           if (s.flights > 0) return { ...s, phase: "settling" };
           return { ...s, phase: mode.untilEmpty ? "done" : "idle" };
@@ -166,18 +202,23 @@ export function nextDrainState(
     case "settling":
       switch (event.type) {
         case "settled": {
-          const settled = { ...s, flights: s.flights - 1, inFlight: s.inFlight - event.events };
+          const settled = minusFlight(s, event.events, event.chars);
           const { outcome } = event;
           if (outcome.kind === "confirmed") {
-            return fill({
-              ...settled,
-              window: Math.min(limits.max, s.window + event.events),
-              failures: 0,
-            });
+            return fill(
+              {
+                ...settled,
+                window: Math.min(limits.max, s.window + event.events),
+                failures: 0,
+              },
+              limits,
+            );
           }
           if (settled.flights > 0) return { ...settled, phase: "recovering", error: outcome.error };
           return recovered(settled, outcome.error, limits, mode);
         }
+        case "woken":
+          return fill(s, limits);
         case "stop":
           return { ...s, phase: "stopped", stopReason: "stop" };
         default:
@@ -186,7 +227,7 @@ export function nextDrainState(
     case "recovering":
       switch (event.type) {
         case "settled": {
-          const settled = { ...s, flights: s.flights - 1, inFlight: s.inFlight - event.events };
+          const settled = minusFlight(s, event.events, event.chars);
           if (settled.flights > 0 || s.error === undefined) return settled;
           return recovered(settled, s.error, limits, mode);
         }
@@ -210,7 +251,7 @@ export function nextDrainState(
     case "stopped":
       switch (event.type) {
         case "settled":
-          return { ...s, flights: s.flights - 1, inFlight: s.inFlight - event.events };
+          return minusFlight(s, event.events, event.chars);
         case "stop":
           return s;
         default:

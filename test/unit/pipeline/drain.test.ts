@@ -398,6 +398,55 @@ describe("drain loop", () => {
     await stopConfirming(h, run);
   });
 
+  test("settling with room in the window: rows stored meanwhile go out at once, not after the oldest confirmation", async () => {
+    const h = harness(5);
+    const run = h.drain.run();
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 5)],
+      "the outbox is empty: waiting on the one flight",
+    );
+    h.store.add(7);
+    h.drain.wake();
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 5), range(6, 12)],
+      "the new rows are sent while the first flight is still unconfirmed (TCP confirms a second later)",
+    );
+    h.store.add(20);
+    h.drain.wake();
+    await settle();
+    assert.equal(
+      h.sink.open().reduce((n, s) => n + s.ids.length, 0),
+      22,
+      "up to the window (20) and one batch over it, never more: a wake-up does not widen the window",
+    );
+    await stopConfirming(h, run);
+    assert.deepEqual(
+      h.store.ids(),
+      range(23, 32),
+      "what was sent was confirmed and acknowledged; the rest waits",
+    );
+  });
+
+  test("settling: large messages fill the window by their characters before its events", async () => {
+    const h = harness(100, { maxInFlightChars: 5 });
+    const run = h.drain.run();
+    await settle();
+    assert.deepEqual(
+      h.sink.sends.map((s) => s.ids),
+      [range(1, 10)],
+      "11 characters in flight, over the bound of 5: one flight, not the 20 events' two",
+    );
+    h.sink.sends[0]?.resolve();
+    await settle();
+    assert.deepEqual(h.sink.sends.at(-1)?.ids, range(11, 20), "confirmed: the next flight goes out");
+    assert.equal(h.sink.open().length, 1);
+    await stopConfirming(h, run);
+  });
+
   test("idle: a failed probe is counted and recorded", async () => {
     const h = harness(0);
     h.sink.checkResult = () => Promise.reject(new ForwarderError("E_SINK_CONNECT", "connect refused"));

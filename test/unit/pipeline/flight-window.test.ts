@@ -14,7 +14,7 @@ import {
 } from "../../../src/pipeline/flight-window.js";
 import { PartialSendError } from "../../../src/sink/index.js";
 
-const LIMITS: WindowLimits = { initial: 100, afterFailure: 50, max: 400 };
+const LIMITS: WindowLimits = { initial: 100, afterFailure: 50, max: 400, maxChars: 1_000 };
 const RUNNING: DrainMode = { untilEmpty: false, maxFailures: Number.POSITIVE_INFINITY };
 const UNTIL_EMPTY: DrainMode = { untilEmpty: true, maxFailures: 3 };
 
@@ -58,6 +58,12 @@ const ROWS: Row[] = [
     to: { phase: "settling", flights: 2, inFlight: 100, cursor: 107 },
   },
   {
+    name: "reading + rows read, the window is full in characters (large messages), not in events",
+    from: state({ flights: 1, inFlight: 10, inFlightChars: 600, cursor: 10 }),
+    event: { type: "read", events: 10, chars: 500, lastId: 20 },
+    to: { phase: "settling", flights: 2, inFlight: 20, inFlightChars: 1_100, cursor: 20 },
+  },
+  {
     name: "reading + outbox empty, flights in the air",
     from: state({ flights: 2, inFlight: 50, cursor: 50 }),
     event: { type: "empty" },
@@ -95,6 +101,12 @@ const ROWS: Row[] = [
     to: { phase: "reading", flights: 1, inFlight: 40, window: 160, failures: 0 },
   },
   {
+    name: "settling + oldest confirmed: its characters leave the window",
+    from: state({ phase: "settling", flights: 2, inFlight: 20, inFlightChars: 1_100 }),
+    event: { type: "settled", events: 10, chars: 600, outcome: { kind: "confirmed" } },
+    to: { phase: "reading", flights: 1, inFlight: 10, inFlightChars: 500, window: 110 },
+  },
+  {
     name: "settling + oldest confirmed: the window grows no further than max",
     from: state({ phase: "settling", window: 390, flights: 3, inFlight: 500 }),
     event: confirmed(50),
@@ -130,6 +142,18 @@ const ROWS: Row[] = [
     event: failed(30),
     mode: UNTIL_EMPTY,
     to: { phase: "stopped", stopReason: "gave-up", failures: 3 },
+  },
+  {
+    name: "settling + woken (new rows) with room in the window: read them without waiting for a confirmation",
+    from: state({ phase: "settling", flights: 2, inFlight: 50, cursor: 50 }),
+    event: { type: "woken" },
+    to: { phase: "reading", flights: 2, inFlight: 50, cursor: 50, window: 100 },
+  },
+  {
+    name: "settling + woken with the window full: still settling",
+    from: state({ phase: "settling", flights: 2, inFlight: 100, cursor: 100 }),
+    event: { type: "woken" },
+    to: { phase: "settling", flights: 2, inFlight: 100 },
   },
   {
     name: "settling + stop",
@@ -223,6 +247,7 @@ describe("flight window: the rest", () => {
       phase: "reading",
       window: 100,
       inFlight: 0,
+      inFlightChars: 0,
       flights: 0,
       cursor: 0,
       failures: 0,
