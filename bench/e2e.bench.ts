@@ -115,6 +115,8 @@ interface BackfillResult {
   floorReceivedBytes: number;
   ms: number;
   exitMs: number;
+  /** From spawning the forwarder to its first request (the token's) reaching the simulator. */
+  startupMs: number;
   p50: number;
   p99: number;
   peakRss: number;
@@ -131,6 +133,13 @@ async function simStats(sim: JsonChild): Promise<SimStats> {
   const answer = sim.next<SimStats>((l) => "served" in l, "stats");
   sim.send("stats");
   return answer;
+}
+
+/** When the simulator served its first request at or after `after` (ms since the epoch). */
+async function simFirstRequest(sim: JsonChild, after: number): Promise<number> {
+  const answer = sim.next<{ firstAt: number | null }>((l) => "firstAt" in l, "first request");
+  sim.send(`first ${after}`);
+  return (await answer).firstAt ?? Number.NaN;
 }
 
 /** How many times each detection made visible in [from, to) was served, so far. */
@@ -204,6 +213,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
         }),
       ]);
       const stats = minus(await simStats(sim), afterFloor);
+      const startupMs = (await simFirstRequest(sim, start)) - start;
       const ms = arrival.lastAt - start;
       console.log(
         `  ${num(size)}: forwarder ${seconds(ms)} (${num(size / (ms / 1000))}/s), peak RSS ${megabytes(exit.peakRss)}, ` +
@@ -219,6 +229,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
         floorReceivedBytes: floorArrival.bytes,
         ms,
         exitMs,
+        startupMs,
         p50: (arrival.quantiles?.p50 ?? Number.NaN) - start,
         p99: (arrival.quantiles?.p99 ?? Number.NaN) - start,
         peakRss: exit.peakRss,
@@ -426,7 +437,10 @@ const backfillSections = [
     "in equal time slices expected to hold 5,000 detections each, without `limit` and without splitting " +
     "(each detection fetched once), parses, encodes with the forwarder's formatter (cef, rfc5424, defaults) " +
     "and writes LF-framed to one TCP connection to its own receiver; its time runs from its first request to " +
-    "its receiver's last byte. The forwarder's window splitting fetches more than the backlog (the " +
+    "its receiver's last byte. The forwarder's start-up (node, its modules, the config, a new state file) is in " +
+    'its time and not in the floor\'s: the "start-up" column is from spawning it to its first request (its ' +
+    "token's) reaching the simulator, and the last column its time and rate from there, for comparison only " +
+    "(the target is judged on the whole time). The forwarder's window splitting fetches more than the backlog (the " +
     `"fetched" columns). Load average at start: ${load}; \`npm run build\`: ${seconds(buildMs)}.`,
   "",
   table(
@@ -468,6 +482,8 @@ const backfillSections = [
       "received bytes: floor",
       "once exited after",
       "forwarder CPU (per detection)",
+      "forwarder: start-up",
+      "forwarder from its first request, vs floor",
     ],
     results.map((r) => [
       num(r.size),
@@ -478,6 +494,8 @@ const backfillSections = [
       megabytes(r.floorReceivedBytes),
       seconds(r.exitMs),
       `${seconds(r.cpuMs)} (${((1000 * r.cpuMs) / r.size).toFixed(1)} us)`,
+      seconds(r.startupMs),
+      `${seconds(r.ms - r.startupMs)}: ${Math.round((100 * r.floorMs) / (r.ms - r.startupMs))}%`,
     ]),
   ),
   "",

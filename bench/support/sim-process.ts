@@ -1,7 +1,8 @@
 // The bundled simulator in its own process, for the end-to-end and idle benchmarks:
 //   node --import tsx bench/support/sim-process.ts '{"mode":"backfill","count":100000,"spanMs":3600000}'
 // It prints one JSON line when ready ({"url", "generated", "generateMs", "rss", "heapUsed"}), then answers
-// commands on stdin, one per line: "stats" prints what was served ({"requests", "served", "full"}) and
+// commands on stdin, one per line: "first MS" prints when the first request at or after MS was served
+// ({"firstAt"}), "stats" prints what was served ({"requests", "served", "full"}) and
 // how many detections were made so far ({"generated"}), "close" ends it.
 // backfill: `count` detections spread over [now - spanMs, now - 1 min], all visible from the start.
 // live: `count` detections made visible at `rate` per second (generated at "now" in 100 ms ticks, so each
@@ -222,6 +223,11 @@ lines.on("line", (line) => {
       generated,
     };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
+  } else if (line.startsWith("first ")) {
+    // The first request (of any kind: the token's) served at or after that time (ms since the epoch).
+    const after = Number(line.slice("first ".length));
+    const first = sim.requests.find((r) => r.at >= after);
+    process.stdout.write(`${JSON.stringify({ firstAt: first?.at ?? null })}\n`);
   } else if (line.startsWith("reads ")) {
     const [from, to] = line.slice("reads ".length).split(" ").map(Number);
     process.stdout.write(`${JSON.stringify({ reads: reads(from ?? 0, to ?? 0) })}\n`);

@@ -1,14 +1,27 @@
 // The commands of mde-forwarder and the options each takes: one table that drives the parser, every help
 // text and the "did you mean" suggestions. Adding a command (or an option to one) is one entry here.
+// Each command's module is imported when that command runs, not at start: `once` need not load the
+// simulator, the demo's receiver or the state commands (start-up is part of every backfill and every
+// `status`).
 import type { CliValues, OptionName } from "./args.js";
-import { checkConfigCommand } from "./check-config.js";
-import { demoCommand } from "./demo.js";
-import { onceCommand } from "./once.js";
-import { runCommand } from "./run.js";
-import { sendTestCommand } from "./send-test.js";
-import { simulateCommand } from "./simulate.js";
-import { exportOutboxCommand, exportQuarantineCommand, resetCheckpointCommand } from "./state.js";
-import { statusCommand } from "./status.js";
+
+const runCommand = lazy(() => import("./run.js"), "runCommand");
+const onceCommand = lazy(() => import("./once.js"), "onceCommand");
+const checkConfigCommand = lazy(() => import("./check-config.js"), "checkConfigCommand");
+const statusCommand = lazy(() => import("./status.js"), "statusCommand");
+const sendTestCommand = lazy(() => import("./send-test.js"), "sendTestCommand");
+const simulateCommand = lazy(() => import("./simulate.js"), "simulateCommand");
+const demoCommand = lazy(() => import("./demo.js"), "demoCommand");
+const resetCheckpointCommand = lazy(() => import("./state.js"), "resetCheckpointCommand");
+const exportOutboxCommand = lazy(() => import("./state.js"), "exportOutboxCommand");
+const exportQuarantineCommand = lazy(() => import("./state.js"), "exportQuarantineCommand");
+
+type Run = (values: CliValues) => Promise<number>;
+
+/** A command's run function, imported from its module on first call. */
+function lazy<K extends string>(load: () => Promise<Record<K, Run>>, name: K): Run {
+  return async (values) => (await load())[name](values);
+}
 
 export interface CommandSpec {
   /** As typed: `run`, `state export-outbox`. */
