@@ -358,7 +358,7 @@ export const pollSchema = z
       .register(keyDocs, {
         description: "At high volume, how long a poll leaves the newest instants for the next one",
         details:
-          "Between second-look polls the fresh window ends this far before now and the next one starts " +
+          "A second-look poll's fresh window ends this far before now and the next one starts " +
           "exactly there, so nothing is read twice but by the second look: a detection is fetched twice, and " +
           "one served up to `settle` after its LastProcessedTimeUtc is still caught on time, at the cost of " +
           "`settle` more latency for every detection (the SIEM API; the Alerts API and Graph return what is " +

@@ -12,8 +12,10 @@
 //   after its time). Between second-look polls the fresh window goes on from where the last one ended and
 //   stops `settle` before now, so a detection served up to `settle` after its time is still read fresh:
 //   2 reads per detection, whatever the overlap. After a whole read (which ends at now) the fresh window
-//   starts a short overlap before the checkpoint and ends at now, as every one does with `settle` 0
-//   (2 + short_overlap/schedule reads).
+//   starts a short overlap before the checkpoint, and stops `settle` before now like the others (with
+//   `settle` 0 every poll does both: 2 + short_overlap/schedule reads). Ending that first one at now instead
+//   left a gap: the next poll goes on from its end, so a detection dated just before it and served just
+//   after it waited for the second look (the reliability suite's liveness check caught it, issue 16).
 //
 // `settled` is the poller's: every detection dated before it that will ever be visible has been read. Both
 // modes move it (a whole read settles everything older than now - overlap), so a switch either way leaves
@@ -103,14 +105,15 @@ export function planPoll(
   if (settled === undefined || volume?.fits(base - overlap, s.max_per_request) !== false)
     return { windows: [{ since: base - overlap, until: now }], settles, whole: true };
   const read = readUntil === undefined || readUntil > now ? base : readUntil;
-  // Settled between second-look polls: the previous one read up to its now - settle, and everything dated
-  // before that and served within `settle` of its time was visible then, so this one goes on from there
-  // and stops `settle` before now in turn. After a whole read (which ends at now: a mode switch) the short
-  // overlap, as without settle. A later detection waits for the second look either way.
+  // Every second-look poll stops `settle` before now. After one, everything dated before its end and served
+  // within `settle` of its time was visible then, so this one goes on from there. After a whole read (which
+  // ends at now: a mode switch), or not knowing, the short overlap. A later detection waits for the second
+  // look either way.
   const settle = ticksFromMs(s.settle ?? 0);
-  const settling = settle > 0n && settle < overlap && volume?.latestWhole?.() === false;
+  const settling = settle > 0n && settle < overlap;
+  const afterSettled = settling && volume?.latestWhole?.() === false;
   // biome-ignore lint/complexity/useMathMinMax: bigints (Math.max throws on them)
-  const fresh = (read > base ? read : base) - (settling ? 0n : ticksFromMs(s.short_overlap));
+  const fresh = (read > base ? read : base) - (afterSettled ? 0n : ticksFromMs(s.short_overlap));
   const end = settling ? now - settle : now;
   // Nothing matured since the last poll (the clock stood still or went back): the fresh window alone.
   if (settles <= settled)

@@ -366,8 +366,8 @@ test("issue 16 settle: after a second-look poll the fresh window goes on from it
   ]);
 });
 
-test("issue 16 settle: after a whole read (a mode switch), or unknown, the short overlap and up to now, as without settle", () => {
-  const expected = [window(-5_000 - S.overlap, -S.overlap, true), window(-5_000 - S.short_overlap, 0)];
+test("issue 16 settle: after a whole read (a mode switch), or unknown, the short overlap, and settle before now", () => {
+  const expected = [window(-5_000 - S.overlap, -S.overlap, true), window(-5_000 - S.short_overlap, -500)];
   assert.deepEqual(
     planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_000), AFTER_WHOLE).windows,
     expected,
@@ -376,11 +376,11 @@ test("issue 16 settle: after a whole read (a mode switch), or unknown, the short
     planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), SETTLE, at(-5_000), HIGH).windows,
     expected,
   );
-  // settle 0: short_overlap on every poll.
+  // settle 0: short_overlap on every poll, up to now.
   assert.deepEqual(
     planPoll(at(-5_010), at(-5_000 - S.overlap), at(0), { ...S, settle: 0 }, at(-5_000), AFTER_SECOND)
       .windows,
-    expected,
+    [window(-5_000 - S.overlap, -S.overlap, true), window(-5_000 - S.short_overlap, 0)],
   );
   // Whole mode is untouched by settle.
   assert.deepEqual(
@@ -390,6 +390,30 @@ test("issue 16 settle: after a whole read (a mode switch), or unknown, the short
       settles: at(-S.overlap),
       whole: true,
     },
+  );
+});
+
+test("issue 16 settle: a detection served within settle of its time just after the first second-look poll (after a whole read) is read by the next poll", () => {
+  // One per 100 ms from the overlap before the start: the start's whole read holds more than a request, so
+  // the poll at 5 s is the first second look. The reliability suite's liveness check: detections dated a few
+  // ms before a poll, served a few ms after it.
+  const items: Item[] = [];
+  for (let t = -S.overlap + 50; t < 60_000; t += 100) items.push({ t, v: t });
+  const late = [
+    items.push({ t: 4_992, v: 5_005 }) - 1,
+    items.push({ t: 4_600, v: 5_001 }) - 1,
+    items.push({ t: 9_995, v: 10_003 }) - 1,
+  ];
+  const { readAt, wholePolls } = simulate(items, {
+    every: 5_000,
+    polls: 8,
+    settings: { ...SETTLE, max_per_request: 1_000 },
+  });
+  assert.equal(wholePolls, 1, "the start's whole read, then second looks");
+  assert.deepEqual(
+    late.map((k) => readAt.get(k)),
+    [10_000, 10_000, 15_000],
+    "each read by the first poll after it was served, not by its second look",
   );
 });
 
