@@ -19,6 +19,8 @@ import {
 } from "./support/processes.js";
 import type { Arrival } from "./support/receiver-process.js";
 import { count, megabytes, num, publish, ratio, seconds, table, targetsTable } from "./support/report.js";
+// Types only: sim-process.ts runs the simulator when executed, nothing when its types are imported.
+import type { Reads } from "./support/sim-process.js";
 
 const SIZES = (process.env.BENCH_E2E_SIZES ?? "100000,1000000").split(",").map(Number);
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 1_000);
@@ -72,29 +74,6 @@ interface SimStats {
   full: number;
   /** Live: detections made so far. */
   generated: number;
-}
-
-/** How often the detections of one kind were served (bench/support/sim-process.ts, "reads"). */
-interface Served {
-  detections: number;
-  served: number;
-  once: number;
-  twice: number;
-  more: number;
-  never: number;
-  max: number;
-}
-
-interface Reads {
-  from: number;
-  to: number;
-  all: Served;
-  onTime: Served;
-  late: Record<string, Served>;
-  /** A few served 3+ times or never, to look into. */
-  odd: Array<{ id: string; visibleAt: number; times: number; lastProcessed: string; windows: string[] }>;
-  /** FullIds made more than once (0: each detection counted by its own). */
-  duplicates: number;
 }
 
 interface FloorResult {

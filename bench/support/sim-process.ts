@@ -128,7 +128,7 @@ if (args.mode === "live") {
 }
 
 /** How often the detections of one kind were served: each counted once, by its FullId. */
-interface Served {
+export interface Served {
   detections: number;
   /** Serves of them all: `served / detections` is the mean reads per detection. */
   served: number;
@@ -153,20 +153,36 @@ function count(into: Served, times: number): void {
   into.max = Math.max(into.max, times);
 }
 
+/** A detection served 3+ times or never, with the requests whose windows held its time. */
+interface OddDetection {
+  id: string;
+  visibleAt: number;
+  times: number;
+  lastProcessed: string;
+  windows: string[];
+}
+
+/** The answer to "reads FROM TO" (the live benchmark's fetched per new one). */
+export interface Reads {
+  from: number;
+  to: number;
+  all: Served;
+  onTime: Served;
+  late: Record<string, Served>;
+  /** A few served 3+ times or never, to look into. */
+  odd: OddDetection[];
+  /** FullIds made more than once (0: each detection counted by its own). */
+  duplicates: number;
+}
+
 /** Reads per detection made visible in [from, to) (ms), as served so far. */
-function reads(from: number, to: number) {
+function reads(from: number, to: number): Reads {
   const counts = sim.serveCounts ?? new Map<string, number>();
   const all = tally();
   const onTime = tally();
   const late: Record<string, Served> = {};
   // Up to 10 of those served 3+ times and of those never served, to look into.
-  const odd: Array<{
-    id: string;
-    visibleAt: number;
-    times: number;
-    lastProcessed: string;
-    windows: string[];
-  }> = [];
+  const odd: OddDetection[] = [];
   const note = (id: string, at: number, times: number): void => {
     if ((times === 0 || times > 2) && odd.length < 10) {
       const lastProcessed = String(sim.detections.find((d) => d.FullId === id)?.LastProcessedTimeUtc);

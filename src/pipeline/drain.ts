@@ -341,10 +341,17 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
       else if (state.stopReason === "fatal") fatal(state.error);
     };
 
-    const settleOldest = async (): Promise<void> => {
-      const flight = flights.shift();
+    /** The oldest flight; settling and recovering always have one. */
+    const oldest = (): Flight => {
+      const flight = flights[0];
       if (flight === undefined)
         throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
+      return flight;
+    };
+
+    const settleOldest = async (): Promise<void> => {
+      const flight = oldest();
+      flights.shift();
       step({
         type: "settled",
         events: flight.events,
@@ -355,9 +362,7 @@ export function createDrain(target: DrainTarget, options: DrainOptions, deps: Dr
 
     /** Waits for the oldest flight or a wake-up (new rows, finish, stop), whichever comes first. */
     const settleOldestOrWake = async (): Promise<void> => {
-      const flight = flights[0];
-      if (flight === undefined)
-        throw new ForwarderError("E_INTERNAL", `drain: no flight in phase ${state.phase}`);
+      const flight = oldest();
       const woken = new Promise<true>((resolve) => {
         wakeUp = () => resolve(true);
       });

@@ -54,10 +54,10 @@ export interface WindowLimits {
   /** The window at most. */
   readonly max: number;
   /**
-   * Characters of the messages in flight at most (absent: no bound). Messages a slow receiver has not taken
-   * yet wait in memory, so the window in events alone lets a few large detections hold gigabytes.
+   * Characters of the messages in flight at most. Messages a slow receiver has not taken yet wait in memory,
+   * so the window in events alone lets a few large detections hold gigabytes.
    */
-  readonly maxChars?: number;
+  readonly maxChars: number;
 }
 
 /** Whether a run ends when the outbox is empty, and after how many failures in a row; finish() changes it mid-run. */
@@ -97,12 +97,12 @@ export interface DrainState {
 }
 
 export type DrainEvent =
-  | { readonly type: "read"; readonly events: number; readonly chars?: number; readonly lastId: number }
+  | { readonly type: "read"; readonly events: number; readonly chars: number; readonly lastId: number }
   | { readonly type: "empty" }
   | {
       readonly type: "settled";
       readonly events: number;
-      readonly chars?: number;
+      readonly chars: number;
       readonly outcome: FlightOutcome;
     }
   | { readonly type: "resumed" }
@@ -135,7 +135,7 @@ export function outcomeOf(error: ForwarderError | undefined): FlightOutcome {
 
 /** Whether the window is full: in events, or in characters of messages. */
 export function full(s: DrainState, limits: WindowLimits): boolean {
-  return s.inFlight >= s.window || (limits.maxChars !== undefined && s.inFlightChars >= limits.maxChars);
+  return s.inFlight >= s.window || s.inFlightChars >= limits.maxChars;
 }
 
 /** Room in the window: read; else wait for the oldest flight. */
@@ -144,12 +144,12 @@ function fill(s: DrainState, limits: WindowLimits): DrainState {
 }
 
 /** The state with a flight of `events` events (`chars` characters) settled. */
-function minusFlight(s: DrainState, events: number, chars: number | undefined): DrainState {
+function minusFlight(s: DrainState, events: number, chars: number): DrainState {
   return {
     ...s,
     flights: s.flights - 1,
     inFlight: s.inFlight - events,
-    inFlightChars: s.inFlightChars - (chars ?? 0),
+    inFlightChars: s.inFlightChars - chars,
   };
 }
 
@@ -184,7 +184,7 @@ export function nextDrainState(
               ...s,
               flights: s.flights + 1,
               inFlight: s.inFlight + event.events,
-              inFlightChars: s.inFlightChars + (event.chars ?? 0),
+              inFlightChars: s.inFlightChars + event.chars,
               cursor: event.lastId,
             },
             limits,

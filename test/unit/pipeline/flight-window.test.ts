@@ -27,11 +27,13 @@ const state = (over: Partial<DrainState>): DrainState => ({ ...initialDrainState
 const confirmed = (events: number): DrainEvent => ({
   type: "settled",
   events,
+  chars: 0,
   outcome: { kind: "confirmed" },
 });
 const failed = (events: number, error: ForwarderError = sinkError): DrainEvent => ({
   type: "settled",
   events,
+  chars: 0,
   outcome: outcomeOf(error),
 });
 
@@ -48,13 +50,13 @@ const ROWS: Row[] = [
   {
     name: "reading + rows read, room left",
     from: state({}),
-    event: { type: "read", events: 40, lastId: 40 },
+    event: { type: "read", events: 40, chars: 0, lastId: 40 },
     to: { phase: "reading", flights: 1, inFlight: 40, cursor: 40 },
   },
   {
     name: "reading + rows read, the window is full",
     from: state({ flights: 1, inFlight: 60, cursor: 60 }),
-    event: { type: "read", events: 40, lastId: 107 },
+    event: { type: "read", events: 40, chars: 0, lastId: 107 },
     to: { phase: "settling", flights: 2, inFlight: 100, cursor: 107 },
   },
   {
@@ -260,13 +262,13 @@ describe("flight window: the rest", () => {
     const impossible: Array<[DrainState, DrainEvent]> = [
       [state({ phase: "reading" }), confirmed(1)],
       [state({ phase: "reading" }), { type: "resumed" }],
-      [state({ phase: "settling", flights: 1 }), { type: "read", events: 1, lastId: 1 }],
+      [state({ phase: "settling", flights: 1 }), { type: "read", events: 1, chars: 0, lastId: 1 }],
       [state({ phase: "settling", flights: 1 }), { type: "empty" }],
       [state({ phase: "recovering", flights: 1, error: sinkError }), { type: "resumed" }],
       [state({ phase: "paused" }), confirmed(1)],
-      [state({ phase: "idle" }), { type: "read", events: 1, lastId: 1 }],
+      [state({ phase: "idle" }), { type: "read", events: 1, chars: 0, lastId: 1 }],
       [state({ phase: "done" }), { type: "empty" }],
-      [state({ phase: "stopped" }), { type: "read", events: 1, lastId: 1 }],
+      [state({ phase: "stopped" }), { type: "read", events: 1, chars: 0, lastId: 1 }],
     ];
     for (const [from, event] of impossible) {
       assert.throws(
@@ -296,7 +298,7 @@ describe("flight window: the rest", () => {
     for (let i = 0; i < 12; i++) {
       while (s.phase === "reading") {
         id += 50;
-        run({ type: "read", events: 50, lastId: id });
+        run({ type: "read", events: 50, chars: 0, lastId: id });
       }
       run(i === 6 ? failed(50) : confirmed(50));
       while (s.phase === "recovering") run(confirmed(50));
