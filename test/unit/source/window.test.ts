@@ -147,6 +147,30 @@ test("the next part is requested while the caller holds this one, unless mayPref
   }
 });
 
+test("the request made ahead has left before the caller gets the part, which it may store synchronously", async () => {
+  const times = Array.from({ length: 500 }, (_, i) => T0 + BigInt(i) * 1_234_567n);
+  const sim = api(times);
+  /** Queries as they reach the wire: like a real client, a few asynchronous steps after the call. */
+  const sent: AlertsQuery[] = [];
+  const fetch = async (q: AlertsQuery): Promise<Detection[]> => {
+    await Promise.resolve(); // the cached token
+    await new Promise<void>((resolve) => process.nextTick(resolve)); // the HTTP client's own ticks
+    sent.push(q);
+    return sim.fetch(q);
+  };
+  const ahead: boolean[] = [];
+  for await (const part of readWindow(T0, T0 + 10n * MINUTE, 100, fetch)) {
+    // No await here: the poller stores a part in one synchronous transaction.
+    ahead.push(sent.some((q) => q.since >= part.until - TICKS_PER_MS));
+  }
+  assert.ok(ahead.length > 3);
+  assert.deepEqual(
+    ahead,
+    ahead.map((_, i) => i < ahead.length - 1),
+    "every part but the last finds the next request sent",
+  );
+});
+
 test("a caller that stops early: the failure of the request made ahead is no unhandled rejection", async () => {
   const times = Array.from({ length: 500 }, (_, i) => T0 + BigInt(i) * 1_234_567n);
   const sim = api(times);
