@@ -1,10 +1,13 @@
 // End to end: the simulator (own process) -> the forwarder (a real process from dist/, `once`) -> a TCP
 // receiver (own process), for a backfill of 100k and of 1M detections, next to the floor (bench/support/
 // floor.ts: the same pages, parse, the same encoder, the same kind of socket, no state) measured in the same
-// run on the same simulator. Then a "live" run: `run` polling every few seconds while detections become
-// visible at a steady rate. BENCH_E2E_SIZES=100000 for a quick look; BENCH_E2E_LIVE_ONLY=1 runs the live part
-// alone (no backfill); BENCH_CPU_PROF=DIR profiles the forwarder
-// of the first backfill (--cpu-prof, adds overhead to that run) and prints its top self-time functions.
+// run on the same simulator. A backfill under 1M runs PAIRS_SMALL pairs (BENCH_E2E_PAIRS), each a fresh
+// simulator, the floor, then the forwarder; the target is judged on the median pair's ratio (forwarder rate /
+// floor rate), since one pair swings by up to 30 points on this shared machine; the 1M backfill runs one pair. Then a
+// "live" run: `run` polling every few seconds while detections become visible at a steady rate.
+// BENCH_E2E_SIZES=100000 for a quick look; BENCH_E2E_LIVE_ONLY=1 runs the live part alone (no backfill);
+// BENCH_CPU_PROF=DIR profiles the forwarder of the first backfill's first pair (--cpu-prof, adds overhead to
+// that run) and prints its top self-time functions.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,6 +26,13 @@ import { count, megabytes, num, publish, ratio, seconds, table, targetsTable } f
 import type { Reads } from "./support/sim-process.js";
 
 const SIZES = (process.env.BENCH_E2E_SIZES ?? "100000,1000000").split(",").map(Number);
+/**
+ * Floor + forwarder pairs per backfill under PAIRS_FROM_SIZE (BENCH_E2E_PAIRS overrides): on this shared
+ * 2-core machine one pair's ratio swung from 58% to 87% with the same code (the floor's own time 4.2-6.3 s
+ * at 100k), so the target is judged on the median pair. A 1M backfill takes minutes: one pair.
+ */
+const PAIRS_SMALL = pairCount(process.env.BENCH_E2E_PAIRS, 3);
+const PAIRS_FROM_SIZE = 1_000_000;
 const LIVE_RATE = Number(process.env.BENCH_LIVE_RATE ?? 1_000);
 const LIVE_SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 60);
 const LIVE_SCHEDULE_SECONDS = 5;
@@ -137,7 +147,65 @@ function minus(a: SimStats, b: SimStats): SimStats {
   };
 }
 
-async function backfill(size: number, profile: string | undefined): Promise<BackfillResult> {
+/** Every pair of one backfill size, and the one judged. */
+interface Backfill {
+  size: number;
+  /** In run order. */
+  pairs: BackfillResult[];
+  /**
+   * The pair whose ratio is the median (with an even count the lower of the two middle ones): judged, and
+   * the one the tables show, so a row is one consistent pair.
+   */
+  judged: BackfillResult;
+}
+
+/** The forwarder's throughput over the floor's, within one pair. */
+function share(r: BackfillResult): number {
+  return r.floorMs / r.ms;
+}
+
+function percent(r: BackfillResult): string {
+  return `${Math.round(100 * share(r))}%`;
+}
+
+function medianPair(pairs: readonly BackfillResult[]): BackfillResult {
+  const sorted = [...pairs].sort((a, b) => share(a) - share(b));
+  const judged = sorted[(sorted.length - 1) >> 1];
+  if (judged === undefined) throw new Error("no pair ran");
+  return judged;
+}
+
+function pairCount(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`BENCH_E2E_PAIRS must be a whole number >= 1: ${value}`);
+  return n;
+}
+
+/** The floor, then the forwarder, PAIRS_SMALL times under 1M (profile: the first pair's forwarder only). */
+async function backfill(size: number, profile: string | undefined): Promise<Backfill> {
+  const count = size < PAIRS_FROM_SIZE ? PAIRS_SMALL : 1;
+  const pairs: BackfillResult[] = [];
+  for (let i = 0; i < count; i++) {
+    const label = count > 1 ? `${num(size)} pair ${i + 1}/${count}` : num(size);
+    pairs.push(await backfillPair(size, label, i === 0 ? profile : undefined));
+  }
+  const judged = medianPair(pairs);
+  if (count > 1) {
+    console.log(
+      `  ${num(size)}: pairs ${pairs.map(percent).join(", ")} of the floor; judged on the median ` +
+        `(${percent(judged)}, pair ${pairs.indexOf(judged) + 1})`,
+    );
+  }
+  return { size, pairs, judged };
+}
+
+/** One pair on a fresh simulator: the floor, then the forwarder (`once` on a fresh state). */
+async function backfillPair(
+  size: number,
+  label: string,
+  profile: string | undefined,
+): Promise<BackfillResult> {
   const sim = startJsonChild(
     "bench/support/sim-process.ts",
     { mode: "backfill", count: size },
@@ -146,9 +214,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mde-bench-e2e-"));
   try {
     const ready = await sim.next<SimReady>((l) => "url" in l, "the backlog");
-    console.log(
-      `  ${num(size)}: simulator ready in ${seconds(ready.generateMs)} (${megabytes(ready.rss)} RSS)`,
-    );
+    console.log(`  ${label}: simulator ready in ${seconds(ready.generateMs)} (${megabytes(ready.rss)} RSS)`);
 
     // The floor first, on its own receiver.
     const floorRx = await startReceiverProcess({ expect: size, mode: "count" });
@@ -170,7 +236,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
       await floorRx.close();
     }
     const floorMs = floorArrival.lastAt - floor.start;
-    console.log(`  ${num(size)}: floor ${seconds(floorMs)} (${num(size / (floorMs / 1000))}/s)`);
+    console.log(`  ${label}: floor ${seconds(floorMs)} (${num(size / (floorMs / 1000))}/s)`);
     const afterFloor = await simStats(sim);
     const floorStats = minus(afterFloor, before);
 
@@ -195,7 +261,7 @@ async function backfill(size: number, profile: string | undefined): Promise<Back
       const startupMs = (await simFirstRequest(sim, start)) - start;
       const ms = arrival.lastAt - start;
       console.log(
-        `  ${num(size)}: forwarder ${seconds(ms)} (${num(size / (ms / 1000))}/s), peak RSS ${megabytes(exit.peakRss)}, ` +
+        `  ${label}: forwarder ${seconds(ms)} (${num(size / (ms / 1000))}/s, ${Math.round((100 * floorMs) / ms)}% of the floor's), peak RSS ${megabytes(exit.peakRss)}, ` +
           `CPU ${seconds(exit.cpuMs)} (${((1000 * exit.cpuMs) / size).toFixed(1)} us per detection)`,
       );
       return {
@@ -388,7 +454,7 @@ function delay(ms: number): Promise<void> {
 const load = loadAverage();
 const buildMs = buildDist();
 console.log(`  npm run build: ${seconds(buildMs)}`);
-const results: BackfillResult[] = [];
+const results: Backfill[] = [];
 let profileSummary: string | undefined;
 for (const [i, size] of (LIVE_ONLY ? [] : SIZES).entries()) {
   const profile = i === 0 && PROFILE_DIR !== undefined && PROFILE_DIR !== "" ? PROFILE_DIR : undefined;
@@ -400,7 +466,7 @@ const liveResult = SKIP_LIVE ? undefined : await live();
 
 const rate = (r: BackfillResult) => r.size / (r.ms / 1000);
 const floorRate = (r: BackfillResult) => r.size / (r.floorMs / 1000);
-const largest = results[results.length - 1] as BackfillResult | undefined;
+const largest = results[results.length - 1] as Backfill | undefined;
 const backfillSections = [
   "## end to end",
   "",
@@ -420,7 +486,13 @@ const backfillSections = [
     'its time and not in the floor\'s: the "start-up" column is from spawning it to its first request (its ' +
     "token's) reaching the simulator, and the last column its time and rate from there, for comparison only " +
     "(the target is judged on the whole time). The forwarder's window splitting fetches more than the backlog (the " +
-    `"fetched" columns). Load average at start: ${load}; \`npm run build\`: ${seconds(buildMs)}.`,
+    `"fetched" columns). A backfill under ${num(PAIRS_FROM_SIZE)} runs ${PAIRS_SMALL} pair${PAIRS_SMALL === 1 ? "" : "s"} ` +
+    "(`BENCH_E2E_PAIRS`), each a fresh simulator, the floor, then the forwarder; the 1M backfill one pair (it " +
+    "takes minutes). On this shared 2-core machine one pair's share of the floor swings by up to 30 points with " +
+    "the same code (the floor's own time by half), so the target is judged on the median of the pairs' shares " +
+    "(forwarder rate / floor rate within a pair; with an even count the lower of the two middle ones), every " +
+    'other column shows that median pair, and "vs floor, each pair" lists every pair\'s share in run order. ' +
+    `Load average at start: ${load}; \`npm run build\`: ${seconds(buildMs)}.`,
   "",
   table(
     [
@@ -433,10 +505,11 @@ const backfillSections = [
       "floor /s",
       "floor time",
       "time vs floor",
+      "vs floor, each pair",
       "fetched: forwarder (requests)",
       "fetched: floor (requests)",
     ],
-    results.map((r) => [
+    results.map(({ judged: r, pairs }) => [
       num(r.size),
       num(rate(r)),
       seconds(r.ms),
@@ -446,6 +519,7 @@ const backfillSections = [
       num(floorRate(r)),
       seconds(r.floorMs),
       ratio(r.ms / r.floorMs),
+      pairs.map(percent).join(", "),
       `${count(r.fetched)} (${count(r.requests)}, ${count(r.fullResponses)} full)`,
       `${count(r.size)} (${count(r.floorRequests)})`,
     ]),
@@ -464,7 +538,7 @@ const backfillSections = [
       "forwarder: start-up",
       "forwarder from its first request, vs floor",
     ],
-    results.map((r) => [
+    results.map(({ judged: r }) => [
       num(r.size),
       seconds(r.generateMs),
       megabytes(r.simRss),
@@ -480,15 +554,20 @@ const backfillSections = [
   "",
   targetsTable([
     ...results
+      .map((b) => b.judged)
       .filter((r) => r.size >= 1_000_000)
       .map((r) => ({
         target: `${num(r.size)} backfill: peak RSS under 300 MB`,
         measured: megabytes(r.peakRss),
         met: r.peakRss < RSS_TARGET,
       })),
-    ...results.map((r) => ({
-      target: `${num(r.size)} backfill: throughput at least ${Math.round(FLOOR_TARGET * 100)}% of the floor`,
-      measured: `${num(rate(r))}/s vs ${num(floorRate(r))}/s: ${Math.round((100 * rate(r)) / floorRate(r))}%`,
+    ...results.map(({ judged: r, pairs }) => ({
+      target:
+        `${num(r.size)} backfill: throughput at least ${Math.round(FLOOR_TARGET * 100)}% of the floor` +
+        (pairs.length > 1 ? ` (the median of ${pairs.length} pairs)` : ""),
+      measured:
+        `${num(rate(r))}/s vs ${num(floorRate(r))}/s: ${percent(r)}` +
+        (pairs.length > 1 ? ` (pairs: ${pairs.map(percent).join(", ")})` : ""),
       met: rate(r) >= FLOOR_TARGET * floorRate(r),
     })),
   ]),
@@ -499,7 +578,7 @@ if (largest !== undefined && largest.size < 1_000_000) {
 if (profileSummary !== undefined) {
   backfillSections.push(
     "",
-    `CPU profile of the ${num(SIZES[0] ?? 0)} forwarder run (self time):`,
+    `CPU profile of the ${num(SIZES[0] ?? 0)} backfill's first forwarder run (self time):`,
     "",
     profileSummary,
   );
