@@ -157,9 +157,9 @@ function spanOf(detections: readonly Detection[], s: Ticks, u: Ticks, limit: num
 }
 
 /**
- * The span the next part is cut to, after a complete part of [s, u] holding `detections`. A sparse part
- * (the lookback before a backlog starts, a quiet hour) says little about the density ahead: the span grows
- * fourfold per sparse part instead, so that an empty stretch is crossed in a few requests. (Forgetting
+ * The span the next part is cut to, after a complete part of [s, u] holding `detections`. A sparse part as
+ * wide as the span (the lookback before a backlog starts, a quiet hour) says little about the density ahead:
+ * the span grows fourfold per such part instead, so that an empty stretch is crossed in a few requests. (Forgetting
  * it sent the whole rest of the window, which came back full and was halved again: how often depended on
  * where the backlog sat in the window, up to 126 full responses for a 1M backlog in a model of it.)
  */
@@ -172,7 +172,11 @@ function nextSpan(
 ): Ticks | undefined {
   const span = spanOf(detections, s, u, limit);
   if (span !== undefined) return span;
-  return current === undefined ? undefined : current * 4n;
+  if (current === undefined) return undefined;
+  // A part narrower than the predicted span (what was left of a window after a cut, or a short window) holds
+  // few detections because it is short, not because the detections thin out: growing the span on it made a
+  // live tenant's next window, at 1,000/s and a 5 s schedule exactly max_per_request, come back full.
+  return u - s < current ? current : current * 4n;
 }
 
 /** The span that holds about TARGET_FILL * limit detections at the density of a part of `span` holding `count`. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Detection } from "../../../src/record.js";
 import type { AlertsQuery } from "../../../src/source/siem-api.js";
-import { readWindow } from "../../../src/source/window.js";
+import { type Density, readWindow } from "../../../src/source/window.js";
 import { formatTimestamp, parseTimestamp, TICKS_PER_MS, type Ticks } from "../../../src/timestamp.js";
 
 // The API's documented semantics, in memory: filter on LastProcessedTimeUtc within the bounds (sent in
@@ -125,6 +125,30 @@ test("a burst after a sparse stretch: density-guided cuts still lose nothing", a
       assert.ok((parts[i - 1]?.since ?? 0n) < (parts[i]?.since ?? 0n), "oldest part first");
     }
   }
+});
+
+test("live: the short rest of a window after a cut does not widen the next window into a full answer", async () => {
+  // 1,000 detections/s, max_per_request 5,000, polls 5 s apart: the density carried between reads is all
+  // that keeps a 5 s window from coming back full (and read again in halves).
+  const SECOND = 1_000n * TICKS_PER_MS;
+  const times = Array.from({ length: 12_000 }, (_, i) => T0 + BigInt(i) * TICKS_PER_MS);
+  const sim = api(times);
+  const density: Density = { span: undefined };
+  const read = async (from: Ticks, to: Ticks) => {
+    const parts = [];
+    for await (const part of readWindow(from, to, 5_000, sim.fetch, undefined, undefined, density)) {
+      parts.push(part);
+    }
+    return parts;
+  };
+  await read(T0, T0 + 3n * SECOND); // 3,000: the density is known
+  // 3.6 s: cut at ~3.5 s, then a rest of ~0.1 s holding ~100, under a tenth of the limit.
+  await read(T0 + 3n * SECOND, T0 + 6_600n * TICKS_PER_MS);
+  const before = sim.queries.length;
+  const parts = await read(T0 + 6_600n * TICKS_PER_MS, T0 + 11_600n * TICKS_PER_MS);
+  const asked = sim.queries.slice(before);
+  assert.equal(asked.length, parts.length, "no full answer thrown away");
+  assert.equal(new Set(parts.flatMap((p) => p.detections.map((d) => d.FullId))).size, 5_001);
 });
 
 test("the next part is requested while the caller holds this one, unless mayPrefetch says no", async () => {
