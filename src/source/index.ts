@@ -200,8 +200,12 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
     const api = createSiemApi(tenant, { log: deps.log, ...call });
     let overLimitLogged = false;
     // The density of the last complete part, kept from poll to poll: a live poll's window is cut to about
-    // 70% of max_per_request before it is asked for, instead of after a full (discarded) response.
+    // 70% of max_per_request before it is asked for, instead of after a full (discarded) response. The
+    // second looks keep their own: they read what the fresh windows read `overlap` earlier, so a tenant that
+    // just went quiet (empty fresh windows, which widen the estimate fourfold each) would otherwise have every
+    // second look over its last busy stretch asked for uncut, answered full and read again in halves.
     const density: Density = { span: undefined };
+    const secondDensity: Density = { span: undefined };
     const onOverLimit = (items: number, limit: number) => {
       if (overLimitLogged) return;
       overLimitLogged = true;
@@ -220,6 +224,8 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
       kind,
       planPoll: plan,
       read(window, signal) {
+        // The first second look starts from what the fresh reads measured.
+        if (window.second === true) secondDensity.span ??= density.span;
         return readWindow(
           window.since,
           window.until,
@@ -236,7 +242,7 @@ export function createSource({ tenant, poll }: SourceConfig, deps: SourceDeps): 
             ),
           onOverLimit,
           mayPrefetch,
-          density,
+          window.second === true ? secondDensity : density,
         );
       },
     });

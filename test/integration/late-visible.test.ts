@@ -300,3 +300,22 @@ test("issue 16 settle: between second-look polls the SIEM API serves each on-tim
   assert.equal(served() - before, 96, "nothing re-read but by the second look");
   for (const [id, n] of env.storedIds()) assert.equal(n, 1, `${id} stored once`);
 });
+
+test("issue 16: a tenant gone quiet: the second looks over its last busy stretch are still cut to its density", async (t) => {
+  // max_per_request 50 and 60 a schedule: a whole schedule does not fit one request, so every window is cut
+  // to the density the reads measured. Then nothing new: the fresh windows come back empty (and would widen a
+  // shared estimate fourfold each), while the second looks still read the busy stretch.
+  const limit = 50;
+  const env = await setup(t, "siem", limit);
+  const poller = pollerOf(env);
+  for (let i = 0; i < 12; i++) await tick(env, poller, 60);
+  const from = env.sim.requests.length;
+  for (let i = 0; i < 10; i++) await tick(env, poller, 0);
+  const full = env.sim.requests
+    .slice(from)
+    .filter((r) => r.path.startsWith("/api/alerts") && r.count >= limit)
+    .map((r) => `${String(r.query.sinceTimeUtc)} .. ${String(r.query.untilTimeUtc)}: ${r.count}`);
+  assert.deepEqual(full, [], "no second look came back full and was read again in halves");
+  for (const [id, n] of env.storedIds()) assert.equal(n, 1, `${id} stored once`);
+  assert.equal(env.storedIds().size, env.sim.detections.length);
+});
