@@ -283,7 +283,7 @@ function usPerEvent(ms: number): number {
 
 /** A level's cost per event: the mean of its rounds'. */
 function roundCost(rounds: readonly number[]): number {
-  return usPerEvent(rounds.reduce((sum, ms) => sum + ms, 0) / Math.max(1, rounds.length));
+  return usPerEvent(sum(rounds) / rounds.length);
 }
 
 /** "23.1 (22.8, 23.1, 25.0)": the judged cost per event, then every round's, in run order. */
